@@ -1,0 +1,26 @@
+/**
+ * What one attempt came to, as a value (never thrown). `http-client.ts` produces it,
+ * `retry-policy.ts` decides on it, the engine records it.
+ */
+export type AttemptOutcome =
+  | { kind: 'delivered', statusCode: number, durationMs: number, responseExcerpt: string }
+  /** 4xx or 3xx: permanent (spec: "4xx responses are treated as permanent failures"). */
+  | { kind: 'rejected', statusCode: number, durationMs: number, responseExcerpt: string }
+  /** 5xx, timeout or a connection error: retried while attempts remain. */
+  | { kind: 'failed', reason: 'server' | 'timeout' | 'network', statusCode: number | null, durationMs: number, error: string, responseExcerpt: string | null }
+  /** Refused before sending (SSRF guard, bad URL): permanent. */
+  | { kind: 'blocked', reason: 'private-address' | 'invalid-url', durationMs: number, error: string }
+
+export interface OutgoingRequest {
+  url: string
+  headers: Record<string, string>
+  body: string
+  /** The whole attempt, connect to last response byte (the webhook's timeout_ms). */
+  timeoutMs: number
+}
+
+/** Sends one attempt. Implemented over undici in http-client.ts. */
+export interface HttpSender {
+  send (request: OutgoingRequest): Promise<AttemptOutcome>
+  close (): Promise<void>
+}

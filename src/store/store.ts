@@ -1,0 +1,290 @@
+/**
+ * The Store: every durable operation of kejue-webhooks, in domain terms. It is the contract that
+ * each driver (sqlite/, postgres/) implements and that test/contract/store.contract.ts checks.
+ * The delivery engine, the API and the CLI see only this file, never a driver folder.
+ *
+ * Times are `Date` here; drivers keep them as integer Unix milliseconds.
+ * Rows are not API shapes: the API maps them (api/presenters.ts).
+ */
+import type { SigningMethod } from '../signing/methods.js'
+
+export type ScopeType = 'global' | 'persona'
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+
+export interface Workspace {
+  id: string
+  name: string
+  createdAt: Date
+}
+
+export interface ApiKey {
+  id: string
+  /** null for an admin key. */
+  workspaceId: string | null
+  /** sha256 hex of the key; the key itself is never stored. */
+  hash: string
+  /** The first characters of the key, to tell keys apart in listings. */
+  prefix: string
+  createdAt: Date
+  revokedAt: Date | null
+}
+
+export interface DeliverySettings {
+  timeoutMs: number
+  maxRetries: number
+  backoffMs: number
+}
+
+/**
+ * A destination. Subscriptions are workspace webhooks (`jobId` null). Inline webhooks (spec
+ * "Inline Webhooks") are stored the same way with the `jobId` of their call; they never show in
+ * webhook listings and the API reports their deliveries with `webhook_id: null`.
+ */
+export interface Webhook extends DeliverySettings {
+  id: string
+  workspaceId: string
+  url: string
+  events: string[]
+  name: string | null
+  signingMethod: SigningMethod
+  /** Needed in clear text to sign; only the create response shows it. */
+  secret: string | null
+  scopeType: ScopeType
+  personaId: string | null
+  enabled: boolean
+  jobId: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt'>
+
+export type WebhookPatch = Partial<Pick<Webhook,
+  'url' | 'events' | 'name' | 'signingMethod' | 'secret' | 'scopeType' | 'personaId' | 'enabled' |
+  'timeoutMs' | 'maxRetries' | 'backoffMs'>>
+
+export interface WebhookStats {
+  totalDeliveries: number
+  failedDeliveries: number
+  succeededDeliveries: number
+  lastDeliveryAt: Date | null
+  lastError: string | null
+}
+
+/** A call known to the service: from POST /persona-calls or from a call event carrying persona_id. */
+export interface Call {
+  workspaceId: string
+  jobId: string
+  personaId: string | null
+  /** True when the call was created with `config.webhooks`: its call.* events go only to those. */
+  hasInlineWebhooks: boolean
+  createdAt: Date
+}
+
+export interface StoredEvent {
+  id: string
+  workspaceId: string
+  type: string
+  /** The envelope exactly as serialized once and sent (contract §1). */
+  body: string
+  createdAt: Date
+}
+
+export interface NewDelivery {
+  id: string
+  webhookId: string
+  /** Snapshot for the log; the attempt uses the webhook's URL at send time. */
+  url: string
+  /** 1 + max_retries of the webhook when the event was accepted. */
+  maxAttempts: number
+  /** When the first attempt is due (normally the event's acceptance time). */
+  nextAttemptAt: Date
+}
+
+export interface Delivery {
+  id: string
+  eventId: string
+  eventType: string
+  workspaceId: string
+  webhookId: string
+  /** True when the webhook is an inline (per-call) webhook. */
+  inline: boolean
+  url: string
+  status: DeliveryStatus
+  attemptCount: number
+  maxAttempts: number
+  nextAttemptAt: Date | null
+  lastError: string | null
+  lastStatusCode: number | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Attempt {
+  id: string
+  deliveryId: string
+  /** 1, 2, … as sent in X-Kejue-Attempt. */
+  attempt: number
+  startedAt: Date
+  durationMs: number
+  statusCode: number | null
+  error: string | null
+  /** The first bytes of the response body, as text. */
+  responseExcerpt: string | null
+}
+
+export type NewAttempt = Omit<Attempt, 'id' | 'deliveryId'>
+
+/** A delivery leased to one worker, with everything needed to send it. */
+export interface ClaimedDelivery {
+  deliveryId: string
+  /** Fencing token: settle and renew succeed only while it is still the delivery's token. */
+  leaseToken: string
+  eventId: string
+  eventType: string
+  body: string
+  /** The attempt about to be made: attemptCount + 1. */
+  attempt: number
+  maxAttempts: number
+  /** The webhook as it is now; null when it was deleted (settle as failed). */
+  webhook: Webhook | null
+}
+
+export interface ClaimOptions {
+  now: Date
+  limit: number
+  leaseMs: number
+  /** Who claims, for logs and diagnostics. */
+  owner: string
+  /** Webhooks whose in-flight slots are full: their deliveries are left for later. */
+  excludeWebhookIds?: readonly string[]
+}
+
+/** What happens to a delivery after an attempt. */
+export type Settlement =
+  | { status: 'succeeded' }
+  | { status: 'failed' }
+  | { status: 'pending', nextAttemptAt: Date }
+
+export interface AttemptResult {
+  deliveryId: string
+  leaseToken: string
+  attempt: NewAttempt
+  settlement: Settlement
+}
+
+export interface DeliveryFilter {
+  workspaceId: string
+  webhookId?: string
+  eventId?: string
+  status?: DeliveryStatus
+  eventType?: string
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string
+  limit: number
+}
+
+export interface Page<T> {
+  data: T[]
+  nextCursor: string | null
+}
+
+export interface RecordEventInput {
+  event: StoredEvent
+  deliveries: NewDelivery[]
+  /** A call to remember (persona scope for later events of the same job). */
+  call?: { jobId: string, personaId: string | null }
+}
+
+export interface RecordEventResult {
+  /** False when an event with this id already existed in the workspace: nothing was written. */
+  created: boolean
+  eventId: string
+  deliveries: number
+}
+
+export interface QueueStats {
+  pending: number
+  /** Pending deliveries whose next attempt is due now or earlier. */
+  due: number
+  /** Age of the oldest due delivery in ms (0 when none). */
+  oldestDueAgeMs: number
+  /** Deliveries that ended failed since the given time. */
+  failedSince: number
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres'
+
+  // — workspaces and keys —
+  createWorkspace (workspace: Workspace): Promise<void>
+  getWorkspace (id: string): Promise<Workspace | null>
+  listWorkspaces (): Promise<Workspace[]>
+  createApiKey (key: ApiKey): Promise<void>
+  /** The key with this hash, when it exists and is not revoked. */
+  findApiKeyByHash (hash: string): Promise<ApiKey | null>
+  listApiKeys (workspaceId: string | null): Promise<ApiKey[]>
+  revokeApiKey (id: string, at: Date): Promise<boolean>
+  getSetting (key: string): Promise<string | null>
+  setSetting (key: string, value: string): Promise<void>
+
+  // — webhooks —
+  createWebhook (webhook: NewWebhook, now: Date): Promise<Webhook>
+  getWebhook (workspaceId: string, id: string): Promise<Webhook | null>
+  /** Workspace subscriptions only (no inline webhooks), oldest first. */
+  listWebhooks (workspaceId: string): Promise<Webhook[]>
+  updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
+  /** Deletes the webhook; its pending deliveries end failed ("webhook deleted"). */
+  deleteWebhook (workspaceId: string, id: string, now: Date): Promise<boolean>
+  webhookStats (workspaceId: string, ids: readonly string[]): Promise<Map<string, WebhookStats>>
+
+  // — calls and inline webhooks —
+  /** Registers a call and its inline webhooks in one transaction. */
+  createCall (call: Call, inlineWebhooks: NewWebhook[]): Promise<void>
+  getCall (workspaceId: string, jobId: string): Promise<Call | null>
+  listInlineWebhooks (workspaceId: string, jobId: string): Promise<Webhook[]>
+
+  // — events and deliveries —
+  /** The event and all its deliveries in one transaction; idempotent by (workspace, event id). */
+  recordEvent (input: RecordEventInput): Promise<RecordEventResult>
+  getEvent (workspaceId: string, eventId: string): Promise<StoredEvent | null>
+  getDelivery (workspaceId: string, id: string): Promise<Delivery | null>
+  listDeliveries (filter: DeliveryFilter): Promise<Page<Delivery>>
+  listAttempts (deliveryId: string): Promise<Attempt[]>
+  /**
+   * Makes a settled (or pending) delivery due now for one more attempt. Returns the delivery, or
+   * null when unknown in this workspace.
+   */
+  retryDelivery (workspaceId: string, id: string, now: Date): Promise<Delivery | null>
+
+  // — the queue —
+  /**
+   * Leases up to `limit` due deliveries (pending, next attempt ≤ now, no live lease), each with a
+   * fresh lease token. Expired leases count as free, which is how a crashed worker's deliveries
+   * come back.
+   */
+  claimDue (options: ClaimOptions): Promise<ClaimedDelivery[]>
+  /** Extends live leases; returns the ids whose token still matched. */
+  renewLeases (items: ReadonlyArray<{ deliveryId: string, leaseToken: string }>, leaseMs: number, now: Date): Promise<string[]>
+  /** Gives leases back without an attempt (shutdown): due again at once. */
+  releaseLeases (items: ReadonlyArray<{ deliveryId: string, leaseToken: string }>): Promise<void>
+  /**
+   * Records attempts and settles their deliveries, many in one transaction (group commit).
+   * A result whose lease token no longer matches is rejected whole: its id is in `rejected`.
+   */
+  completeAttempts (results: readonly AttemptResult[], now: Date): Promise<{ rejected: string[] }>
+  /** The earliest `nextAttemptAt` among pending deliveries, or null when there are none. */
+  nextDueAt (): Promise<Date | null>
+  queueStats (now: Date, failedSince: Date): Promise<QueueStats>
+
+  /**
+   * Calls `listener` when new work may be due (an event was recorded or a delivery retried), in
+   * this process or — for drivers that can — in any process sharing the store.
+   * Returns a function that stops listening.
+   */
+  onWork (listener: () => void): () => void
+
+  /** True when the store answers a trivial query (for /healthz). */
+  ping (): Promise<boolean>
+  close (): Promise<void>
+}
