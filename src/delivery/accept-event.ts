@@ -1,0 +1,89 @@
+/**
+ * Accepting an event: route it, then store it with all its deliveries in one transaction. Every
+ * producer goes through here: POST /events, a webhook's test send, the simulator and `trigger`.
+ * Once this resolves the event is durable and will be delivered or recorded as failed.
+ */
+import { createEnvelope, serializeEnvelope } from '../events/envelope.js'
+import type { EventType } from '../events/event-types.js'
+import { newId } from '../util/ids.js'
+import type { NewDelivery, Store, Webhook } from '../store/store.js'
+import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectSubscriptions } from './routing.js'
+
+export interface AcceptEventInput {
+  workspaceId: string
+  event: EventType
+  /** Already validated against the event catalog by the caller. */
+  data: Record<string, unknown>
+  metadata?: Record<string, unknown>
+  eventId?: string
+  timestamp?: Date | string
+  /** Deliver to this webhook only, whatever its filters (a test send). */
+  onlyWebhook?: Webhook
+}
+
+export interface AcceptedEvent {
+  eventId: string
+  /** False when the event id was already known: nothing new was stored or sent. */
+  created: boolean
+  deliveries: number
+  /** The ids of the deliveries created now (empty when `created` is false). */
+  deliveryIds: string[]
+}
+
+export async function acceptEvent (store: Store, input: AcceptEventInput, now: Date = new Date()): Promise<AcceptedEvent> {
+  const envelope = createEnvelope({
+    event: input.event,
+    workspaceId: input.workspaceId,
+    data: input.data,
+    metadata: input.metadata,
+    eventId: input.eventId,
+    timestamp: input.timestamp ?? now,
+  })
+  const targets = input.onlyWebhook !== undefined
+    ? [input.onlyWebhook]
+    : await routeEvent(store, input.workspaceId, input.event, input.data)
+
+  const deliveries: NewDelivery[] = targets.map((webhook) => ({
+    id: newId('dlv'),
+    webhookId: webhook.id,
+    url: webhook.url,
+    maxAttempts: 1 + webhook.maxRetries,
+    nextAttemptAt: now,
+  }))
+  const jobId = eventJobId(input.event, input.data)
+  const result = await store.recordEvent({
+    event: {
+      id: envelope.event_id,
+      workspaceId: input.workspaceId,
+      type: input.event,
+      body: serializeEnvelope(envelope),
+      createdAt: now,
+    },
+    deliveries,
+    call: jobId === null ? undefined : { jobId, personaId: eventPersonaId(input.data) },
+  })
+  return {
+    eventId: result.eventId,
+    created: result.created,
+    deliveries: result.deliveries,
+    deliveryIds: result.created ? deliveries.map((d) => d.id) : [],
+  }
+}
+
+/** The webhooks that get an event (contract §3). */
+export async function routeEvent (
+  store: Store,
+  workspaceId: string,
+  type: EventType,
+  data: Record<string, unknown>,
+): Promise<Webhook[]> {
+  const jobId = eventJobId(type, data)
+  const call = jobId === null ? null : await store.getCall(workspaceId, jobId)
+  if (call !== null && call.hasInlineWebhooks && isCallEvent(type)) {
+    return selectInline(await store.listInlineWebhooks(workspaceId, call.jobId), type)
+  }
+  // A call's persona comes from its creation or its call.started, so call.ended and
+  // call.analyzed of the same job are scoped too.
+  const personaId = eventPersonaId(data) ?? call?.personaId ?? null
+  return selectSubscriptions(await store.listWebhooks(workspaceId), type, personaId)
+}
