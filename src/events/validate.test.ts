@@ -126,3 +126,8 @@ test('validateEventType accepts the eight types and rejects the rest with a clea
   assert.equal(numeric.ok, false)
   if (!numeric.ok) assert.match(numeric.errors[0]?.message ?? '', /\(got 3\)$/)
 })
+
+test('validateEventData answers an unknown type with an error on "event" instead of throwing', () => {
+  const result = validateEventData('call.exploded' as EventType, {})
+  assert.deepEqual(result.ok ? [] : result.errors.map((e) => e.path), ['event'])
+})

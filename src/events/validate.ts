@@ -33,6 +33,9 @@ function checkerFor (type: EventType): TypeCheck<TSchema> {
  * if (!result.ok) throw validationError('invalid event data', result.errors)
  */
 export function validateEventData<K extends EventType> (type: K, data: unknown): ValidationResult<EventDataMap[K]> {
+  // Callers holding an unchecked string (a request body) get a field error, not a crash.
+  const typeResult = validateEventType(type)
+  if (!typeResult.ok) return typeResult
   const check = checkerFor(type)
   if (check.Check(data)) return { ok: true, data: data as EventDataMap[K] }
   return { ok: false, errors: toFieldErrors(check.Errors(data), data, 'data') }
