@@ -287,8 +287,8 @@ export function createCampaign (spec: CampaignSpec, deps: CampaignDeps): Campaig
       if (status !== 'pending' && status !== 'running' && status !== 'paused') throw conflict(`campaign is ${status}; it can no longer be cancelled`)
       status = 'cancelled'
       dropPending()
+      // Resolves once decided; campaign.ended follows when the calls on the line end (`ended`).
       maybeEnd()
-      await chain
     },
     async fail (failure) {
       if (status !== 'running' && status !== 'paused') throw conflict(`campaign is ${status}; only a running or paused campaign can fail`)
