@@ -8,6 +8,7 @@
  * not retry a delivery that can never verify); otherwise `status` (default 200; `--status 500`
  * rehearses failures and the service's retries).
  */
+import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -29,6 +30,11 @@ export interface ListenerOptions {
   json?: boolean
   /** @defaultValue 300000 (the receiver SDK's five minutes) */
   toleranceMs?: number
+  /**
+   * Share (0–1) of deliveries whose first attempt is answered 503, chosen by delivery id, to show
+   * the service's retries (the demo uses it). @defaultValue 0
+   */
+  failFirstAttemptRate?: number
 }
 
 /** One delivery as the listener saw it. */
@@ -115,6 +121,12 @@ export function createListener (options: ListenerOptions = {}, deps: ListenerDep
   const received: ReceivedDelivery[] = []
   const listeners: Array<(delivery: ReceivedDelivery) => void> = []
   let server: Server | null = null
+  const failRate = options.failFirstAttemptRate ?? 0
+
+  function flaky (deliveryId: string | null, attempt: string | null): boolean {
+    if (failRate <= 0 || deliveryId === null || attempt !== '1') return false
+    return createHash('sha256').update(deliveryId).digest().readUInt32BE(0) / 4_294_967_296 < failRate
+  }
 
   function check (body: Buffer, request: IncomingMessage): { verified: boolean, reason: ReceivedDelivery['reason'] } {
     if (method !== 'none' && secret === null) {
@@ -142,7 +154,7 @@ export function createListener (options: ListenerOptions = {}, deps: ListenerDep
       attempt: attemptText !== null && /^\d+$/.test(attemptText) ? Number(attemptText) : null,
       verified,
       reason,
-      status: verified ? okStatus : 401,
+      status: !verified ? 401 : flaky(header(request, 'x-kejue-delivery-id'), attemptText) ? 503 : okStatus,
       event,
     }
   }
