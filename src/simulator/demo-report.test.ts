@@ -1,0 +1,31 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { allVerified, renderProgress, renderSummary } from './demo-report.js'
+import type { DemoSummary } from './demo-report.js'
+
+const summary: DemoSummary = {
+  campaign: { id: 'camp_1', endReason: 'completed', stats: { total_contacts: 50, completed: 30, no_answer: 8, busy: 2, failed: 4, voicemail: 6, calls_placed: 63 }, performance: { connect_rate_percent: 60, completion_rate_percent: 68, average_call_duration_seconds: 201 } },
+  eventsByType: { 'call.ended': 63, 'call.started': 30, 'call.analyzed': 30, 'campaign.started': 1, 'campaign.ended': 1 },
+  deliveries: { total: 125, succeeded: 125, failed: 0, pending: 0, retried: 12 },
+  requests: { total: 137, verified: 137, rejected: 0 },
+  elapsedMs: 4210,
+}
+
+test('the progress bar fills in proportion and never overflows', () => {
+  assert.equal(renderProgress(0, 50, '', 10), '[░░░░░░░░░░]  0/50 contacts  ')
+  assert.equal(renderProgress(25, 50, 'x', 10), '[█████░░░░░] 25/50 contacts  x')
+  assert.equal(renderProgress(60, 50, '', 10).slice(0, 12), '[██████████]')
+})
+
+test('the summary lists events by type, deliveries and the verification verdict', () => {
+  const text = renderSummary(summary)
+  assert.match(text, /call\.ended\s+63/)
+  assert.match(text, /total\s+125/)
+  assert.match(text, /retried\s+12/)
+  assert.match(text, /✔ every delivery verified \(137\/137\)/)
+  assert.equal(allVerified(summary), true)
+  const bad = { ...summary, requests: { total: 137, verified: 136, rejected: 1 } }
+  assert.equal(allVerified(bad), false)
+  assert.match(renderSummary(bad), /✘ 1 of 137 deliveries did not verify/)
+  assert.equal(allVerified({ ...summary, requests: { total: 0, verified: 0, rejected: 0 } }), false)
+})
