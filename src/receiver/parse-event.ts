@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import type { Envelope } from '../events/envelope.js'
 import { WebhookVerificationError } from './verification-error.js'
 

@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { Buffer } from 'node:buffer'
 import { isHeadersLike, readHeader } from './headers.js'
 import type { HeadersLike } from './headers.js'
 import {
