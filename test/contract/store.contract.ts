@@ -261,6 +261,26 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(await store.recordEvent(fixed), { created: true, eventId: broken.event.id, deliveries: 1 })
       })
 
+      it('records concurrent events independently: one failing does not take the others down', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const good = Array.from({ length: 12 }, () => eventFor([hook]))
+        const clash = deliveryTo(hook)
+        const bad = { event: event(ws.id), deliveries: [clash, { ...clash }] }
+        const first = good[0]
+        assert.ok(first)
+        const repeat = { event: first.event, deliveries: [deliveryTo(hook)] }
+        const outcomes = await Promise.allSettled([...good.map((input) => store.recordEvent(input)), store.recordEvent(bad), store.recordEvent(repeat)])
+        for (const [i, input] of good.entries()) {
+          assert.deepEqual(outcomes[i], { status: 'fulfilled', value: { created: true, eventId: input.event.id, deliveries: 1 } })
+          assert.notEqual(await store.getDelivery(ws.id, input.deliveries[0]?.id ?? ''), null)
+        }
+        assert.equal(outcomes[12]?.status, 'rejected')
+        assert.equal(await store.getEvent(ws.id, bad.event.id), null)
+        assert.deepEqual(outcomes[13], { status: 'fulfilled', value: { created: false, eventId: first.event.id, deliveries: 1 } })
+        assert.equal((await store.queueStats(at(0), at(0))).pending, 12)
+      })
+
       it('records an event with no deliveries', async (store) => {
         const { ws } = await seed(store, 0)
         const input = { event: event(ws.id), deliveries: [] }

@@ -3,6 +3,7 @@ import type { Database } from 'better-sqlite3'
 import type { ClaimedDelivery, ClaimOptions, Webhook } from '../../store.js'
 import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import type { WebhookRow } from '../rows.js'
+import { withRelaxedSync } from '../relaxed-sync.js'
 
 interface DueRow {
   id: string
@@ -68,6 +69,6 @@ export function prepareClaimDue (db: Database) {
 
   return (options: ClaimOptions): ClaimedDelivery[] => {
     if (options.limit <= 0) return []
-    return claim.immediate(options)
+    return withRelaxedSync(db, () => claim.immediate(options))
   }
 }

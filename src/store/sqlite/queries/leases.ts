@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3'
+import { withRelaxedSync } from '../relaxed-sync.js'
 
 export interface LeaseRef {
   deliveryId: string
@@ -28,11 +29,11 @@ export function prepareLeases (db: Database) {
   return {
     renewLeases (items: readonly LeaseRef[], leaseMs: number, now: Date): string[] {
       if (items.length === 0) return []
-      return renewAll.immediate(items, now.getTime() + leaseMs)
+      return withRelaxedSync(db, () => renewAll.immediate(items, now.getTime() + leaseMs))
     },
     releaseLeases (items: readonly LeaseRef[]): void {
       if (items.length === 0) return
-      releaseAll.immediate(items)
+      withRelaxedSync(db, () => releaseAll.immediate(items))
     },
   }
 }

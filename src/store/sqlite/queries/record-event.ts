@@ -1,11 +1,13 @@
 import type { Database } from 'better-sqlite3'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
+import type { Outcome } from '../group-commit.js'
 import { toMs } from '../rows.js'
 
 /**
  * The outbox write: the event, every delivery and the call in one transaction, so an accepted
  * event always has all its deliveries (contract §2 "Nothing accepted is ever lost"). Idempotent
  * by (workspace, event id): a repeat writes nothing and reports the deliveries made the first time.
+ * Runs a batch of events (see group-commit.ts); each event is atomic on its own.
  */
 export function prepareRecordEvent (db: Database) {
   const insertEvent = db.prepare(`INSERT INTO events (workspace_id, id, type, body, created_at)
@@ -48,5 +50,16 @@ export function prepareRecordEvent (db: Database) {
     return { created: true, eventId: event.id, deliveries: input.deliveries.length }
   })
 
-  return (input: RecordEventInput): RecordEventResult => record.immediate(input)
+  // Many events in one write transaction, each in its own savepoint (better-sqlite3 nests a
+  // transaction function as a SAVEPOINT): a failing event rolls back alone.
+  const recordMany = db.transaction((inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> =>
+    inputs.map((input) => {
+      try {
+        return { ok: true, value: record(input) }
+      } catch (error) {
+        return { ok: false, error }
+      }
+    }))
+
+  return (inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> => recordMany.immediate(inputs)
 }
