@@ -35,12 +35,13 @@ export function prepareCompleteAttempts (db: Database) {
   // Keeps the webhook's "last delivery" and "last error" current, newest attempt wins.
   const touchWebhook = db.prepare(`UPDATE webhooks SET
       last_attempt_at = MAX(COALESCE(last_attempt_at, 0), @startedAt),
-      last_error = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @startedAt THEN @error ELSE last_error END,
-      last_error_at = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @startedAt THEN @startedAt ELSE last_error_at END
+      last_error = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @errorAt THEN @error ELSE last_error END,
+      last_error_at = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @errorAt THEN @errorAt ELSE last_error_at END
     WHERE id = @id`)
 
   const complete = db.transaction((results: readonly AttemptResult[], now: number): string[] => {
     const rejected: string[] = []
+    const touched = new Map<string, { startedAt: number, errorAt: number | null, error: string | null }>()
     for (const result of results) {
       const { attempt, settlement } = result
       const error = attemptError(attempt)
@@ -62,7 +63,20 @@ export function prepareCompleteAttempts (db: Database) {
         newId('att'), result.deliveryId, attempt.attempt, startedAt,
         Math.max(0, Math.round(attempt.durationMs)), attempt.statusCode, attempt.error, attempt.responseExcerpt,
       )
-      touchWebhook.run({ id: row.webhook_id, startedAt, error })
+      const seen = touched.get(row.webhook_id)
+      if (seen === undefined) {
+        touched.set(row.webhook_id, { startedAt, errorAt: error === null ? null : startedAt, error })
+      } else {
+        seen.startedAt = Math.max(seen.startedAt, startedAt)
+        if (error !== null && (seen.errorAt === null || startedAt >= seen.errorAt)) {
+          seen.errorAt = startedAt
+          seen.error = error
+        }
+      }
+    }
+    // One webhook row update per webhook per batch, not per attempt.
+    for (const [id, seen] of touched) {
+      touchWebhook.run({ id, startedAt: seen.startedAt, error: seen.error, errorAt: seen.errorAt })
     }
     return rejected
   })
