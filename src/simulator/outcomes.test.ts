@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CALL_OUTCOMES, drawOutcome, shapeCall } from './outcomes.js'
+import { CALL_OUTCOMES, DEFAULT_OUTCOME_WEIGHTS, drawOutcome, parseOutcomeWeights, shapeCall } from './outcomes.js'
 import { createRandom } from './random.js'
 
 test('outcomes follow the configured weights', () => {
@@ -31,4 +31,14 @@ test('only calls that connected last: conversations and voicemails have duration
       else assert.equal(shape.durationSeconds, 0)
     }
   }
+})
+
+test('outcome weights parse from name=weight pairs; unnamed outcomes keep their default', () => {
+  const weights = parseOutcomeWeights('completed=1, no_answer=0')
+  assert.equal(weights.completed, 1)
+  assert.equal(weights.no_answer, 0)
+  assert.equal(weights.busy, DEFAULT_OUTCOME_WEIGHTS.busy)
+  assert.throws(() => parseOutcomeWeights('answered=1'), /not one of/)
+  assert.throws(() => parseOutcomeWeights('completed=x'), /not outcome=weight/)
+  assert.throws(() => parseOutcomeWeights('completed=0,no_answer=0,busy=0,failed=0,voicemail=0'), /must not all be 0/)
 })

@@ -119,3 +119,21 @@ export function fakeContact (random: Random): { name: string, phone: string } {
     phone: `+1415555${String(random.int(0, 9999)).padStart(4, '0')}`,
   }
 }
+
+/**
+ * Reads weights written as `completed=0.6,no_answer=0.2,busy=0.05,failed=0.05,voicemail=0.1`.
+ * Outcomes not named keep their default weight; `name=0` turns one off. Throws a RangeError
+ * saying what is wrong.
+ */
+export function parseOutcomeWeights (text: string): OutcomeWeights {
+  const weights: OutcomeWeights = { ...DEFAULT_OUTCOME_WEIGHTS }
+  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^([a-z_]+)\s*=\s*([0-9]*\.?[0-9]+)$/.exec(part)
+    if (match === null) throw new RangeError(`"${part}" is not outcome=weight`)
+    const [, name, value] = match
+    if (!isCallOutcome(name)) throw new RangeError(`"${String(name)}" is not one of ${CALL_OUTCOMES.join(', ')}`)
+    weights[name] = Number(value)
+  }
+  if (!(Object.values(weights).reduce((sum, w) => sum + w, 0) > 0)) throw new RangeError('the weights must not all be 0')
+  return weights
+}
