@@ -112,7 +112,10 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
   const campaigns = new Map<string, { workspaceId: string, campaign: Campaign }>()
   let campaignCount = 0
   let stopped = false
-  const onError = (error: unknown): void => deps.onError?.(coerceError(error))
+  // After stop(), calls still on the line fail to emit: expected, not worth reporting.
+  const onError = (error: unknown): void => {
+    if (!stopped) deps.onError?.(coerceError(error))
+  }
 
   async function firstAttempts (workspaceId: string, deliveryIds: readonly string[]): Promise<void> {
     const deadline = Date.now() + resolved.deliveryWaitMs

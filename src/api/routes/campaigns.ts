@@ -12,6 +12,7 @@ import { validationError } from '../../errors.js'
 import type { CampaignSnapshot } from '../../simulator/campaign-simulator.js'
 import type { Sandbox } from '../../simulator/sandbox.js'
 import { workspaceOf } from '../auth.js'
+import { OPTIONAL_BODY } from '../validation.js'
 import { IdParams, errorResponses } from '../schemas/common.js'
 import { CampaignResponse, CreateCampaignBody } from '../schemas/campaigns.js'
 
@@ -82,7 +83,7 @@ export function campaignRoutes (app: FastifyInstance, deps: { sandbox: Sandbox }
         tags: ['sandbox'],
         summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a simulated campaign`,
         params: IdParams,
-        body: Type.Optional(Type.Object({}, { additionalProperties: true })),
+        body: Type.Object({}, { additionalProperties: true, [OPTIONAL_BODY]: true }),
         response: { 200: CampaignResponse, ...errorResponses(403, 404, 409) },
       },
     }, async (request) => {
