@@ -37,7 +37,7 @@ export interface SandboxOptions {
   /**
    * Real ms to wait for an event's deliveries to get their first attempt before emitting an event
    * that must arrive after it (call.analyzed after call.ended, campaign.ended last); 0 disables.
-   * @defaultValue 3000
+   * @defaultValue 35000 (a little over the longest timeout_ms, 30 s: one attempt always fits)
    */
   deliveryWaitMs?: number
 }
@@ -99,7 +99,7 @@ export function resolveSandboxOptions (options: SandboxOptions = {}): ResolvedSa
     seed: options.seed ?? null,
     outcomeWeights: { ...DEFAULT_OUTCOME_WEIGHTS, ...weights },
     maxConcurrentCalls: options.maxConcurrentCalls ?? 10,
-    deliveryWaitMs: options.deliveryWaitMs ?? 3_000,
+    deliveryWaitMs: options.deliveryWaitMs ?? 35_000,
   }
 }
 
