@@ -129,3 +129,22 @@ test('campaigns are per workspace and need valid input', async () => {
     await h.close()
   }
 })
+
+test('simulation.fail_after_calls rehearses campaign.failed, then campaign.ended with end_reason failed', async () => {
+  const h = await startHarness({ speed: 5_000, seed: 11 })
+  try {
+    const { listener, url } = await h.receiver(SECRET)
+    await h.api('POST', '/webhooks', { url, events: ['campaign.started', 'campaign.failed', 'campaign.ended'], secret: SECRET })
+    const created = await h.api('POST', '/campaigns', { name: 'Doomed', persona_id: 'per_abc', contacts: Array.from({ length: 20 }, () => ({})), auto_start: true, max_concurrent_calls: 2, simulation: { fail_after_calls: 3 } })
+    const id = String(created.body.id)
+    await waitFor('campaign.ended', async () => (await h.api('GET', `/campaigns/${id}`)).body.ended === true, 30_000)
+    await waitSettled(h.service)
+    const got = events(listener.received)
+    assert.deepEqual(got.map((e) => e.event), ['campaign.started', 'campaign.failed', 'campaign.ended'])
+    assert.equal((got[1]?.data.error as { code: string }).code, 'TELEPHONY_PROVIDER_UNAVAILABLE')
+    assert.equal(got[2]?.data.end_reason, 'failed')
+    assert.equal((await h.api('GET', `/campaigns/${id}`)).body.status, 'failed')
+  } finally {
+    await h.close()
+  }
+})
