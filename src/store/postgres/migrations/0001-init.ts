@@ -91,7 +91,7 @@ CREATE TABLE deliveries (
   FOREIGN KEY (workspace_id, event_id) REFERENCES events (workspace_id, id) ON DELETE CASCADE
 );
 -- The queue: only pending rows, in due order (claimDue, nextDueAt, queueStats).
-CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending';
 CREATE INDEX deliveries_workspace ON deliveries (workspace_id, id);
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
 CREATE INDEX deliveries_event ON deliveries (workspace_id, event_id);
