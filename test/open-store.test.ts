@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import pg from 'pg'
 import { isPostgresUrl, migrateOnly, openStore } from '../src/store/open-store.js'
@@ -32,5 +35,22 @@ test('openStore opens a migrated PostgreSQL store; migrateOnly applies nothing t
     assert.deepEqual(await migrateOnly({ databaseUrl: url, dataDir: '/nonexistent' }), [])
   } finally {
     await dropSchema(schema)
+  }
+})
+
+test('without a postgres URL, openStore opens SQLite at <dataDir>/webhooks.db', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kejue-open-store-'))
+  try {
+    assert.equal(await migrateOnly({ dataDir }), null)
+    assert.ok(existsSync(join(dataDir, 'webhooks.db')))
+    const store = await openStore({ databaseUrl: '', dataDir })
+    try {
+      assert.equal(store.driver, 'sqlite')
+      assert.equal(await store.ping(), true)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
   }
 })

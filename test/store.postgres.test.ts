@@ -11,6 +11,7 @@ import { createPostgresStore } from '../src/store/postgres/index.js'
 import type { AttemptResult, NewWebhook, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
+import { storeContract } from './contract/store.contract.js'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 const at = (ms: number): Date => new Date(T0.getTime() + ms)
@@ -194,7 +195,7 @@ describe('postgres store', () => {
     assert.deepEqual(attempts.map((x) => [x.attempt, x.statusCode, x.responseExcerpt]), [[1, 404, 'nope']])
     const stats = (await store.webhookStats(workspaceId, [webhookId])).get(webhookId)
     assert.deepEqual(stats && { ...stats, lastDeliveryAt: stats.lastDeliveryAt?.getTime() }, {
-      totalDeliveries: 3, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(1_000).getTime(), lastError: null,
+      totalDeliveries: 3, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(1_000).getTime(), lastError: 'HTTP 404',
     })
   })
 
@@ -389,4 +390,9 @@ describe('postgres store across processes', () => {
       await dropSchema(schema)
     }
   })
+})
+
+storeContract('postgres', async () => {
+  const { store, cleanup } = await makePostgresStore({ poolSize: 4 })
+  return { store, cleanup }
 })

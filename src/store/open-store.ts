@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path'
 import { DEFAULTS } from '../config/defaults.js'
-import { openSqliteStore } from './open-sqlite.js'
 import type { Store } from './store.js'
 
 export interface OpenStoreOptions {
@@ -23,6 +22,12 @@ export function isPostgresUrl (url: string | undefined): url is string {
 
 export function sqlitePath (dataDir: string): string {
   return join(dataDir, DEFAULTS.store.sqliteFile)
+}
+
+// Each driver is imported only when chosen: a PostgreSQL deployment never loads better-sqlite3.
+async function openSqliteStore (path: string): Promise<Store> {
+  const { createSqliteStore } = await import('./sqlite/index.js')
+  return await createSqliteStore({ path })
 }
 
 /** @example const store = await openStore({ databaseUrl: process.env.KEJUE_DATABASE_URL, dataDir: './data' }) */

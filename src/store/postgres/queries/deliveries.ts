@@ -69,8 +69,9 @@ export async function listAttempts (db: pg.Pool, deliveryId: string): Promise<At
 }
 
 /**
- * Due now for one more attempt: pending again, and allowed one attempt beyond those made. A lease
- * held by an attempt in flight is left alone; that attempt settles the delivery as usual.
+ * Due now for one more attempt: pending again, and allowed exactly one attempt beyond those made.
+ * The lease is cleared, so an attempt still in flight is fenced off (its result is rejected) and
+ * cannot settle the delivery over the retry.
  */
 export async function retryDelivery (
   db: pg.Pool, schema: string | null, workspaceId: string, id: string, now: Date,
@@ -78,7 +79,7 @@ export async function retryDelivery (
   return await transaction(db, async (client) => {
     const result = await client.query<DeliveryRow>(
       `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,
-         max_attempts = greatest(max_attempts, attempt_count + 1)
+         max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
        WHERE workspace_id = $1 AND id = $2
        RETURNING ${DELIVERY_COLUMNS}`,
       [workspaceId, id, now.getTime()])

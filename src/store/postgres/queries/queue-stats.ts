@@ -15,13 +15,16 @@ export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
   return at === null ? null : new Date(at)
 }
 
+const DUE = "status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
+
+/** `due` counts what a claim could take now: deliveries in flight (under a live lease) are not due. */
 export async function queueStats (db: pg.Pool, now: Date, failedSince: Date): Promise<QueueStats> {
   const nowMs = now.getTime()
   const result = await db.query<{ pending: number, due: number, oldest: number | null, failed: number }>(
     `SELECT
        (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
-       (SELECT count(*) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1) AS due,
-       (SELECT min(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1) AS oldest,
+       (SELECT count(*) FROM deliveries WHERE ${DUE}) AS due,
+       (SELECT min(next_attempt_at) FROM deliveries WHERE ${DUE}) AS oldest,
        (SELECT count(*) FROM deliveries WHERE status = 'failed' AND updated_at >= $2) AS failed`,
     [nowMs, failedSince.getTime()])
   const row = result.rows[0]

@@ -104,9 +104,10 @@ interface StatsRow {
 }
 
 /**
- * Counts per webhook. `lastDeliveryAt` is when the latest attempt started; `lastError` is that
- * attempt's error (or its non-2xx status) — null once the webhook answers 2xx again.
- * Webhooks without deliveries get zeros.
+ * Counts per webhook. `lastDeliveryAt` is when the latest attempt started; `lastError` is the
+ * error (or non-2xx status) of the latest attempt that failed, kept after later successes.
+ * Computed from the attempts rather than kept on the webhook row, so that concurrent settles in
+ * several processes never queue on one hot webhook row. Webhooks without deliveries get zeros.
  */
 export async function webhookStats (
   db: pg.Pool, workspaceId: string, ids: readonly string[],
@@ -118,19 +119,18 @@ export async function webhookStats (
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS total,
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'failed') AS failed,
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'succeeded') AS succeeded,
-       last.started_at AS last_delivery_at,
-       CASE WHEN last.error IS NOT NULL THEN last.error
-            WHEN last.status_code IS NOT NULL AND (last.status_code < 200 OR last.status_code > 299)
-              THEN 'HTTP ' || last.status_code
-       END AS last_error
+       (SELECT max(a.started_at) FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+         WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS last_delivery_at,
+       failure.error AS last_error
      FROM unnest($2::text[]) AS w(id)
      LEFT JOIN LATERAL (
-       SELECT a.started_at, a.error, a.status_code
+       SELECT coalesce(a.error, 'HTTP ' || a.status_code) AS error
        FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
        WHERE d.webhook_id = w.id AND d.workspace_id = $1
+         AND (a.error IS NOT NULL OR a.status_code < 200 OR a.status_code > 299)
        ORDER BY a.started_at DESC, a.id DESC
        LIMIT 1
-     ) AS last ON true`,
+     ) AS failure ON true`,
     [workspaceId, [...ids]])
   for (const row of result.rows) {
     stats.set(row.webhook_id, {
