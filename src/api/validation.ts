@@ -23,7 +23,7 @@ export const PATTERN_MESSAGE = 'x-pattern-message'
 
 /** `/config/webhooks/0/url` → `config.webhooks[0].url`. */
 export function fieldPath (pointer: string, prefix = ''): string {
-  let out = prefix
+  let out = prefix.replace(/\.$/, '')
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~')
     if (/^\d+$/.test(part)) out += `[${part}]`
