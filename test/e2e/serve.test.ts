@@ -141,3 +141,14 @@ test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exit
     await rm(dataDir, { recursive: true, force: true })
   }
 })
+
+test('serve: a bad setting stops the start with exit 1 and names the setting and its source', { timeout: 20_000 }, async () => {
+  assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
+  const child = spawn(process.execPath, [MAIN, 'serve', '--log-level', 'loud'], { cwd: ROOT, env: { ...process.env, KEJUE_PORT: 'abc' } })
+  let err = ''
+  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
+  assert.equal(code, 1)
+  assert.match(err, /KEJUE_PORT \(env\) must be an integer 0–65535, got "abc"/)
+  assert.match(err, /--log-level \(flag\) must be one of/)
+})

@@ -49,8 +49,19 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
   const metrics = createMetrics({ store })
   const app = await buildApp({ store, config, logger, metrics })
-  const sender = createHttpClient({ allowPrivateNetworks: config.allowPrivateNetworks, userAgent: `kejue-webhooks/${VERSION}` })
-  const engine = createEngine({ ...config.engine }, { store, sender, logger, metrics })
+  const sender = createHttpClient({
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    userAgent: `kejue-webhooks/${VERSION}`,
+    maxResponseBytes: config.engine.responseExcerptBytes,
+  })
+  const e = config.engine
+  const engine = createEngine({
+    maxInFlight: e.maxInFlight,
+    maxInFlightPerWebhook: e.maxInFlightPerWebhook,
+    claimBatch: e.claimBatch,
+    leaseMs: e.leaseMs,
+    shutdownGraceMs: e.shutdownGraceMs,
+  }, { store, sender, logger, metrics })
 
   let server
   try {
