@@ -25,7 +25,7 @@ import { deliveryRoutes } from './routes/deliveries.js'
 import { eventRoutes } from './routes/events.js'
 import { personaCallRoutes } from './routes/persona-calls.js'
 import { workspaceRoutes } from './routes/workspaces.js'
-import { VERSION } from '../version.js'
+import { VERSION } from '../util/version.js'
 
 export interface BuildAppDeps extends Omit<ApiDeps, 'metrics'> {
   metrics?: Metrics

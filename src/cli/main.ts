@@ -5,7 +5,7 @@
  * Exit codes: 0 ok, 1 failure, 2 usage error.
  */
 import { Command, CommanderError } from 'commander'
-import { VERSION } from '../version.js'
+import { VERSION } from '../util/version.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerServe } from './commands/serve.js'
 

@@ -8,6 +8,10 @@ import { DEFAULTS } from './defaults.js'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
 
+/** What a `serve` process runs: the API and the delivery engine, or one of them (scale-out). */
+export const ROLES = ['all', 'api', 'worker'] as const
+export type Role = (typeof ROLES)[number]
+
 export interface ResolvedEngineConfig {
   maxInFlight: number
   maxInFlightPerWebhook: number
@@ -19,6 +23,7 @@ export interface ResolvedEngineConfig {
 
 /** The service's configuration with every field present (the output of resolveConfig). */
 export interface ResolvedConfig {
+  role: Role
   port: number
   host: string
   dataDir: string
@@ -126,6 +131,7 @@ function adminKey (): Parser {
 const E = DEFAULTS.engine
 
 export const SETTINGS: readonly SettingDefinition[] = [
+  { key: 'role', env: ['KEJUE_ROLE'], flag: 'role', flagSyntax: '--role <role>', description: 'all (API and delivery engine), api (API only) or worker (delivery engine only)', defaultValue: 'all', parse: oneOf(ROLES) },
   { key: 'port', env: ['KEJUE_PORT'], flag: 'port', flagSyntax: '--port <n>', description: 'TCP port of the API (0 picks a free one)', defaultValue: DEFAULTS.api.port, parse: integer(0, 65_535) },
   { key: 'host', env: ['KEJUE_HOST'], flag: 'host', flagSyntax: '--host <addr>', description: 'Address to bind; 0.0.0.0 exposes the API to the network', defaultValue: DEFAULTS.api.host, parse: nonEmptyString() },
   { key: 'dataDir', env: ['KEJUE_DATA_DIR'], flag: 'dataDir', flagSyntax: '--data-dir <dir>', description: `Directory of the embedded SQLite store (${DEFAULTS.store.sqliteFile})`, defaultValue: DEFAULTS.store.dataDir, parse: nonEmptyString() },

@@ -14,7 +14,7 @@ import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
 import { openStore } from '../../store/open-store.js'
 import { createLogger } from '../../util/logger.js'
-import { VERSION } from '../../version.js'
+import { USER_AGENT } from '../../util/version.js'
 import { banner, markKeysShown, prepareFirstStart } from '../first-start.js'
 
 export interface ServeFlags {
@@ -24,6 +24,7 @@ export interface ServeFlags {
   databaseUrl?: string
   allowPrivateNetworks?: boolean
   logLevel?: string
+  role?: string
 }
 
 /** Config from env and flags, or null after printing why it is unusable. */
@@ -46,39 +47,56 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel })
   const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir })
-  const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
   const metrics = createMetrics({ store })
-  const app = await buildApp({ store, config, logger, metrics })
-  const sender = createHttpClient({
-    allowPrivateNetworks: config.allowPrivateNetworks,
-    userAgent: `kejue-webhooks/${VERSION}`,
-    maxResponseBytes: config.engine.responseExcerptBytes,
-  })
+  const sender = config.role === 'api'
+    ? null
+    : createHttpClient({
+      allowPrivateNetworks: config.allowPrivateNetworks,
+      userAgent: USER_AGENT,
+      maxResponseBytes: config.engine.responseExcerptBytes,
+    })
   const e = config.engine
-  const engine = createEngine({
-    maxInFlight: e.maxInFlight,
-    maxInFlightPerWebhook: e.maxInFlightPerWebhook,
-    claimBatch: e.claimBatch,
-    leaseMs: e.leaseMs,
-    shutdownGraceMs: e.shutdownGraceMs,
-  }, { store, sender, logger, metrics })
+  const engine = sender === null
+    ? undefined
+    : createEngine({
+      maxInFlight: e.maxInFlight,
+      maxInFlightPerWebhook: e.maxInFlightPerWebhook,
+      claimBatch: e.claimBatch,
+      leaseMs: e.leaseMs,
+      shutdownGraceMs: e.shutdownGraceMs,
+    }, { store, sender, logger, metrics })
 
-  let server
-  try {
-    server = await startServer({ host: config.host, port: config.port, shutdownGraceMs: config.engine.shutdownGraceMs }, { app, store, logger, engine })
-  } catch (err) {
-    const error = coerceError(err)
-    process.stderr.write(`kejue-webhooks: cannot listen on ${config.host}:${config.port}: ${error.message}\n`)
-    await app.close().catch(() => undefined)
-    await sender.close().catch(() => undefined)
-    await store.close().catch(() => undefined)
-    process.exitCode = 1
-    return
+  let close: () => Promise<void>
+  if (config.role === 'worker') {
+    // A worker serves no API: it claims deliveries from the shared store until stopped.
+    engine?.start()
+    process.stdout.write(`kejue-webhooks worker started (store: ${store.driver}, pid ${process.pid})\n`)
+    logger.info({ store: store.driver, role: config.role }, 'worker started')
+    close = async () => {
+      await engine?.stop(e.shutdownGraceMs)
+      await store.close()
+    }
+  } else {
+    const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
+    const app = await buildApp({ store, config, logger, metrics })
+    let server
+    try {
+      server = await startServer({ host: config.host, port: config.port, shutdownGraceMs: e.shutdownGraceMs }, { app, store, logger, engine })
+    } catch (err) {
+      const error = coerceError(err)
+      process.stderr.write(`kejue-webhooks: cannot listen on ${config.host}:${config.port}: ${error.message}\n`)
+      await app.close().catch(() => undefined)
+      await sender?.close().catch(() => undefined)
+      await store.close().catch(() => undefined)
+      process.exitCode = 1
+      return
+    }
+    engine?.start()
+    process.stdout.write(banner(server.url, firstStart))
+    if (firstStart !== null) await markKeysShown(store)
+    logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks }, 'listening')
+    close = () => server.close()
   }
-  engine.start()
-  process.stdout.write(banner(server.url, firstStart))
-  if (firstStart !== null) await markKeysShown(store)
-  logger.info({ url: server.url, store: store.driver, allowPrivateNetworks: config.allowPrivateNetworks }, 'listening')
 
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
@@ -89,8 +107,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     }
     stopping = true
     logger.info({ signal }, 'shutting down')
-    void server.close()
-      .then(() => sender.close())
+    void close()
+      .then(() => sender?.close())
       .catch((err: unknown) => { logger.error({ err: coerceError(err) }, 'shutdown failed') })
       .finally(() => {
         logger.info('stopped')
@@ -106,6 +124,7 @@ export function registerServe (program: Command): void {
   program
     .command('serve')
     .description('run the API and the delivery engine (what `npm start` runs)')
+    .option('--role <role>', 'all (API and delivery engine), api or worker (KEJUE_ROLE, default all)')
     .option('--port <n>', 'TCP port (KEJUE_PORT, default 8080; 0 picks a free one)')
     .option('--host <addr>', 'address to bind (KEJUE_HOST, default 127.0.0.1)')
     .option('--data-dir <dir>', 'directory of the embedded SQLite store (KEJUE_DATA_DIR, default ./data)')
