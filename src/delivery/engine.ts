@@ -206,8 +206,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
     const nextDue = await store.nextDueAt()
     const untilDue = nextDue === null ? opts.idlePollMs : nextDue.getTime() - now()
-    // Due but not claimable means leased elsewhere or excluded: look again after the idle poll.
-    schedulePump(untilDue > 0 ? Math.min(untilDue, opts.idlePollMs) : opts.idlePollMs)
+    if (untilDue > 0) schedulePump(Math.min(untilDue, opts.idlePollMs))
+    // Due now but not claimed: either its webhook is full (release() pumps when it has room),
+    // or it became due while this claim ran (a timer a hair early): look again at once.
+    else schedulePump(webhookLimited ? opts.idlePollMs : 5)
   }
 
   /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
