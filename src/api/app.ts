@@ -25,6 +25,7 @@ import { deliveryRoutes } from './routes/deliveries.js'
 import { eventRoutes } from './routes/events.js'
 import { personaCallRoutes } from './routes/persona-calls.js'
 import { workspaceRoutes } from './routes/workspaces.js'
+import { campaignRoutes } from './routes/campaigns.js'
 import { VERSION } from '../util/version.js'
 
 export interface BuildAppDeps extends Omit<ApiDeps, 'metrics'> {
@@ -112,6 +113,8 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     deliveryRoutes(api, full)
     eventRoutes(api, full)
     personaCallRoutes(api, full)
+    // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
+    if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })
   }, { prefix: '/api/v1' })
 
   return app

@@ -1,5 +1,6 @@
 import type { ResolvedConfig } from '../config/schema.js'
 import type { Metrics } from '../observability/metrics.js'
+import type { Sandbox } from '../simulator/sandbox.js'
 import type { Store } from '../store/store.js'
 import type { Logger } from '../util/logger.js'
 
@@ -9,4 +10,6 @@ export interface ApiDeps {
   config: Pick<ResolvedConfig, 'allowPrivateNetworks' | 'bodyLimitBytes'>
   logger: Logger
   metrics: Metrics
+  /** The simulator, when the service runs with it on: dials persona calls, serves /campaigns. */
+  sandbox?: Sandbox
 }

@@ -8,10 +8,16 @@ import { Command, CommanderError } from 'commander'
 import { VERSION } from '../util/version.js'
 import { registerMigrate } from './commands/migrate.js'
 import { registerServe } from './commands/serve.js'
+import { registerListen } from './commands/listen.js'
+import { registerTrigger } from './commands/trigger.js'
+import { registerDemo } from './commands/demo.js'
 
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerServe,
   registerMigrate,
+  registerListen,
+  registerTrigger,
+  registerDemo,
 ]
 
 const program = new Command()

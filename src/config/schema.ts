@@ -4,6 +4,8 @@
  * same table; a unit test keeps the two in step.
  */
 import { DEFAULTS } from './defaults.js'
+import { DEFAULT_OUTCOME_WEIGHTS, parseOutcomeWeights } from '../simulator/outcomes.js'
+import type { OutcomeWeights } from '../simulator/outcomes.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -21,6 +23,16 @@ export interface ResolvedEngineConfig {
   responseExcerptBytes: number
 }
 
+/** The sandbox's simulator (docs/sandbox.md); off in production. */
+export interface ResolvedSimulatorConfig {
+  enabled: boolean
+  /** Simulated time runs this many times faster than real time. */
+  speed: number
+  /** Fixes every random draw; null draws fresh ones. */
+  seed: number | null
+  outcomeWeights: OutcomeWeights
+}
+
 /** The service's configuration with every field present (the output of resolveConfig). */
 export interface ResolvedConfig {
   role: Role
@@ -35,6 +47,7 @@ export interface ResolvedConfig {
   logLevel: LogLevel
   bodyLimitBytes: number
   engine: ResolvedEngineConfig
+  simulator: ResolvedSimulatorConfig
 }
 
 /** A value's text and where it came from, for error messages. */
@@ -83,6 +96,33 @@ export function boolean (): Parser {
     if (['true', '1', 'yes', 'on'].includes(text)) return true
     if (['false', '0', 'no', 'off', ''].includes(text)) return false
     return fail(raw, 'must be true or false')
+  }
+}
+
+function positiveNumber (max: number): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    const value = Number(text)
+    if (!/^[0-9]*\.?[0-9]+$/.test(text) || !(value > 0) || value > max) fail(raw, `must be a number above 0, at most ${max}`)
+    return value
+  }
+}
+
+function optionalSeed (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') return null
+    return integer(0, 4_294_967_295)(raw)
+  }
+}
+
+function outcomeWeights (): Parser {
+  return (raw) => {
+    try {
+      return parseOutcomeWeights(String(raw.text))
+    } catch (err) {
+      return fail(raw, `must be outcome=weight pairs such as completed=0.6,no_answer=0.2 (${err instanceof Error ? err.message : String(err)})`)
+    }
   }
 }
 
@@ -145,5 +185,9 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'engine.claimBatch', env: ['KEJUE_CLAIM_BATCH'], description: 'Deliveries claimed from the store per query', defaultValue: E.claimBatch, parse: integer(1, 10_000) },
   { key: 'engine.leaseMs', env: ['KEJUE_LEASE_MS'], description: 'How long a claimed delivery stays leased without renewal (crash recovery time)', defaultValue: E.leaseMs, parse: integer(1_000, 30_000) },
   { key: 'engine.shutdownGraceMs', env: ['KEJUE_SHUTDOWN_GRACE_MS'], description: 'How long SIGTERM waits for attempts in flight before handing them back', defaultValue: E.shutdownGraceMs, parse: integer(0, 120_000) },
+  { key: 'simulator.enabled', env: ['KEJUE_SIMULATOR'], flag: 'simulate', flagSyntax: '--simulate', description: 'Sandbox: dial calls created with POST /persona-calls and serve /campaigns with simulated outcomes (docs/sandbox.md)', defaultValue: false, parse: boolean() },
+  { key: 'simulator.speed', env: ['KEJUE_SIMULATOR_SPEED'], flag: 'simulateSpeed', flagSyntax: '--simulate-speed <x>', description: 'Sandbox: simulated time runs this many times faster than real time', defaultValue: 1, parse: positiveNumber(1_000_000) },
+  { key: 'simulator.seed', env: ['KEJUE_SIMULATOR_SEED'], flag: 'simulateSeed', flagSyntax: '--simulate-seed <n>', description: 'Sandbox: fixes every random draw (unset: random)', defaultValue: null, parse: optionalSeed() },
+  { key: 'simulator.outcomeWeights', env: ['KEJUE_SIMULATOR_OUTCOMES'], flag: 'simulateOutcomes', flagSyntax: '--simulate-outcomes <weights>', description: 'Sandbox: relative weights of call outcomes, e.g. completed=0.6,no_answer=0.18,busy=0.07,failed=0.05,voicemail=0.1', defaultValue: DEFAULT_OUTCOME_WEIGHTS, parse: outcomeWeights() },
   { key: 'engine.responseExcerptBytes', env: ['KEJUE_RESPONSE_EXCERPT_BYTES'], description: 'How much of each response body is kept in the delivery log', defaultValue: E.responseExcerptBytes, parse: integer(0, 1024 * 1024) },
 ]

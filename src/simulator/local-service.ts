@@ -14,7 +14,7 @@ import { ServiceError } from '../errors.js'
 import { openStore } from '../store/open-store.js'
 import type { Store } from '../store/store.js'
 import { createLogger } from '../util/logger.js'
-import { VERSION } from '../version.js'
+import { USER_AGENT } from '../util/version.js'
 import { createSandbox } from './sandbox.js'
 import type { Sandbox, SandboxOptions } from './sandbox.js'
 
@@ -48,8 +48,9 @@ export async function startLocalService (options: LocalServiceOptions, deps: { o
   await markKeysShown(store)
   const sandbox = options.simulate === false ? undefined : createSandbox(options.sandbox ?? {}, { store, onError: deps.onError })
   const app = await buildApp({ store, config, logger, sandbox })
-  const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: `kejue-webhooks/${VERSION}` })
-  const engine = createEngine({ ...config.engine }, { store, sender, logger })
+  const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT, maxResponseBytes: config.engine.responseExcerptBytes })
+  const e = config.engine
+  const engine = createEngine({ maxInFlight: e.maxInFlight, maxInFlightPerWebhook: e.maxInFlightPerWebhook, claimBatch: e.claimBatch, leaseMs: e.leaseMs, shutdownGraceMs: e.shutdownGraceMs }, { store, sender, logger })
   const server = await startServer({ host: '127.0.0.1', port: 0, shutdownGraceMs: 2_000 }, { app, store, logger, engine })
   engine.start()
   return {

@@ -49,11 +49,18 @@ export function personaCallRoutes (app: FastifyInstance, deps: ApiDeps): void {
       hasInlineWebhooks: inline.length > 0,
       createdAt: new Date(),
     }, inline)
+    const resolvedContactId = contactId ?? newId('ct')
+    // With the simulator on, the call is dialled now: its events follow (docs/sandbox.md).
+    deps.sandbox?.dialCall(workspaceId, {
+      jobId,
+      personaId: body.persona_id,
+      contact: { id: resolvedContactId, name: body.contact?.name ?? null, phone: body.contact?.phone ?? null },
+    })
     return reply.status(201).send({
       job_id: jobId,
       status: 'queued',
       persona_id: body.persona_id,
-      contact_id: contactId ?? newId('ct'),
+      contact_id: resolvedContactId,
       webhooks: inline.length,
     })
   })

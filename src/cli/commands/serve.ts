@@ -12,6 +12,7 @@ import { createEngine } from '../../delivery/engine.js'
 import { createHttpClient } from '../../delivery/http-client.js'
 import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
+import { createSandbox } from '../../simulator/sandbox.js'
 import { openStore } from '../../store/open-store.js'
 import { createLogger } from '../../util/logger.js'
 import { USER_AGENT } from '../../util/version.js'
@@ -25,6 +26,10 @@ export interface ServeFlags {
   allowPrivateNetworks?: boolean
   logLevel?: string
   role?: string
+  simulate?: boolean
+  simulateSpeed?: string
+  simulateSeed?: string
+  simulateOutcomes?: string
 }
 
 /** Config from env and flags, or null after printing why it is unusable. */
@@ -78,7 +83,14 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     }
   } else {
     const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
-    const app = await buildApp({ store, config, logger, metrics })
+    // The sandbox's simulator (docs/sandbox.md): only with --simulate or KEJUE_SIMULATOR=true.
+    const sandbox = config.simulator.enabled
+      ? createSandbox({ speed: config.simulator.speed, seed: config.simulator.seed, outcomeWeights: config.simulator.outcomeWeights }, {
+        store,
+        onError: (err) => { logger.error({ err }, 'simulator error') },
+      })
+      : undefined
+    const app = await buildApp({ store, config, logger, metrics, sandbox })
     let server
     try {
       server = await startServer({ host: config.host, port: config.port, shutdownGraceMs: e.shutdownGraceMs }, { app, store, logger, engine })
@@ -94,8 +106,12 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     engine?.start()
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
+    if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
     logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks }, 'listening')
-    close = () => server.close()
+    close = () => {
+      sandbox?.stop()
+      return server.close()
+    }
   }
 
   let stopping = false
@@ -131,6 +147,10 @@ export function registerServe (program: Command): void {
     .option('--database-url <url>', 'postgres://… to use PostgreSQL (KEJUE_DATABASE_URL or DATABASE_URL)')
     .option('--allow-private-networks', 'allow webhook URLs on internal addresses (KEJUE_ALLOW_PRIVATE_NETWORKS)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEJUE_LOG_LEVEL)')
+    .option('--simulate', 'sandbox: simulate calls and campaigns (KEJUE_SIMULATOR; docs/sandbox.md)')
+    .option('--simulate-speed <x>', 'sandbox: run simulated time x times faster (KEJUE_SIMULATOR_SPEED, default 1)')
+    .option('--simulate-seed <n>', 'sandbox: fix every random draw (KEJUE_SIMULATOR_SEED)')
+    .option('--simulate-outcomes <weights>', 'sandbox: outcome weights, e.g. completed=0.6,no_answer=0.2 (KEJUE_SIMULATOR_OUTCOMES)')
     .action(async (flags: ServeFlags) => {
       await runServe(flags)
     })
