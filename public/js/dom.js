@@ -96,14 +96,12 @@ export function formatDuration (ms) {
 }
 
 /**
- * The contract gives success_rate without saying its scale; accept both 0–1 and 0–100.
+ * success_rate is a percent (0–100, one decimal) of finished deliveries, null before any finished.
  * @param {number | null | undefined} rate
- * @param {number} total
  */
-export function formatRate (rate, total) {
-  if (!total || rate === null || rate === undefined) return '—'
-  const percent = rate <= 1 ? rate * 100 : rate
-  return `${percent.toFixed(percent >= 99.95 || percent === 0 ? 0 : 1)} %`
+export function formatRate (rate) {
+  if (rate === null || rate === undefined) return '—'
+  return `${Number.isInteger(rate) ? rate : rate.toFixed(1)} %`
 }
 
 /** @param {string} status */

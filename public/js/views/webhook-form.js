@@ -108,7 +108,7 @@ function webhookForm (webhook, onSave) {
   const persona = input('persona_id', 'text', webhook?.persona_id ?? '', { placeholder: 'persona id' })
   const timeout = input('timeout_ms', 'number', String(settings.timeout_ms), { min: 1000, max: 30000, step: 1 })
   const retries = input('max_retries', 'number', String(settings.max_retries), { min: 0, max: 10, step: 1 })
-  const backoff = input('backoff_ms', 'number', String(settings.backoff_ms), { min: 1, step: 1 })
+  const backoff = input('backoff_ms', 'number', String(settings.backoff_ms), { min: 100, step: 1 })
   const enabled = checkbox('enabled', 'enabled', webhook?.enabled ?? true, 'Enabled')
 
   const personaField = field('Persona id', persona, 'persona_id')

@@ -42,7 +42,7 @@ export async function renderWebhookList (ctx) {
         w.name ? h('div', { class: 'muted small' }, truncate(w.url, 56)) : null),
       h('td', {}, stateBadge(w)),
       h('td', {}, eventList(w.events)),
-      h('td', { class: 'num' }, formatRate(stats.success_rate, stats.total_deliveries),
+      h('td', { class: 'num' }, formatRate(stats.success_rate),
         h('div', { class: 'muted small' }, `${stats.total_deliveries ?? 0} deliveries`)),
       h('td', {}, time(w.last_delivery_at)),
       h('td', { class: 'last-error' }, w.last_error ? truncate(w.last_error, 60) : h('span', { class: 'muted' }, '—')))
@@ -138,7 +138,7 @@ export async function renderWebhookDetail (ctx) {
       h('section', { class: 'card' },
         h('h2', {}, 'Health'),
         h('dl', { class: 'props' },
-          prop('Success rate', formatRate(stats.success_rate, stats.total_deliveries)),
+          prop('Success rate', formatRate(stats.success_rate)),
           prop('Deliveries', `${stats.total_deliveries ?? 0} (${stats.failed_deliveries ?? 0} failed)`),
           prop('Last delivery', time(webhook.last_delivery_at)),
           prop('Last error', webhook.last_error ? h('span', { class: 'error-text' }, webhook.last_error) : '—')),
