@@ -273,7 +273,11 @@ export interface Store {
    * A result whose lease token no longer matches is rejected whole: its id is in `rejected`.
    */
   completeAttempts (results: readonly AttemptResult[], now: Date): Promise<{ rejected: string[] }>
-  /** The earliest `nextAttemptAt` among pending deliveries, or null when there are none. */
+  /**
+   * The earliest `nextAttemptAt` among pending deliveries, or null when there are none. A
+   * delivery under a live lease counts at its lease expiry instead (it cannot be claimed before
+   * then), so an engine sleeping until nextDueAt does not spin on its own in-flight work.
+   */
   nextDueAt (): Promise<Date | null>
   queueStats (now: Date, failedSince: Date): Promise<QueueStats>
 

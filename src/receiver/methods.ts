@@ -1,0 +1,17 @@
+/**
+ * The signing methods (spec "Webhook Signing & Verification", contract §1). A copy of
+ * src/signing/methods.ts on purpose: the receiver imports nothing outside this folder at runtime,
+ * so it can ship on its own. A test keeps the two lists equal.
+ */
+export const RECEIVER_SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none'] as const
+
+export type ReceiverSigningMethod = (typeof RECEIVER_SIGNING_METHODS)[number]
+
+export function isReceiverSigningMethod (value: unknown): value is ReceiverSigningMethod {
+  return typeof value === 'string' && (RECEIVER_SIGNING_METHODS as readonly string[]).includes(value)
+}
+
+/** The header names of contract §1, lowercase as Node delivers them. */
+export const HEADER_SIGNATURE = 'x-kejue-signature'
+export const HEADER_TIMESTAMP = 'x-kejue-timestamp'
+export const HEADER_AUTHORIZATION = 'authorization'

@@ -1,0 +1,199 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { Buffer } from 'node:buffer'
+import { isHeadersLike, readHeader } from './headers.js'
+import type { HeadersLike } from './headers.js'
+import {
+  HEADER_AUTHORIZATION,
+  HEADER_SIGNATURE,
+  HEADER_TIMESTAMP,
+  isReceiverSigningMethod,
+} from './methods.js'
+import type { ReceiverSigningMethod } from './methods.js'
+import { isRawBody, parseEvent, rawBodyBytes } from './parse-event.js'
+import type { RawBody, VerifiedEvent } from './parse-event.js'
+import { WebhookVerificationError } from './verification-error.js'
+
+/** Five minutes, the skew receivers written for Kejue allow (contract §1). */
+export const DEFAULT_TOLERANCE_MS = 300_000
+
+interface CommonVerifyOptions {
+  /**
+   * Largest allowed distance between `X-Kejue-Timestamp` and now, either way. `Infinity` turns
+   * the check off (e.g. to verify a logged delivery later).
+   * @defaultValue 300000
+   */
+  toleranceMs?: number
+  /** The current time, for tests and replays. @defaultValue Date.now() */
+  now?: number | Date
+}
+
+export interface SecretVerifyOptions extends CommonVerifyOptions {
+  /** @defaultValue 'hmac_sha256' */
+  method?: Exclude<ReceiverSigningMethod, 'none'>
+  /**
+   * The webhook's secret (for basic_auth, `user:password`). Several secrets accept a delivery
+   * signed with any of them, which lets you rotate without downtime.
+   */
+  secret: string | readonly string[]
+}
+
+export interface NoneVerifyOptions extends CommonVerifyOptions {
+  method: 'none'
+  secret?: undefined
+}
+
+export type VerifyOptions = SecretVerifyOptions | NoneVerifyOptions
+
+export type SafeVerifyResult =
+  | { ok: true, event: VerifiedEvent }
+  | { ok: false, error: WebhookVerificationError }
+
+// Caps checked before any parsing or hashing. A real signature header is 71 chars and a Unix-ms
+// timestamp 13 digits; an Authorization header holds the secret, so it gets more room.
+const MAX_SIGNATURE_LENGTH = 128
+const MAX_TIMESTAMP_LENGTH = 20
+const MAX_AUTHORIZATION_LENGTH = 8_192
+
+const HMAC = {
+  hmac_sha256: { algorithm: 'sha256', pattern: /^sha256=[0-9a-f]{64}$/ },
+  hmac_sha1: { algorithm: 'sha1', pattern: /^sha1=[0-9a-f]{40}$/ },
+} as const
+
+// Digits only, no sign, no leading zero, no exponent: exactly what the signer writes.
+const TIMESTAMP_PATTERN = /^(?:0|[1-9][0-9]{0,15})$/
+
+interface ResolvedVerifyOptions {
+  method: ReceiverSigningMethod
+  secrets: readonly string[]
+  toleranceMs: number
+  nowMs: number
+}
+
+/**
+ * Checks a delivery's authentication (contract §1) and returns the parsed event. Throws only
+ * `WebhookVerificationError`; match on its `code`.
+ *
+ * @param rawBody the request body exactly as received, before any JSON parsing
+ * @param headers Node's `req.headers`, a Fetch `Headers`, or a plain object (any key case)
+ * @example
+ * const event = verify(req.body, req.headers, { secret: process.env.KEJUE_WEBHOOK_SECRET! })
+ */
+export function verify (rawBody: RawBody, headers: HeadersLike, options: VerifyOptions): VerifiedEvent {
+  return parseEvent(authenticate(rawBody, headers, options))
+}
+
+/** `verify` without throwing. */
+export function safeVerify (rawBody: RawBody, headers: HeadersLike, options: VerifyOptions): SafeVerifyResult {
+  try {
+    return { ok: true, event: verify(rawBody, headers, options) }
+  } catch (error) {
+    // Anything else would be a bug in this module; hiding it would help no one.
+    if (error instanceof WebhookVerificationError) return { ok: false, error }
+    throw error
+  }
+}
+
+/** Only the authentication part of `verify`: checks headers against the body, parses nothing. */
+export function verifySignature (rawBody: RawBody, headers: HeadersLike, options: VerifyOptions): void {
+  authenticate(rawBody, headers, options)
+}
+
+function authenticate (rawBody: unknown, headers: unknown, options: unknown): Buffer {
+  if (!isRawBody(rawBody) || !isHeadersLike(headers)) throw new WebhookVerificationError('INVALID_OPTIONS')
+  const resolved = resolveOptions(options)
+  const body = rawBodyBytes(rawBody)
+  switch (resolved.method) {
+    case 'hmac_sha256':
+    case 'hmac_sha1':
+      checkHmac(resolved.method, body, headers, resolved)
+      break
+    case 'bearer':
+    case 'basic_auth':
+      checkAuthorization(resolved.method, headers, resolved.secrets)
+      break
+    case 'none':
+      break
+  }
+  return body
+}
+
+function resolveOptions (options: unknown): ResolvedVerifyOptions {
+  if (typeof options !== 'object' || options === null) throw new WebhookVerificationError('INVALID_OPTIONS')
+  const { method = 'hmac_sha256', secret, toleranceMs = DEFAULT_TOLERANCE_MS, now } = options as Record<string, unknown>
+  if (!isReceiverSigningMethod(method)) throw new WebhookVerificationError('INVALID_OPTIONS')
+  if (typeof toleranceMs !== 'number' || Number.isNaN(toleranceMs) || toleranceMs < 0) {
+    throw new WebhookVerificationError('INVALID_OPTIONS')
+  }
+  const nowMs = now === undefined ? Date.now() : now instanceof Date ? now.getTime() : now
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw new WebhookVerificationError('INVALID_OPTIONS')
+  if (method === 'none') return { method, secrets: [], toleranceMs, nowMs }
+  const secrets: unknown[] = Array.isArray(secret) ? secret : [secret]
+  if (secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && s.length > 0)) {
+    throw new WebhookVerificationError('INVALID_OPTIONS')
+  }
+  return { method, secrets: secrets as string[], toleranceMs, nowMs }
+}
+
+function checkHmac (
+  method: 'hmac_sha256' | 'hmac_sha1',
+  body: Buffer,
+  headers: HeadersLike,
+  options: ResolvedVerifyOptions,
+): void {
+  const signature = readHeader(headers, HEADER_SIGNATURE, MAX_SIGNATURE_LENGTH)
+  const timestamp = readHeader(headers, HEADER_TIMESTAMP, MAX_TIMESTAMP_LENGTH)
+  if (signature.status === 'missing' || timestamp.status === 'missing') {
+    throw new WebhookVerificationError('MISSING_HEADER')
+  }
+  if (timestamp.status === 'invalid' || !TIMESTAMP_PATTERN.test(timestamp.value)) {
+    throw new WebhookVerificationError('INVALID_TIMESTAMP')
+  }
+  const timestampMs = Number(timestamp.value)
+  if (!Number.isSafeInteger(timestampMs)) throw new WebhookVerificationError('INVALID_TIMESTAMP')
+  // Both ways: a timestamp from the future is as suspect as a stale one.
+  if (Math.abs(options.nowMs - timestampMs) > options.toleranceMs) {
+    throw new WebhookVerificationError('TIMESTAMP_OUT_OF_RANGE')
+  }
+  const { algorithm, pattern } = HMAC[method]
+  if (signature.status === 'invalid' || !pattern.test(signature.value)) {
+    throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
+  }
+  // The pattern fixed the length, so both digests have the digest's size.
+  const received = Buffer.from(signature.value.slice(algorithm.length + 1), 'hex')
+  let matched = false
+  for (const secret of options.secrets) {
+    const expected = createHmac(algorithm, secret).update(`${timestamp.value}.`).update(body).digest()
+    // No early exit: every secret is tried, so timing does not tell which one matched.
+    matched = timingSafeEqual(expected, received) || matched
+  }
+  if (!matched) throw new WebhookVerificationError('SIGNATURE_MISMATCH')
+}
+
+function checkAuthorization (
+  method: 'bearer' | 'basic_auth',
+  headers: HeadersLike,
+  secrets: readonly string[],
+): void {
+  const header = readHeader(headers, HEADER_AUTHORIZATION, MAX_AUTHORIZATION_LENGTH)
+  if (header.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER')
+  if (header.status === 'invalid') throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
+  const space = header.value.indexOf(' ')
+  // The scheme is case-insensitive (RFC 9110 §11.1); the credentials are not.
+  const scheme = space > 0 ? header.value.slice(0, space).toLowerCase() : ''
+  const wanted = method === 'bearer' ? 'bearer' : 'basic'
+  if (scheme !== wanted || space === header.value.length - 1) {
+    throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
+  }
+  // Hash both sides so the comparison has a fixed length and says nothing about the secret's.
+  const received = sha256(header.value.slice(space + 1))
+  let matched = false
+  for (const secret of secrets) {
+    const credentials = method === 'bearer' ? secret : Buffer.from(secret, 'utf8').toString('base64')
+    matched = timingSafeEqual(sha256(credentials), received) || matched
+  }
+  if (!matched) throw new WebhookVerificationError('SIGNATURE_MISMATCH')
+}
+
+function sha256 (value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest()
+}

@@ -1,0 +1,65 @@
+import type { Database } from 'better-sqlite3'
+import type { RecordEventInput, RecordEventResult } from '../../store.js'
+import type { Outcome } from '../group-commit.js'
+import { toMs } from '../rows.js'
+
+/**
+ * The outbox write: the event, every delivery and the call in one transaction, so an accepted
+ * event always has all its deliveries (contract §2 "Nothing accepted is ever lost"). Idempotent
+ * by (workspace, event id): a repeat writes nothing and reports the deliveries made the first time.
+ * Runs a batch of events (see group-commit.ts); each event is atomic on its own.
+ */
+export function prepareRecordEvent (db: Database) {
+  const insertEvent = db.prepare(`INSERT INTO events (workspace_id, id, type, body, created_at)
+    VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, id) DO NOTHING`)
+  const countDeliveries = db.prepare<[string, string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM deliveries WHERE workspace_id = ? AND event_id = ?')
+  const insertDelivery = db.prepare(`INSERT INTO deliveries
+    (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
+     next_attempt_at, created_at, updated_at)
+    VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
+     @nextAttemptAt, @createdAt, @createdAt)`)
+  // A persona learnt once is kept: a later event of the same job without persona_id does not erase it.
+  const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
+    VALUES (?, ?, ?, 0, ?)
+    ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = COALESCE(excluded.persona_id, calls.persona_id)`)
+
+  const record = db.transaction((input: RecordEventInput): RecordEventResult => {
+    const { event } = input
+    const createdAt = toMs(event.createdAt)
+    if (insertEvent.run(event.workspaceId, event.id, event.type, event.body, createdAt).changes === 0) {
+      const existing = countDeliveries.get(event.workspaceId, event.id)
+      return { created: false, eventId: event.id, deliveries: existing?.n ?? 0 }
+    }
+    for (const delivery of input.deliveries) {
+      insertDelivery.run({
+        id: delivery.id,
+        workspaceId: event.workspaceId,
+        eventId: event.id,
+        eventType: event.type,
+        webhookId: delivery.webhookId,
+        url: delivery.url,
+        maxAttempts: delivery.maxAttempts,
+        nextAttemptAt: toMs(delivery.nextAttemptAt),
+        createdAt,
+      })
+    }
+    if (input.call !== undefined) {
+      upsertCall.run(event.workspaceId, input.call.jobId, input.call.personaId, createdAt)
+    }
+    return { created: true, eventId: event.id, deliveries: input.deliveries.length }
+  })
+
+  // Many events in one write transaction, each in its own savepoint (better-sqlite3 nests a
+  // transaction function as a SAVEPOINT): a failing event rolls back alone.
+  const recordMany = db.transaction((inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> =>
+    inputs.map((input) => {
+      try {
+        return { ok: true, value: record(input) }
+      } catch (error) {
+        return { ok: false, error }
+      }
+    }))
+
+  return (inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> => recordMany.immediate(inputs)
+}

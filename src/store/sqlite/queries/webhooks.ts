@@ -1,0 +1,139 @@
+import type { Database, Statement } from 'better-sqlite3'
+import type { Call, NewWebhook, Webhook, WebhookPatch } from '../../store.js'
+import { toCall, toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
+import type { CallRow, WebhookRow } from '../rows.js'
+import { conflictOnDuplicate } from '../sqlite-errors.js'
+
+/** Why a pending delivery ended when its webhook was deleted (Store.deleteWebhook). */
+export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
+
+const COLUMNS = WEBHOOK_COLUMNS.join(', ')
+
+/** WebhookPatch key → column, with the conversion to the stored form. */
+const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, toDb: (value: NonNullable<WebhookPatch[K]> | null) => unknown } } = {
+  url: { column: 'url', toDb: (v) => v },
+  events: { column: 'events', toDb: (v) => JSON.stringify(v) },
+  name: { column: 'name', toDb: (v) => v },
+  signingMethod: { column: 'signing_method', toDb: (v) => v },
+  secret: { column: 'secret', toDb: (v) => v },
+  scopeType: { column: 'scope_type', toDb: (v) => v },
+  personaId: { column: 'persona_id', toDb: (v) => v },
+  enabled: { column: 'enabled', toDb: (v) => (v === true ? 1 : 0) },
+  timeoutMs: { column: 'timeout_ms', toDb: (v) => v },
+  maxRetries: { column: 'max_retries', toDb: (v) => v },
+  backoffMs: { column: 'backoff_ms', toDb: (v) => v },
+}
+
+function isPatchKey (key: string): key is keyof WebhookPatch {
+  return Object.hasOwn(PATCH_COLUMNS, key)
+}
+
+/** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
+export function prepareWebhooks (db: Database) {
+  const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
+    VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
+            @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @created_at, @updated_at)`)
+  const selectWebhook = db.prepare<[string, string], WebhookRow>(
+    `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
+  const selectWebhooks = db.prepare<[string], WebhookRow>(
+    `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL AND job_id IS NULL ORDER BY created_at, id`)
+  const selectInline = db.prepare<[string, string], WebhookRow>(
+    `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND job_id = ? AND deleted_at IS NULL ORDER BY created_at, id`)
+  // The secret goes with the row: a deleted webhook signs nothing any more.
+  const markDeleted = db.prepare(`UPDATE webhooks SET deleted_at = @now, updated_at = @now, secret = NULL
+    WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
+  const failPending = db.prepare(`UPDATE deliveries
+    SET status = 'failed', next_attempt_at = NULL, last_error = @error, updated_at = @now,
+        lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+    WHERE webhook_id = @id AND status = 'pending'`)
+  const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
+    VALUES (@workspaceId, @jobId, @personaId, @hasInline, @createdAt)
+    ON CONFLICT (workspace_id, job_id) DO UPDATE SET
+      persona_id = COALESCE(excluded.persona_id, calls.persona_id),
+      has_inline_webhooks = MAX(calls.has_inline_webhooks, excluded.has_inline_webhooks)`)
+  const selectCall = db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE workspace_id = ? AND job_id = ?')
+  const updates = new Map<string, Statement>()
+
+  function insert (webhook: NewWebhook, now: Date): Webhook {
+    conflictOnDuplicate('webhook', () => insertWebhook.run({
+      id: webhook.id,
+      workspace_id: webhook.workspaceId,
+      url: webhook.url,
+      events: JSON.stringify(webhook.events),
+      name: webhook.name,
+      signing_method: webhook.signingMethod,
+      secret: webhook.secret,
+      scope_type: webhook.scopeType,
+      persona_id: webhook.personaId,
+      enabled: webhook.enabled ? 1 : 0,
+      job_id: webhook.jobId,
+      timeout_ms: webhook.timeoutMs,
+      max_retries: webhook.maxRetries,
+      backoff_ms: webhook.backoffMs,
+      created_at: toMs(now),
+      updated_at: toMs(now),
+    }))
+    return { ...webhook, events: [...webhook.events], createdAt: new Date(now), updatedAt: new Date(now) }
+  }
+
+  function get (workspaceId: string, id: string): Webhook | null {
+    const row = selectWebhook.get(id, workspaceId)
+    return row === undefined ? null : toWebhook(row)
+  }
+
+  const remove = db.transaction((workspaceId: string, id: string, now: number): boolean => {
+    if (markDeleted.run({ id, workspaceId, now }).changes === 0) return false
+    failPending.run({ id, now, error: WEBHOOK_DELETED_ERROR })
+    return true
+  })
+
+  const createCallTx = db.transaction((call: Call, inlineWebhooks: readonly NewWebhook[]): void => {
+    upsertCall.run({
+      workspaceId: call.workspaceId,
+      jobId: call.jobId,
+      personaId: call.personaId,
+      hasInline: call.hasInlineWebhooks ? 1 : 0,
+      createdAt: toMs(call.createdAt),
+    })
+    for (const webhook of inlineWebhooks) insert(webhook, call.createdAt)
+  })
+
+  return {
+    createWebhook: insert,
+    getWebhook: get,
+    listWebhooks (workspaceId: string): Webhook[] {
+      return selectWebhooks.all(workspaceId).map(toWebhook)
+    },
+    updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
+      const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
+      const cacheKey = keys.join(',')
+      let statement = updates.get(cacheKey)
+      if (statement === undefined) {
+        const sets = keys.map((key) => `${PATCH_COLUMNS[key].column} = @${key}`)
+        statement = db.prepare(`UPDATE webhooks SET ${[...sets, 'updated_at = @now'].join(', ')}
+          WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
+        updates.set(cacheKey, statement)
+      }
+      const params: Record<string, unknown> = { id, workspaceId, now: toMs(now) }
+      for (const key of keys) {
+        const convert = PATCH_COLUMNS[key].toDb as (value: unknown) => unknown
+        params[key] = convert(patch[key])
+      }
+      if (statement.run(params).changes === 0) return null
+      return get(workspaceId, id)
+    },
+    deleteWebhook (workspaceId: string, id: string, now: Date): boolean {
+      return remove.immediate(workspaceId, id, toMs(now))
+    },
+    createCall (call: Call, inlineWebhooks: readonly NewWebhook[]): void {
+      createCallTx.immediate(call, inlineWebhooks)
+    },
+    getCall (workspaceId: string, jobId: string): Call | null {
+      const row = selectCall.get(workspaceId, jobId)
+      return row === undefined ? null : toCall(row)
+    },
+    listInlineWebhooks (workspaceId: string, jobId: string): Webhook[] {
+      return selectInline.all(workspaceId, jobId).map(toWebhook)
+    },
+  }
+}

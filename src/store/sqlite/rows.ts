@@ -1,0 +1,187 @@
+import type { SigningMethod } from '../../signing/methods.js'
+import type {
+  ApiKey, Attempt, Call, Delivery, DeliveryStatus, ScopeType, StoredEvent, Webhook, Workspace,
+} from '../store.js'
+
+/**
+ * Row shapes as SQLite returns them (snake_case, times as integer ms, booleans as 0/1) and the
+ * mappers to the domain types of store.ts.
+ */
+
+export function toMs (date: Date): number {
+  return date.getTime()
+}
+
+export function fromMs (ms: number): Date {
+  return new Date(ms)
+}
+
+export function fromMsOrNull (ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms)
+}
+
+export interface WorkspaceRow { id: string, name: string, created_at: number }
+
+export function toWorkspace (row: WorkspaceRow): Workspace {
+  return { id: row.id, name: row.name, createdAt: fromMs(row.created_at) }
+}
+
+export interface ApiKeyRow {
+  id: string
+  workspace_id: string | null
+  hash: string
+  prefix: string
+  created_at: number
+  revoked_at: number | null
+}
+
+export function toApiKey (row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    hash: row.hash,
+    prefix: row.prefix,
+    createdAt: fromMs(row.created_at),
+    revokedAt: fromMsOrNull(row.revoked_at),
+  }
+}
+
+export interface WebhookRow {
+  id: string
+  workspace_id: string
+  url: string
+  events: string
+  name: string | null
+  signing_method: string
+  secret: string | null
+  scope_type: string
+  persona_id: string | null
+  enabled: number
+  job_id: string | null
+  timeout_ms: number
+  max_retries: number
+  backoff_ms: number
+  created_at: number
+  updated_at: number
+}
+
+/** The webhook columns, for SELECTs that map to a Webhook (prefix with an alias when joined). */
+export const WEBHOOK_COLUMNS = [
+  'id', 'workspace_id', 'url', 'events', 'name', 'signing_method', 'secret', 'scope_type',
+  'persona_id', 'enabled', 'job_id', 'timeout_ms', 'max_retries', 'backoff_ms', 'created_at',
+  'updated_at',
+] as const
+
+export function toWebhook (row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    url: row.url,
+    events: JSON.parse(row.events) as string[],
+    name: row.name,
+    // The store writes only values the API validated; the casts restate that.
+    signingMethod: row.signing_method as SigningMethod,
+    secret: row.secret,
+    scopeType: row.scope_type as ScopeType,
+    personaId: row.persona_id,
+    enabled: row.enabled === 1,
+    jobId: row.job_id,
+    timeoutMs: row.timeout_ms,
+    maxRetries: row.max_retries,
+    backoffMs: row.backoff_ms,
+    createdAt: fromMs(row.created_at),
+    updatedAt: fromMs(row.updated_at),
+  }
+}
+
+export interface CallRow {
+  workspace_id: string
+  job_id: string
+  persona_id: string | null
+  has_inline_webhooks: number
+  created_at: number
+}
+
+export function toCall (row: CallRow): Call {
+  return {
+    workspaceId: row.workspace_id,
+    jobId: row.job_id,
+    personaId: row.persona_id,
+    hasInlineWebhooks: row.has_inline_webhooks === 1,
+    createdAt: fromMs(row.created_at),
+  }
+}
+
+export interface EventRow { workspace_id: string, id: string, type: string, body: string, created_at: number }
+
+export function toEvent (row: EventRow): StoredEvent {
+  return { id: row.id, workspaceId: row.workspace_id, type: row.type, body: row.body, createdAt: fromMs(row.created_at) }
+}
+
+export interface DeliveryRow {
+  id: string
+  workspace_id: string
+  event_id: string
+  event_type: string
+  webhook_id: string
+  /** 1 when the webhook has a job_id (joined from webhooks). */
+  inline: number
+  url: string
+  status: string
+  attempt_count: number
+  max_attempts: number
+  next_attempt_at: number | null
+  last_error: string | null
+  last_status_code: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** SELECT list for DeliveryRow; needs `deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id`. */
+export const DELIVERY_SELECT = `d.id, d.workspace_id, d.event_id, d.event_type, d.webhook_id,
+  (w.job_id IS NOT NULL) AS inline, d.url, d.status, d.attempt_count, d.max_attempts,
+  d.next_attempt_at, d.last_error, d.last_status_code, d.created_at, d.updated_at`
+
+export function toDelivery (row: DeliveryRow): Delivery {
+  return {
+    id: row.id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    workspaceId: row.workspace_id,
+    webhookId: row.webhook_id,
+    inline: row.inline === 1,
+    url: row.url,
+    status: row.status as DeliveryStatus,
+    attemptCount: row.attempt_count,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: fromMsOrNull(row.next_attempt_at),
+    lastError: row.last_error,
+    lastStatusCode: row.last_status_code,
+    createdAt: fromMs(row.created_at),
+    updatedAt: fromMs(row.updated_at),
+  }
+}
+
+export interface AttemptRow {
+  id: string
+  delivery_id: string
+  attempt: number
+  started_at: number
+  duration_ms: number
+  status_code: number | null
+  error: string | null
+  response_excerpt: string | null
+}
+
+export function toAttempt (row: AttemptRow): Attempt {
+  return {
+    id: row.id,
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    startedAt: fromMs(row.started_at),
+    durationMs: row.duration_ms,
+    statusCode: row.status_code,
+    error: row.error,
+    responseExcerpt: row.response_excerpt,
+  }
+}

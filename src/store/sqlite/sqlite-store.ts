@@ -1,0 +1,137 @@
+import type { RecordEventResult, Store } from '../store.js'
+import { createGroupCommit } from './group-commit.js'
+import { openDatabase } from './open-database.js'
+import { prepareAccounts } from './queries/accounts.js'
+import { prepareClaimDue } from './queries/claim-due.js'
+import { prepareCompleteAttempts } from './queries/complete-attempts.js'
+import { prepareDeliveries } from './queries/deliveries.js'
+import { prepareLeases } from './queries/leases.js'
+import { prepareListDeliveries } from './queries/list-deliveries.js'
+import { prepareRecordEvent } from './queries/record-event.js'
+import { prepareStats } from './queries/stats.js'
+import { prepareWebhooks } from './queries/webhooks.js'
+
+export interface SqliteStoreOptions {
+  /** The database file; its directory is created when missing. `:memory:` for a throwaway store. */
+  path: string
+  /**
+   * How long a write waits for another connection's write lock before failing.
+   * @defaultValue 5000
+   */
+  busyTimeoutMs?: number
+}
+
+function isNewWork (result: RecordEventResult): boolean {
+  return result.created && result.deliveries > 0
+}
+
+/**
+ * The embedded store: one better-sqlite3 connection. Its calls are synchronous, so within this
+ * process every operation is atomic with respect to the others; the Promise-returning methods
+ * only adapt it to the Store contract. Several processes may share the file: writes take
+ * SQLite's write lock with BEGIN IMMEDIATE.
+ *
+ * onWork is in-process only: another process writing to the same file is not heard (the engine
+ * also polls `nextDueAt`).
+ *
+ * @example
+ * const store = await createSqliteStore({ path: './data/webhooks.db' })
+ */
+export async function createSqliteStore (options: SqliteStoreOptions): Promise<Store> {
+  const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 })
+  const accounts = prepareAccounts(db)
+  const webhooks = prepareWebhooks(db)
+  const deliveries = prepareDeliveries(db)
+  const leases = prepareLeases(db)
+  const stats = prepareStats(db)
+  const recordEvents = prepareRecordEvent(db)
+  const claimDue = prepareClaimDue(db)
+  const completeAttempts = prepareCompleteAttempts(db)
+  const listDeliveries = prepareListDeliveries(db)
+  const listeners = new Set<() => void>()
+  let closed = false
+
+  function notifyWork (): void {
+    for (const listener of [...listeners]) {
+      // A listener's failure is its own: the write it follows has committed.
+      try {
+        listener()
+      } catch {
+        // Listeners (the engine's wake-up) must not throw; nothing sensible to do here.
+      }
+    }
+  }
+
+  // Concurrent API requests share one commit (one fsync) instead of queueing for one each.
+  const recordEvent = createGroupCommit(recordEvents, (_inputs, outcomes) => {
+    const newWork = outcomes.some((o) => o.ok && isNewWork(o.value))
+    if (newWork) notifyWork()
+  })
+
+  return {
+    driver: 'sqlite',
+
+    createWorkspace: async (workspace) => accounts.createWorkspace(workspace),
+    getWorkspace: async (id) => accounts.getWorkspace(id),
+    listWorkspaces: async () => accounts.listWorkspaces(),
+    createApiKey: async (key) => accounts.createApiKey(key),
+    findApiKeyByHash: async (hash) => accounts.findApiKeyByHash(hash),
+    listApiKeys: async (workspaceId) => accounts.listApiKeys(workspaceId),
+    revokeApiKey: async (id, at) => accounts.revokeApiKey(id, at),
+    getSetting: async (key) => accounts.getSetting(key),
+    setSetting: async (key, value) => accounts.setSetting(key, value),
+
+    createWebhook: async (webhook, now) => webhooks.createWebhook(webhook, now),
+    getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),
+    listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
+    updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
+    deleteWebhook: async (workspaceId, id, now) => webhooks.deleteWebhook(workspaceId, id, now),
+    webhookStats: async (workspaceId, ids) => stats.webhookStats(workspaceId, ids),
+
+    createCall: async (call, inlineWebhooks) => webhooks.createCall(call, inlineWebhooks),
+    getCall: async (workspaceId, jobId) => webhooks.getCall(workspaceId, jobId),
+    listInlineWebhooks: async (workspaceId, jobId) => webhooks.listInlineWebhooks(workspaceId, jobId),
+
+    recordEvent: async (input) => {
+      if (closed) throw new Error('the store is closed')
+      return await recordEvent.submit(input)
+    },
+    getEvent: async (workspaceId, eventId) => deliveries.getEvent(workspaceId, eventId),
+    getDelivery: async (workspaceId, id) => deliveries.getDelivery(workspaceId, id),
+    listDeliveries: async (filter) => listDeliveries(filter),
+    listAttempts: async (deliveryId) => deliveries.listAttempts(deliveryId),
+    retryDelivery: async (workspaceId, id, now) => {
+      const delivery = deliveries.retryDelivery(workspaceId, id, now)
+      if (delivery !== null) notifyWork()
+      return delivery
+    },
+
+    claimDue: async (claimOptions) => claimDue(claimOptions),
+    renewLeases: async (items, leaseMs, now) => leases.renewLeases(items, leaseMs, now),
+    releaseLeases: async (items) => leases.releaseLeases(items),
+    completeAttempts: async (results, now) => completeAttempts(results, now),
+    nextDueAt: async () => stats.nextDueAt(),
+    queueStats: async (now, failedSince) => stats.queueStats(now, failedSince),
+
+    onWork (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+
+    ping: async () => {
+      if (closed) return false
+      try {
+        return db.prepare<[], { ok: number }>('SELECT 1 AS ok').get()?.ok === 1
+      } catch {
+        return false
+      }
+    },
+    close: async () => {
+      if (closed) return
+      closed = true
+      recordEvent.flush()
+      listeners.clear()
+      db.close()
+    },
+  }
+}

@@ -1,0 +1,670 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { Store } from '../../src/store/store.js'
+import { newId } from '../../src/util/ids.js'
+import {
+  at, claimOptions, deliveryTo, event, eventFor, result, seed, waitFor, webhookInput, workspace,
+} from './store-fixtures.js'
+
+export interface StoreUnderTest {
+  store: Store
+  /** Closes the store and removes what it made (file, schema). */
+  cleanup: () => Promise<void>
+}
+
+/**
+ * The behaviour every Store driver must have (src/store/store.ts), as node:test tests. Driver
+ * neutral: no SQL, no clock (every time is passed in), no assumption about how a driver runs
+ * transactions. Each test gets a fresh store from `makeStore`.
+ *
+ * @example
+ * storeContract('sqlite', async () => { const store = await createSqliteStore({ path }); … })
+ */
+export function storeContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  function it (title: string, fn: (store: Store) => Promise<void>): void {
+    test(title, async () => {
+      const { store, cleanup } = await makeStore()
+      try {
+        await fn(store)
+      } finally {
+        await cleanup()
+      }
+    })
+  }
+
+  describe(`Store contract: ${name}`, () => {
+    describe('workspaces, keys and settings', () => {
+      it('creates, reads and lists workspaces', async (store) => {
+        const a = workspace('A')
+        const b = { ...workspace('B'), createdAt: at(5) }
+        await store.createWorkspace(a)
+        await store.createWorkspace(b)
+        assert.deepEqual(await store.getWorkspace(a.id), a)
+        assert.equal(await store.getWorkspace('ws_missing'), null)
+        assert.deepEqual((await store.listWorkspaces()).map((w) => w.id), [a.id, b.id])
+        await assert.rejects(store.createWorkspace(a))
+      })
+
+      it('finds keys by hash until they are revoked, and lists admin keys apart', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        const key = { id: newId('key'), workspaceId: ws.id, hash: 'a'.repeat(64), prefix: 'kw_abcd', createdAt: at(1), revokedAt: null }
+        const admin = { id: newId('key'), workspaceId: null, hash: 'b'.repeat(64), prefix: 'kw_adm1', createdAt: at(2), revokedAt: null }
+        await store.createApiKey(key)
+        await store.createApiKey(admin)
+        assert.deepEqual(await store.findApiKeyByHash(key.hash), key)
+        assert.equal(await store.findApiKeyByHash('c'.repeat(64)), null)
+        assert.deepEqual(await store.listApiKeys(ws.id), [key])
+        assert.deepEqual(await store.listApiKeys(null), [admin])
+        await assert.rejects(store.createApiKey({ ...key, id: newId('key') }), 'hashes are unique')
+
+        assert.equal(await store.revokeApiKey(key.id, at(10)), true)
+        assert.equal(await store.findApiKeyByHash(key.hash), null)
+        assert.deepEqual(await store.listApiKeys(ws.id), [{ ...key, revokedAt: at(10) }])
+        assert.equal(await store.revokeApiKey(key.id, at(11)), false, 'already revoked')
+        assert.equal(await store.revokeApiKey('key_missing', at(11)), false)
+        assert.deepEqual(await store.findApiKeyByHash(admin.hash), admin)
+      })
+
+      it('keeps settings as key/value pairs', async (store) => {
+        assert.equal(await store.getSetting('admin_key_hash'), null)
+        await store.setSetting('admin_key_hash', 'one')
+        await store.setSetting('admin_key_hash', 'two')
+        await store.setSetting('other', 'x')
+        assert.equal(await store.getSetting('admin_key_hash'), 'two')
+        assert.equal(await store.getSetting('other'), 'x')
+      })
+    })
+
+    describe('webhooks', () => {
+      it('creates a webhook and reads it back whole', async (store) => {
+        const { ws } = await seed(store, 0)
+        const input = webhookInput(ws.id, {
+          name: 'CRM', events: ['call.ended', 'call.analyzed'], signingMethod: 'basic_auth', secret: 'user:pass',
+          scopeType: 'persona', personaId: 'persona_1', enabled: false, timeoutMs: 2_000, maxRetries: 0, backoffMs: 100,
+        })
+        const created = await store.createWebhook(input, at(3))
+        assert.deepEqual(created, { ...input, createdAt: at(3), updatedAt: at(3) })
+        assert.deepEqual(await store.getWebhook(ws.id, input.id), created)
+        await assert.rejects(store.createWebhook(input, at(4)), 'ids are unique')
+      })
+
+      it('lists subscriptions oldest first', async (store) => {
+        const { ws } = await seed(store, 0)
+        const late = await store.createWebhook(webhookInput(ws.id), at(50))
+        const early = await store.createWebhook(webhookInput(ws.id), at(10))
+        assert.deepEqual((await store.listWebhooks(ws.id)).map((w) => w.id), [early.id, late.id])
+      })
+
+      it('updates only the patched fields', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const updated = await store.updateWebhook(ws.id, hook.id, { url: 'https://example.org/new', enabled: false, events: ['call.started'], name: null }, at(100))
+        assert.deepEqual(updated, { ...hook, url: 'https://example.org/new', enabled: false, events: ['call.started'], name: null, updatedAt: at(100) })
+        assert.deepEqual(await store.getWebhook(ws.id, hook.id), updated)
+        const again = await store.updateWebhook(ws.id, hook.id, { maxRetries: 5, timeoutMs: 9_000, backoffMs: 250, personaId: 'p', scopeType: 'persona', signingMethod: 'none', secret: null }, at(200))
+        assert.deepEqual(again, { ...updated, maxRetries: 5, timeoutMs: 9_000, backoffMs: 250, personaId: 'p', scopeType: 'persona', signingMethod: 'none', secret: null, updatedAt: at(200) })
+        assert.equal(await store.updateWebhook(ws.id, 'wh_missing', { enabled: true }, at(300)), null)
+      })
+
+      it('deletes a webhook and ends its pending deliveries as failed; its log stays readable', async (store) => {
+        const { ws, webhooks: [hook, other] } = await seed(store, 2)
+        assert.ok(hook && other)
+        const done = eventFor([hook])
+        const pending = eventFor([hook, other])
+        const queued = eventFor([hook])
+        for (const input of [done, pending, queued]) await store.recordEvent(input)
+        const [first] = await store.claimDue(claimOptions(at(10), { limit: 1 }))
+        assert.ok(first)
+        assert.equal(first.deliveryId, done.deliveries[0]?.id)
+        await store.completeAttempts([result(first, { status: 'succeeded' })], at(20))
+        const leased = await store.claimDue(claimOptions(at(30), { excludeWebhookIds: [other.id], limit: 1 }))
+        assert.equal(leased[0]?.deliveryId, pending.deliveries[0]?.id)
+
+        assert.equal(await store.deleteWebhook(ws.id, hook.id, at(40)), true)
+        assert.equal(await store.getWebhook(ws.id, hook.id), null)
+        assert.deepEqual((await store.listWebhooks(ws.id)).map((w) => w.id), [other.id])
+        for (const input of [pending, queued]) {
+          const delivery = await store.getDelivery(ws.id, input.deliveries[0]?.id ?? '')
+          assert.equal(delivery?.status, 'failed')
+          assert.equal(delivery?.lastError, 'webhook deleted')
+          assert.equal(delivery?.nextAttemptAt, null)
+        }
+        assert.equal((await store.getDelivery(ws.id, done.deliveries[0]?.id ?? ''))?.status, 'succeeded')
+        assert.equal((await store.getDelivery(ws.id, pending.deliveries[1]?.id ?? ''))?.status, 'pending', "other webhooks' deliveries are untouched")
+        const claimable = await store.claimDue(claimOptions(at(1_000_000)))
+        assert.deepEqual(claimable.map((c) => c.deliveryId), [pending.deliveries[1]?.id])
+        const log = await store.listDeliveries({ workspaceId: ws.id, webhookId: hook.id, limit: 10 })
+        assert.equal(log.data.length, 3)
+        assert.equal(await store.deleteWebhook(ws.id, hook.id, at(50)), false, 'already deleted')
+      })
+
+      it("cannot read, change or delete another workspace's webhook", async (store) => {
+        const { webhooks: [hook] } = await seed(store, 1)
+        const { ws: stranger } = await seed(store, 0)
+        assert.ok(hook)
+        assert.equal(await store.getWebhook(stranger.id, hook.id), null)
+        assert.equal(await store.updateWebhook(stranger.id, hook.id, { enabled: false }, at(5)), null)
+        assert.equal(await store.deleteWebhook(stranger.id, hook.id, at(5)), false)
+        assert.deepEqual(await store.listWebhooks(stranger.id), [])
+        assert.equal((await store.getWebhook(hook.workspaceId, hook.id))?.enabled, true)
+      })
+    })
+
+    describe('calls and inline webhooks', () => {
+      it('registers a call with inline webhooks, which stay out of webhook listings', async (store) => {
+        const { ws, webhooks: [subscription] } = await seed(store, 1)
+        assert.ok(subscription)
+        const jobId = newId('job')
+        const inline = webhookInput(ws.id, { jobId, events: ['call.ended'] })
+        await store.createCall({ workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) }, [inline])
+        assert.deepEqual(await store.getCall(ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) })
+        assert.deepEqual(await store.listInlineWebhooks(ws.id, jobId), [{ ...inline, createdAt: at(7), updatedAt: at(7) }])
+        assert.deepEqual((await store.listWebhooks(ws.id)).map((w) => w.id), [subscription.id])
+        assert.equal(await store.getCall(ws.id, 'job_missing'), null)
+        const { ws: stranger } = await seed(store, 0)
+        assert.equal(await store.getCall(stranger.id, jobId), null)
+        assert.deepEqual(await store.listInlineWebhooks(stranger.id, jobId), [])
+
+        const [inlineHook] = await store.listInlineWebhooks(ws.id, jobId)
+        assert.ok(inlineHook)
+        const input = eventFor([inlineHook, subscription])
+        await store.recordEvent(input)
+        const [toInline, toSubscription] = input.deliveries
+        assert.equal((await store.getDelivery(ws.id, toInline?.id ?? ''))?.inline, true)
+        assert.equal((await store.getDelivery(ws.id, toSubscription?.id ?? ''))?.inline, false)
+        const listed = await store.listDeliveries({ workspaceId: ws.id, limit: 10 })
+        assert.deepEqual(new Map(listed.data.map((d) => [d.id, d.inline])), new Map([[toInline?.id, true], [toSubscription?.id, false]]))
+      })
+
+      it('remembers the persona of a call from its events, never erasing a known one', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const jobId = newId('job')
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: 'persona_1' } })
+        assert.deepEqual(await store.getCall(ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_1', hasInlineWebhooks: false, createdAt: at(0) })
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: null } })
+        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_1')
+        const unknownPersona = newId('job')
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId: unknownPersona, personaId: null } })
+        assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, null)
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId: unknownPersona, personaId: 'persona_2' } })
+        assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, 'persona_2')
+      })
+    })
+
+    describe('recording events', () => {
+      it('stores the event body exactly and one pending delivery per webhook', async (store) => {
+        const { ws, webhooks } = await seed(store, 2)
+        const input = eventFor(webhooks, { type: 'call.started', dueAt: at(5) })
+        assert.deepEqual(await store.recordEvent(input), { created: true, eventId: input.event.id, deliveries: 2 })
+        assert.deepEqual(await store.getEvent(ws.id, input.event.id), input.event)
+        for (const [i, planned] of input.deliveries.entries()) {
+          const hook = webhooks[i]
+          assert.ok(hook)
+          assert.deepEqual(await store.getDelivery(ws.id, planned.id), {
+            id: planned.id,
+            eventId: input.event.id,
+            eventType: 'call.started',
+            workspaceId: ws.id,
+            webhookId: hook.id,
+            inline: false,
+            url: hook.url,
+            status: 'pending',
+            attemptCount: 0,
+            maxAttempts: 4,
+            nextAttemptAt: at(5),
+            lastError: null,
+            lastStatusCode: null,
+            createdAt: at(5),
+            updatedAt: at(5),
+          })
+          assert.deepEqual(await store.listAttempts(planned.id), [])
+        }
+      })
+
+      it('records an event id once per workspace: a repeat writes nothing', async (store) => {
+        const { ws, webhooks } = await seed(store, 2)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const [hook] = webhooks
+        assert.ok(hook)
+        const jobId = newId('job')
+        const repeat = { event: { ...input.event, body: '{"changed":true}' }, deliveries: [deliveryTo(hook), deliveryTo(hook), deliveryTo(hook)], call: { jobId, personaId: 'p' } }
+        assert.deepEqual(await store.recordEvent(repeat), { created: false, eventId: input.event.id, deliveries: 2 })
+        assert.equal((await store.getEvent(ws.id, input.event.id))?.body, input.event.body)
+        assert.equal((await store.listDeliveries({ workspaceId: ws.id, limit: 10 })).data.length, 2)
+        assert.equal(await store.getCall(ws.id, jobId), null)
+        for (const planned of repeat.deliveries) assert.equal(await store.getDelivery(ws.id, planned.id), null)
+
+        const { ws: other, webhooks: otherHooks } = await seed(store, 1)
+        const [otherHook] = otherHooks
+        assert.ok(otherHook)
+        const sameIdElsewhere = { event: { ...input.event, workspaceId: other.id }, deliveries: [deliveryTo(otherHook)] }
+        assert.deepEqual(await store.recordEvent(sameIdElsewhere), { created: true, eventId: input.event.id, deliveries: 1 })
+        assert.equal((await store.getEvent(other.id, input.event.id))?.workspaceId, other.id)
+        assert.equal((await store.getEvent(ws.id, input.event.id))?.workspaceId, ws.id)
+      })
+
+      it('leaves nothing behind when recording fails midway', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const first = deliveryTo(hook)
+        const jobId = newId('job')
+        const broken = { event: event(ws.id), deliveries: [first, deliveryTo(hook), { ...first }], call: { jobId, personaId: 'p' } }
+        await assert.rejects(store.recordEvent(broken))
+        assert.equal(await store.getEvent(ws.id, broken.event.id), null)
+        assert.equal(await store.getDelivery(ws.id, first.id), null)
+        assert.equal(await store.getCall(ws.id, jobId), null)
+        assert.deepEqual((await store.listDeliveries({ workspaceId: ws.id, limit: 10 })).data, [])
+        assert.equal((await store.queueStats(at(0), at(0))).pending, 0)
+        const fixed = { ...broken, deliveries: [first] }
+        assert.deepEqual(await store.recordEvent(fixed), { created: true, eventId: broken.event.id, deliveries: 1 })
+      })
+
+      it('records concurrent events independently: one failing does not take the others down', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const good = Array.from({ length: 12 }, () => eventFor([hook]))
+        const clash = deliveryTo(hook)
+        const bad = { event: event(ws.id), deliveries: [clash, { ...clash }] }
+        const first = good[0]
+        assert.ok(first)
+        const repeat = { event: first.event, deliveries: [deliveryTo(hook)] }
+        const outcomes = await Promise.allSettled([...good.map((input) => store.recordEvent(input)), store.recordEvent(bad), store.recordEvent(repeat)])
+        for (const [i, input] of good.entries()) {
+          assert.deepEqual(outcomes[i], { status: 'fulfilled', value: { created: true, eventId: input.event.id, deliveries: 1 } })
+          assert.notEqual(await store.getDelivery(ws.id, input.deliveries[0]?.id ?? ''), null)
+        }
+        assert.equal(outcomes[12]?.status, 'rejected')
+        assert.equal(await store.getEvent(ws.id, bad.event.id), null)
+        assert.deepEqual(outcomes[13], { status: 'fulfilled', value: { created: false, eventId: first.event.id, deliveries: 1 } })
+        assert.equal((await store.queueStats(at(0), at(0))).pending, 12)
+      })
+
+      it('records an event with no deliveries', async (store) => {
+        const { ws } = await seed(store, 0)
+        const input = { event: event(ws.id), deliveries: [] }
+        assert.deepEqual(await store.recordEvent(input), { created: true, eventId: input.event.id, deliveries: 0 })
+        assert.deepEqual(await store.recordEvent(input), { created: false, eventId: input.event.id, deliveries: 0 })
+      })
+
+      it("cannot read another workspace's events, deliveries or attempts' deliveries", async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const { ws: stranger } = await seed(store, 0)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const deliveryId = input.deliveries[0]?.id ?? ''
+        assert.equal(await store.getEvent(stranger.id, input.event.id), null)
+        assert.equal(await store.getDelivery(stranger.id, deliveryId), null)
+        assert.equal(await store.retryDelivery(stranger.id, deliveryId, at(5)), null)
+        assert.deepEqual((await store.listDeliveries({ workspaceId: stranger.id, limit: 10 })).data, [])
+        assert.deepEqual((await store.listDeliveries({ workspaceId: stranger.id, eventId: input.event.id, limit: 10 })).data, [])
+        assert.equal((await store.getDelivery(ws.id, deliveryId))?.status, 'pending')
+      })
+    })
+
+    describe('claiming', () => {
+      it('claims due deliveries in due order, up to the limit, with what is needed to send them', async (store) => {
+        const { ws, webhooks: [a, b] } = await seed(store, 2)
+        assert.ok(a && b)
+        const late = eventFor([a], { dueAt: at(30) })
+        const tieFirst = eventFor([b], { dueAt: at(10) })
+        const tieSecond = eventFor([a], { dueAt: at(10) })
+        const future = eventFor([a], { dueAt: at(5_000) })
+        for (const input of [late, tieFirst, tieSecond, future]) await store.recordEvent(input)
+        // The webhook as it is now, not as it was when the event was accepted.
+        const moved = await store.updateWebhook(ws.id, a.id, { url: 'https://example.com/moved' }, at(50))
+
+        const batch = await store.claimDue(claimOptions(at(100), { limit: 2 }))
+        assert.deepEqual(batch.map((c) => c.deliveryId), [tieFirst.deliveries[0]?.id, tieSecond.deliveries[0]?.id])
+        const [one, two] = batch
+        assert.ok(one && two)
+        assert.equal(one.eventId, tieFirst.event.id)
+        assert.equal(one.eventType, 'call.ended')
+        assert.equal(one.body, tieFirst.event.body)
+        assert.equal(one.attempt, 1)
+        assert.equal(one.maxAttempts, 4)
+        assert.deepEqual(one.webhook, b)
+        assert.deepEqual(two.webhook, moved)
+        assert.equal(typeof one.leaseToken, 'string')
+        assert.ok(one.leaseToken.length > 0)
+        assert.notEqual(one.leaseToken, two.leaseToken)
+
+        const rest = await store.claimDue(claimOptions(at(100)))
+        assert.deepEqual(rest.map((c) => c.deliveryId), [late.deliveries[0]?.id], 'leased and not-yet-due deliveries are left')
+        assert.deepEqual(await store.claimDue(claimOptions(at(100))), [])
+        const due = await store.claimDue(claimOptions(at(5_000)))
+        assert.deepEqual(due.map((c) => c.deliveryId), [future.deliveries[0]?.id])
+        assert.deepEqual(await store.claimDue(claimOptions(at(5_000), { limit: 0 })), [])
+      })
+
+      it('leaves deliveries of excluded webhooks for later', async (store) => {
+        const { webhooks: [a, b, c] } = await seed(store, 3)
+        assert.ok(a && b && c)
+        const input = eventFor([a, b, c])
+        await store.recordEvent(input)
+        const claimed = await store.claimDue(claimOptions(at(10), { excludeWebhookIds: [a.id, c.id] }))
+        assert.deepEqual(claimed.map((d) => d.webhook?.id), [b.id])
+        const later = await store.claimDue(claimOptions(at(10), { excludeWebhookIds: [] }))
+        assert.deepEqual(later.map((d) => d.webhook?.id).sort(), [a.id, c.id].sort())
+      })
+
+      it('never gives the same delivery to two concurrent claims', async (store) => {
+        const { webhooks } = await seed(store, 3)
+        const all: string[] = []
+        for (let i = 0; i < 8; i++) {
+          const input = eventFor(webhooks, { dueAt: at(i) })
+          await store.recordEvent(input)
+          all.push(...input.deliveries.map((d) => d.id))
+        }
+        const batches = await Promise.all([1, 2, 3, 4].map((n) => store.claimDue(claimOptions(at(100), { limit: 7, owner: `worker-${n}` }))))
+        const claimed = batches.flat().map((c) => c.deliveryId)
+        assert.equal(new Set(claimed).size, claimed.length, 'no delivery twice')
+        assert.deepEqual([...claimed].sort(), [...all].sort())
+        assert.equal(claimed.length, 24, 'four claims of 7 take all 24')
+        assert.deepEqual(await store.claimDue(claimOptions(at(100))), [])
+      })
+
+      it('gives an expired lease to the next claim with a new token, and fences off the old one', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const [first] = await store.claimDue(claimOptions(at(1_000), { leaseMs: 1_000, owner: 'crashed' }))
+        assert.ok(first)
+        assert.deepEqual(await store.claimDue(claimOptions(at(1_500))), [], 'a live lease is respected')
+        const [second] = await store.claimDue(claimOptions(at(2_001), { owner: 'survivor' }))
+        assert.ok(second)
+        assert.equal(second.deliveryId, first.deliveryId)
+        assert.notEqual(second.leaseToken, first.leaseToken)
+        assert.equal(second.attempt, 1, 'no attempt was recorded by the crashed worker')
+
+        const stale = await store.completeAttempts([result(first, { status: 'succeeded' })], at(2_100))
+        assert.deepEqual(stale.rejected, [first.deliveryId])
+        assert.deepEqual(await store.listAttempts(first.deliveryId), [], 'a rejected result writes nothing')
+        const delivery = await store.getDelivery(ws.id, first.deliveryId)
+        assert.equal(delivery?.status, 'pending')
+        assert.equal(delivery?.attemptCount, 0)
+        assert.deepEqual(await store.renewLeases([{ deliveryId: first.deliveryId, leaseToken: first.leaseToken }], 1_000, at(2_100)), [])
+
+        const fresh = await store.completeAttempts([result(second, { status: 'succeeded' }, { statusCode: 204 })], at(2_200))
+        assert.deepEqual(fresh.rejected, [])
+        assert.equal((await store.getDelivery(ws.id, first.deliveryId))?.status, 'succeeded')
+      })
+
+      it('renews live leases and checks their tokens', async (store) => {
+        const { webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const [claimed] = await store.claimDue(claimOptions(at(0), { leaseMs: 1_000 }))
+        assert.ok(claimed)
+        const ref = { deliveryId: claimed.deliveryId, leaseToken: claimed.leaseToken }
+        assert.deepEqual(await store.renewLeases([ref, { deliveryId: claimed.deliveryId, leaseToken: 'not-the-token' }, { deliveryId: 'dlv_missing', leaseToken: 'x' }], 1_000, at(900)), [claimed.deliveryId])
+        assert.deepEqual(await store.claimDue(claimOptions(at(1_500))), [], 'renewed until 1900')
+        assert.equal((await store.claimDue(claimOptions(at(1_901))))[0]?.deliveryId, claimed.deliveryId)
+      })
+
+      it('hands released leases back, due at once, without counting an attempt', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks, { dueAt: at(10) })
+        await store.recordEvent(input)
+        const [claimed] = await store.claimDue(claimOptions(at(100), { leaseMs: 60_000 }))
+        assert.ok(claimed)
+        await store.releaseLeases([{ deliveryId: claimed.deliveryId, leaseToken: 'not-the-token' }])
+        assert.deepEqual(await store.claimDue(claimOptions(at(200))), [], 'a wrong token releases nothing')
+        await store.releaseLeases([{ deliveryId: claimed.deliveryId, leaseToken: claimed.leaseToken }])
+        const [again] = await store.claimDue(claimOptions(at(200)))
+        assert.equal(again?.deliveryId, claimed.deliveryId)
+        assert.equal(again?.attempt, 1)
+        assert.notEqual(again?.leaseToken, claimed.leaseToken)
+        assert.equal((await store.getDelivery(ws.id, claimed.deliveryId))?.attemptCount, 0)
+      })
+    })
+
+    describe('settling attempts', () => {
+      it('records each attempt and keeps the delivery consistent with it', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks, { dueAt: at(0) })
+        await store.recordEvent(input)
+        const id = input.deliveries[0]?.id ?? ''
+
+        const [first] = await store.claimDue(claimOptions(at(100)))
+        assert.ok(first)
+        const retryAt = at(1_600)
+        const r1 = await store.completeAttempts([result(first, { status: 'pending', nextAttemptAt: retryAt }, {
+          startedAt: at(100), durationMs: 1_000, statusCode: 503, error: 'HTTP 503', responseExcerpt: 'busy',
+        })], at(1_100))
+        assert.deepEqual(r1.rejected, [])
+        let delivery = await store.getDelivery(ws.id, id)
+        assert.equal(delivery?.status, 'pending')
+        assert.equal(delivery?.attemptCount, 1)
+        assert.deepEqual(delivery?.nextAttemptAt, retryAt)
+        assert.equal(delivery?.lastStatusCode, 503)
+        assert.equal(delivery?.lastError, 'HTTP 503')
+        assert.deepEqual(delivery?.updatedAt, at(1_100))
+        assert.deepEqual(await store.claimDue(claimOptions(at(1_500))), [], 'not before the retry is due')
+
+        const [second] = await store.claimDue(claimOptions(at(1_600)))
+        assert.ok(second)
+        assert.equal(second.attempt, 2)
+        await store.completeAttempts([result(second, { status: 'succeeded' }, {
+          startedAt: at(1_600), durationMs: 30, statusCode: 200, error: null, responseExcerpt: '{"ok":true}',
+        })], at(1_630))
+        delivery = await store.getDelivery(ws.id, id)
+        assert.equal(delivery?.status, 'succeeded')
+        assert.equal(delivery?.attemptCount, 2)
+        assert.equal(delivery?.nextAttemptAt, null)
+        assert.equal(delivery?.lastStatusCode, 200)
+
+        const attempts = await store.listAttempts(id)
+        assert.deepEqual(attempts.map(({ id: attemptId, ...rest }) => { assert.equal(typeof attemptId, 'string'); return rest }), [
+          { deliveryId: id, attempt: 1, startedAt: at(100), durationMs: 1_000, statusCode: 503, error: 'HTTP 503', responseExcerpt: 'busy' },
+          { deliveryId: id, attempt: 2, startedAt: at(1_600), durationMs: 30, statusCode: 200, error: null, responseExcerpt: '{"ok":true}' },
+        ])
+        assert.notEqual(attempts[0]?.id, attempts[1]?.id)
+        assert.deepEqual(await store.claimDue(claimOptions(at(1_000_000))), [], 'a settled delivery is never claimed')
+        const late = await store.completeAttempts([result(second, { status: 'failed' })], at(2_000))
+        assert.deepEqual(late.rejected, [id], 'a settled lease cannot settle twice')
+      })
+
+      it('settles a batch in one call, rejecting only the results whose lease was lost', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const inputs = [eventFor(webhooks), eventFor(webhooks), eventFor(webhooks)]
+        for (const input of inputs) await store.recordEvent(input)
+        const [a, b, c] = await store.claimDue(claimOptions(at(0), { leaseMs: 100 }))
+        assert.ok(a && b && c)
+        const [bAgain] = await store.claimDue(claimOptions(at(150), { limit: 1 }))
+        assert.ok(bAgain)
+        assert.equal(bAgain.deliveryId, a.deliveryId, 'the earliest expired lease is claimed first')
+        // a's lease was taken over; b and c expired but nobody claimed them, so their tokens still hold.
+        const { rejected } = await store.completeAttempts([
+          result(a, { status: 'succeeded' }),
+          result(b, { status: 'failed' }, { statusCode: 410, error: null }),
+          result(c, { status: 'pending', nextAttemptAt: at(5_000) }, { statusCode: null, error: 'connect ECONNREFUSED' }),
+        ], at(200))
+        assert.deepEqual(rejected, [a.deliveryId])
+        assert.equal((await store.getDelivery(ws.id, a.deliveryId))?.attemptCount, 0)
+        assert.equal((await store.listAttempts(a.deliveryId)).length, 0)
+        assert.equal((await store.getDelivery(ws.id, b.deliveryId))?.status, 'failed')
+        assert.equal((await store.getDelivery(ws.id, b.deliveryId))?.lastStatusCode, 410)
+        const cNow = await store.getDelivery(ws.id, c.deliveryId)
+        assert.equal(cNow?.status, 'pending')
+        assert.equal(cNow?.lastError, 'connect ECONNREFUSED')
+        assert.equal(cNow?.lastStatusCode, null)
+        assert.equal((await store.listAttempts(b.deliveryId)).length, 1)
+        assert.equal((await store.listAttempts(c.deliveryId)).length, 1)
+        assert.deepEqual((await store.completeAttempts([], at(300))).rejected, [])
+      })
+
+      it('retries a settled delivery once more, due now', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const id = input.deliveries[0]?.id ?? ''
+        const [claimed] = await store.claimDue(claimOptions(at(0)))
+        assert.ok(claimed)
+        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 404, error: null })], at(50))
+
+        let woken = 0
+        const stop = store.onWork(() => { woken++ })
+        try {
+          const retried = await store.retryDelivery(ws.id, id, at(10_000))
+          assert.equal(retried?.status, 'pending')
+          assert.deepEqual(retried?.nextAttemptAt, at(10_000))
+          assert.equal(retried?.attemptCount, 1)
+          assert.equal(retried?.maxAttempts, 2, 'a manual retry is one more attempt')
+          assert.deepEqual(await store.getDelivery(ws.id, id), retried)
+          await waitFor(() => woken > 0)
+        } finally {
+          stop()
+        }
+        assert.equal(await store.retryDelivery(ws.id, 'dlv_missing', at(10_000)), null)
+        const [again] = await store.claimDue(claimOptions(at(10_000)))
+        assert.equal(again?.deliveryId, id)
+        assert.equal(again?.attempt, 2)
+        assert.equal(again?.maxAttempts, 2)
+        assert.ok(again)
+        await store.completeAttempts([result(again, { status: 'succeeded' })], at(10_100))
+        assert.equal((await store.getDelivery(ws.id, id))?.status, 'succeeded')
+        assert.deepEqual((await store.listAttempts(id)).map((a) => a.attempt), [1, 2])
+      })
+
+      it('fences off a worker holding a delivery that is retried meanwhile', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const input = eventFor(webhooks)
+        await store.recordEvent(input)
+        const [held] = await store.claimDue(claimOptions(at(0)))
+        assert.ok(held)
+        await store.retryDelivery(ws.id, held.deliveryId, at(10))
+        const { rejected } = await store.completeAttempts([result(held, { status: 'succeeded' })], at(20))
+        assert.deepEqual(rejected, [held.deliveryId])
+        const [next] = await store.claimDue(claimOptions(at(20)))
+        assert.equal(next?.deliveryId, held.deliveryId)
+      })
+    })
+
+    describe('listing deliveries', () => {
+      it('pages newest first with cursors, with every filter', async (store) => {
+        const { ws, webhooks: [a, b] } = await seed(store, 2)
+        assert.ok(a && b)
+        const inputs = []
+        for (let i = 0; i < 7; i++) {
+          const input = eventFor([a, b], { type: i % 2 === 0 ? 'call.ended' : 'call.started', dueAt: at(i) })
+          await store.recordEvent(input)
+          inputs.push(input)
+        }
+        const allIds = inputs.flatMap((input) => input.deliveries.map((d) => d.id)).reverse()
+        // Settle a's deliveries of the first three events.
+        const toSettle = new Set(inputs.slice(0, 3).map((input) => input.deliveries[0]?.id))
+        const claimed = await store.claimDue(claimOptions(at(100)))
+        await store.completeAttempts(claimed.filter((c) => toSettle.has(c.deliveryId)).map((c) => result(c, { status: 'succeeded' })), at(200))
+        await store.releaseLeases(claimed.filter((c) => !toSettle.has(c.deliveryId)))
+
+        async function collect (filter: Omit<Parameters<Store['listDeliveries']>[0], 'workspaceId' | 'cursor'>): Promise<{ ids: string[], pages: number }> {
+          const ids: string[] = []
+          let cursor: string | undefined
+          let pages = 0
+          do {
+            const page = await store.listDeliveries({ workspaceId: ws.id, ...filter, ...(cursor === undefined ? {} : { cursor }) })
+            pages++
+            assert.ok(page.data.length <= filter.limit)
+            ids.push(...page.data.map((d) => d.id))
+            cursor = page.nextCursor ?? undefined
+            assert.ok(pages < 50, 'paging terminates')
+          } while (cursor !== undefined)
+          return { ids, pages }
+        }
+
+        assert.deepEqual(await collect({ limit: 3 }), { ids: allIds, pages: 5 })
+        assert.deepEqual(await collect({ limit: 100 }), { ids: allIds, pages: 1 })
+        const aIds = inputs.map((input) => input.deliveries[0]?.id ?? '').reverse()
+        assert.deepEqual(await collect({ limit: 2, webhookId: a.id }), { ids: aIds, pages: 4 })
+        assert.deepEqual(await collect({ limit: 2, webhookId: a.id, status: 'pending' }), { ids: aIds.slice(0, 4), pages: 2 })
+        assert.deepEqual(await collect({ limit: 3, status: 'succeeded' }), { ids: aIds.slice(4), pages: 1 }, 'a full last page has no next cursor')
+        const endedIds = inputs.filter((_, i) => i % 2 === 0).flatMap((input) => input.deliveries.map((d) => d.id)).reverse()
+        assert.deepEqual(await collect({ limit: 3, eventType: 'call.ended' }), { ids: endedIds, pages: 3 })
+        const third = inputs[2]
+        assert.ok(third)
+        assert.deepEqual(await collect({ limit: 1, eventId: third.event.id }), { ids: third.deliveries.map((d) => d.id).reverse(), pages: 2 })
+        assert.deepEqual(await collect({ limit: 5, webhookId: b.id, status: 'succeeded' }), { ids: [], pages: 1 })
+
+        const [newest] = (await store.listDeliveries({ workspaceId: ws.id, limit: 1 })).data
+        assert.equal(newest?.webhookId, b.id)
+        assert.equal(newest?.eventType, 'call.ended')
+        await assert.rejects(store.listDeliveries({ workspaceId: ws.id, limit: 2, cursor: '%%%not-a-cursor' }))
+      })
+    })
+
+    describe('stats and the queue', () => {
+      it('counts deliveries per webhook with the last attempt time and last error', async (store) => {
+        const { ws, webhooks: [a, idle] } = await seed(store, 2)
+        assert.ok(a && idle)
+        for (let i = 0; i < 4; i++) await store.recordEvent(eventFor([a]))
+        const [d1, d2, d3] = await store.claimDue(claimOptions(at(0), { limit: 3 }))
+        assert.ok(d1 && d2 && d3)
+        await store.completeAttempts([
+          result(d1, { status: 'failed' }, { startedAt: at(100), statusCode: null, error: 'connect ECONNREFUSED' }),
+          result(d2, { status: 'succeeded' }, { startedAt: at(300), statusCode: 200 }),
+          result(d3, { status: 'pending', nextAttemptAt: at(9_000) }, { startedAt: at(200), statusCode: 500, error: 'HTTP 500' }),
+        ], at(400))
+
+        const stats = await store.webhookStats(ws.id, [a.id, idle.id])
+        assert.deepEqual(stats.get(a.id), {
+          totalDeliveries: 4, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(300), lastError: 'HTTP 500',
+        })
+        assert.deepEqual(stats.get(idle.id), {
+          totalDeliveries: 0, failedDeliveries: 0, succeededDeliveries: 0, lastDeliveryAt: null, lastError: null,
+        })
+        const { ws: stranger } = await seed(store, 0)
+        const foreign = (await store.webhookStats(stranger.id, [a.id])).get(a.id)
+        assert.ok(foreign === undefined || foreign.totalDeliveries === 0, "another workspace's webhook shows nothing")
+        assert.equal((await store.webhookStats(ws.id, [])).size, 0)
+      })
+
+      it('reports the queue and when work is next due', async (store) => {
+        const { webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        assert.equal(await store.nextDueAt(), null)
+        assert.deepEqual(await store.queueStats(at(0), at(0)), { pending: 0, due: 0, oldestDueAgeMs: 0, failedSince: 0 })
+        const early = eventFor([hook], { dueAt: at(0) })
+        const soon = eventFor([hook], { dueAt: at(10) })
+        const later = eventFor([hook], { dueAt: at(10_000) })
+        for (const input of [later, soon, early]) await store.recordEvent(input)
+        assert.deepEqual(await store.nextDueAt(), at(0))
+        assert.deepEqual(await store.queueStats(at(100), at(0)), { pending: 3, due: 2, oldestDueAgeMs: 100, failedSince: 0 })
+
+        const [claimed] = await store.claimDue(claimOptions(at(100), { limit: 1, leaseMs: 1_000 }))
+        assert.equal(claimed?.deliveryId, early.deliveries[0]?.id)
+        assert.ok(claimed)
+        assert.deepEqual(await store.nextDueAt(), at(10), 'a delivery in flight is not due')
+        assert.deepEqual(await store.queueStats(at(100), at(0)), { pending: 3, due: 1, oldestDueAgeMs: 90, failedSince: 0 })
+        const [second] = await store.claimDue(claimOptions(at(200), { limit: 1, leaseMs: 1_000 }))
+        assert.ok(second)
+        assert.deepEqual(await store.nextDueAt(), at(1_100), 'with everything due in flight, the first lease expiry is next')
+
+        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 400, error: null })], at(300))
+        await store.completeAttempts([result(second, { status: 'succeeded' })], at(300))
+        assert.deepEqual(await store.nextDueAt(), at(10_000))
+        assert.deepEqual(await store.queueStats(at(400), at(250)), { pending: 1, due: 0, oldestDueAgeMs: 0, failedSince: 1 })
+        assert.equal((await store.queueStats(at(400), at(301))).failedSince, 0)
+      })
+
+      it('tells listeners about new work until they stop listening', async (store) => {
+        const { webhooks } = await seed(store, 1)
+        let calls = 0
+        const stop = store.onWork(() => { calls++ })
+        await store.recordEvent(eventFor(webhooks))
+        await waitFor(() => calls >= 1)
+        stop()
+        const seen = calls
+        await store.recordEvent(eventFor(webhooks))
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        assert.equal(calls, seen)
+      })
+
+      it('answers ping', async (store) => {
+        assert.equal(await store.ping(), true)
+        assert.ok(store.driver === 'sqlite' || store.driver === 'postgres')
+      })
+    })
+  })
+}

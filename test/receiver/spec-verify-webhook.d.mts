@@ -1,0 +1,1 @@
+export function verifyWebhook (body: string, signature: string, timestamp: string, secret: string): boolean
