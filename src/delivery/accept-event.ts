@@ -4,6 +4,8 @@
  * Once this resolves the event is durable and will be delivered or recorded as failed.
  */
 import { createEnvelope, serializeEnvelope } from '../events/envelope.js'
+import { validateEventData } from '../events/validate.js'
+import { validationError } from '../errors.js'
 import type { EventType } from '../events/event-types.js'
 import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
@@ -12,7 +14,7 @@ import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectSubscripti
 export interface AcceptEventInput {
   workspaceId: string
   event: EventType
-  /** Already validated against the event catalog by the caller. */
+  /** Checked against the event catalog here: a bad payload is a VALIDATION error naming the field. */
   data: Record<string, unknown>
   metadata?: Record<string, unknown>
   eventId?: string
@@ -31,6 +33,8 @@ export interface AcceptedEvent {
 }
 
 export async function acceptEvent (store: Store, input: AcceptEventInput, now: Date = new Date()): Promise<AcceptedEvent> {
+  const valid = validateEventData(input.event, input.data)
+  if (!valid.ok) throw validationError(`invalid ${String(input.event)} event`, valid.errors)
   const envelope = createEnvelope({
     event: input.event,
     workspaceId: input.workspaceId,

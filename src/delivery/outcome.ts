@@ -8,8 +8,8 @@ export type AttemptOutcome =
   | { kind: 'rejected', statusCode: number, durationMs: number, responseExcerpt: string }
   /** 5xx, timeout or a connection error: retried while attempts remain. */
   | { kind: 'failed', reason: 'server' | 'timeout' | 'network', statusCode: number | null, durationMs: number, error: string, responseExcerpt: string | null }
-  /** Refused before sending (SSRF guard, bad URL): permanent. */
-  | { kind: 'blocked', reason: 'private-address' | 'invalid-url', durationMs: number, error: string }
+  /** Refused before sending (SSRF guard, bad URL, webhook gone): permanent. */
+  | { kind: 'blocked', reason: 'private-address' | 'invalid-url' | 'webhook-deleted', durationMs: number, error: string }
 
 export interface OutgoingRequest {
   url: string

@@ -1,12 +1,12 @@
 import { Buffer } from 'node:buffer'
-import type { Envelope } from '../events/envelope.js'
+import type { KejueEvent } from '../events/catalog.js'
 import { WebhookVerificationError } from './verification-error.js'
 
 /**
  * What `verify` returns. One alias so that narrowing it to the catalog's discriminated union is a
  * one-line change.
  */
-export type VerifiedEvent = Envelope
+export type VerifiedEvent = KejueEvent
 
 export type RawBody = string | Buffer | Uint8Array | ArrayBuffer
 

@@ -1,0 +1,22 @@
+import { signHeaders } from '../signing/signer.js'
+import type { ClaimedDelivery, Webhook } from '../store/store.js'
+import type { OutgoingRequest } from './outcome.js'
+
+/**
+ * The request for one attempt (contract §1): the stored body bytes as they are, the delivery
+ * headers, and a signature made now, so a retry is signed afresh.
+ */
+export function prepareRequest (claim: ClaimedDelivery, webhook: Webhook, nowMs: number): OutgoingRequest {
+  return {
+    url: webhook.url,
+    timeoutMs: webhook.timeoutMs,
+    body: claim.body,
+    headers: {
+      'X-Kejue-Event': claim.eventType,
+      'X-Kejue-Event-Id': claim.eventId,
+      'X-Kejue-Delivery-Id': claim.deliveryId,
+      'X-Kejue-Attempt': String(claim.attempt),
+      ...signHeaders(webhook.signingMethod, webhook.secret, claim.body, nowMs),
+    },
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A real delivery stack for tests: a SQLite file in a temp dir, the undici sender and the engine,
+ * plus helpers to add webhooks and wait for deliveries to settle.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createEngine } from '../../src/delivery/engine.js'
+import type { Engine, EngineOptions } from '../../src/delivery/engine.js'
+import { createHttpClient } from '../../src/delivery/http-client.js'
+import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import type { Delivery, DeliveryStatus, NewWebhook, Store, Webhook } from '../../src/store/store.js'
+import { newId } from '../../src/util/ids.js'
+import { USER_AGENT } from '../../src/util/version.js'
+
+export interface Harness {
+  store: Store
+  engine: Engine
+  workspaceId: string
+  dir: string
+  addWebhook (fields: Partial<NewWebhook> & { url: string }): Promise<Webhook>
+  waitForDelivery (id: string, status: DeliveryStatus, timeoutMs?: number): Promise<Delivery>
+  close (): Promise<void>
+}
+
+export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'kejue-engine-'))
+  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const sender = createHttpClient({ allowPrivateNetworks: options.allowPrivateNetworks ?? true, userAgent: USER_AGENT })
+  const engine = createEngine({ ...options.engine }, { store, sender })
+  const workspaceId = newId('ws')
+  await store.createWorkspace({ id: workspaceId, name: 'test', createdAt: new Date() })
+  if (options.start !== false) engine.start()
+
+  return {
+    store,
+    engine,
+    workspaceId,
+    dir,
+    addWebhook (fields) {
+      return store.createWebhook({
+        id: newId('wh'),
+        workspaceId,
+        events: ['*'],
+        name: null,
+        signingMethod: 'hmac_sha256',
+        secret: 'whsec_test_secret',
+        scopeType: 'global',
+        personaId: null,
+        enabled: true,
+        jobId: null,
+        timeoutMs: 5_000,
+        maxRetries: 3,
+        backoffMs: 500,
+        ...fields,
+      }, new Date())
+    },
+    async waitForDelivery (id, status, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs
+      let last: Delivery | null = null
+      while (Date.now() < deadline) {
+        last = await store.getDelivery(workspaceId, id)
+        if (last?.status === status) return last
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      throw new Error(`delivery ${id} is ${last?.status ?? 'missing'}, not ${status}, after ${timeoutMs} ms`)
+    },
+    async close () {
+      await engine.stop(1_000)
+      await sender.close()
+      await store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
