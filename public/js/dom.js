@@ -116,8 +116,10 @@ export function statusBadge (status) {
 export function attemptOutcome (attempt) {
   if (attempt.status_code !== null && attempt.status_code !== undefined) {
     const ok = attempt.status_code >= 200 && attempt.status_code < 300
+    // Errors such as "server responded 503" only restate the code; show the ones that add to it.
+    const extra = attempt.error && !attempt.error.includes(String(attempt.status_code)) ? attempt.error : null
     return h('span', { class: ok ? 'code ok' : 'code bad' }, String(attempt.status_code),
-      attempt.error ? h('span', { class: 'muted' }, ` ${attempt.error}`) : null)
+      extra ? h('span', { class: 'muted' }, ` ${extra}`) : null)
   }
   return h('span', { class: 'code bad' }, attempt.error || 'no response')
 }

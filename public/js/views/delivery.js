@@ -47,7 +47,21 @@ export async function renderDelivery (ctx) {
     }, POLL_MS)
   }
 
-  const draw = () => replace(live, summary(delivery), attemptsSection(delivery))
+  /** @type {HTMLElement | null} */
+  let retryNotice = null
+  let lastStatus = delivery.status
+  const draw = () => {
+    replace(live, summary(delivery), attemptsSection(delivery))
+    if (delivery.status !== lastStatus) {
+      lastStatus = delivery.status
+      ctx.refreshHealth()
+      // The retry has run: its result is on the page now.
+      if (delivery.status !== 'pending' && retryNotice) {
+        retryNotice.remove()
+        retryNotice = null
+      }
+    }
+  }
 
   retry.addEventListener('click', async () => {
     retry.disabled = true
@@ -57,9 +71,10 @@ export async function renderDelivery (ctx) {
       // The retry answer may be the delivery itself; read it again to be sure of its attempts.
       delivery = after && after.id === id && Array.isArray(after.attempts) ? after : await ctx.api.getDelivery(id, ctx.signal)
       if (ctx.signal.aborted) return
-      replace(actionStatus, notice('info', 'Retry queued: the next attempt is due now.'))
+      retryNotice = notice('info', 'Retry queued: the next attempt is due now.')
+      replace(actionStatus, retryNotice)
+      lastStatus = ''
       draw()
-      ctx.refreshHealth()
       schedulePoll()
     } catch (err) {
       replace(actionStatus, notice('error', `Retry failed: ${err instanceof Error ? err.message : String(err)}`))

@@ -43,7 +43,7 @@ export async function renderWebhookList (ctx) {
       h('td', {}, stateBadge(w)),
       h('td', {}, eventList(w.events)),
       h('td', { class: 'num' }, formatRate(stats.success_rate),
-        h('div', { class: 'muted small' }, `${stats.total_deliveries ?? 0} deliveries`)),
+        h('div', { class: 'muted small' }, `${stats.total_deliveries ?? 0} ${stats.total_deliveries === 1 ? 'delivery' : 'deliveries'}`)),
       h('td', {}, time(w.last_delivery_at)),
       h('td', { class: 'last-error' }, w.last_error ? truncate(w.last_error, 60) : h('span', { class: 'muted' }, '—')))
   })
