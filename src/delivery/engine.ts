@@ -12,8 +12,8 @@
  *   every leaseMs/3 while the delivery is held here, so only a dead process loses it. After a
  *   crash, its leases expire and any worker claims the deliveries again: at least once.
  * - Isolation: at most `maxInFlightPerWebhook` requests to one webhook and `maxInFlight` in all.
- *   A webhook holding `2 × maxInFlightPerWebhook` deliveries is left out of the next claim, so one
- *   slow or dead endpoint can never take the slots or the claims the others need.
+ *   A webhook holding `2 × maxInFlightPerWebhook + claimBatch` deliveries is left out of the next
+ *   claim, so one slow or dead endpoint can never take the slots or the claims the others need.
  * - Settle: outcomes collect in a buffer that one transaction writes at a time (group commit);
  *   results whose lease was lost (fencing) are rejected by the store and dropped here.
  * - Only `send` touches the network and only settling writes attempts.
@@ -26,9 +26,9 @@ import { prepareRequest } from './prepare.js'
 import { decideRetry } from './retry-policy.js'
 
 export interface EngineOptions {
-  /** Requests in flight at once, over all webhooks. @defaultValue 512 */
+  /** Requests in flight at once, over all webhooks. @defaultValue 256 */
   maxInFlight: number
-  /** Requests in flight at once to one webhook. @defaultValue 32 */
+  /** Requests in flight at once to one webhook. @defaultValue 64 */
   maxInFlightPerWebhook: number
   /** Deliveries leased per claim. @defaultValue 128 */
   claimBatch: number
@@ -40,6 +40,8 @@ export interface EngineOptions {
   idlePollMs: number
   /** Names this worker in leases. */
   owner: string
+  /** How long outcomes gather before one commit records them all. @defaultValue 10 */
+  settleDelayMs: number
 }
 
 export interface EngineLogger {
@@ -93,6 +95,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.engine.shutdownGraceMs,
     idlePollMs: options.idlePollMs ?? 1_000,
     owner: options.owner ?? `worker-${process.pid}`,
+    settleDelayMs: options.settleDelayMs ?? 10,
   }
 }
 
@@ -101,8 +104,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const { store, sender } = deps
   const logger = deps.logger ?? silentLogger
   const now = deps.now ?? Date.now
-  // A webhook holding this many deliveries is left out of claims.
-  const heldPerWebhookCap = opts.maxInFlightPerWebhook * 2
+  // A webhook holding this many deliveries is left out of claims: its slots, the results
+  // waiting for the group commit, and one batch in reserve.
+  const heldPerWebhookCap = opts.maxInFlightPerWebhook * 2 + opts.claimBatch
   // Deliveries held at most: enough to keep every slot busy while the next claim runs.
   const maxHeld = opts.maxInFlight * 2
 
@@ -117,8 +121,11 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   let stopping = false
   let claiming = false
   let pumpAgain = false
-  // The last claim could not take all that was due (capacity, exclusions or a full batch).
-  let starved = false
+  // The last claim stopped at this process's capacity (more may be due): claim again once
+  // settlements have made room for a batch.
+  let roomLimited = false
+  // Some webhook was (or became) full at the last claim: claim again once one has room.
+  let webhookLimited = false
   let pumpTimer: NodeJS.Timeout | null = null
   let pumpTimerAt = Infinity
   let heartbeat: NodeJS.Timeout | null = null
@@ -171,7 +178,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   async function claimOnce (): Promise<void> {
     const room = Math.min(opts.claimBatch, maxHeld - held.size)
     if (room <= 0) {
-      starved = true
+      roomLimited = true
       return
     }
     const excluded = [...heldByWebhook].filter(([, n]) => n >= heldPerWebhookCap).map(([id]) => id)
@@ -186,11 +193,15 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       await store.releaseLeases(claimed)
       return
     }
-    for (const claim of claimed) accept(claim)
+    let saturated = false
+    for (const claim of claimed) saturated = accept(claim) || saturated
     dispatch()
-    starved = claimed.length === room || excluded.length > 0
+    roomLimited = claimed.length === room && room < opts.claimBatch
+    webhookLimited = excluded.length > 0 || saturated
     if (claimed.length === room) {
-      pumpAgain = true
+      // A webhook that just filled up would be excluded from the next claim, which then has to
+      // skip its whole backlog: wait for it to drain below the cap instead (release() pumps).
+      if (!saturated) pumpAgain = true
       return
     }
     const nextDue = await store.nextDueAt()
@@ -199,13 +210,14 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     schedulePump(untilDue > 0 ? Math.min(untilDue, opts.idlePollMs) : opts.idlePollMs)
   }
 
-  function accept (claim: ClaimedDelivery): void {
+  /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
+  function accept (claim: ClaimedDelivery): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
     held.set(claim.deliveryId, { claim, webhookId, sending: false })
-    count(heldByWebhook, webhookId, 1)
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
+    return count(heldByWebhook, webhookId, 1) >= heldPerWebhookCap
   }
 
   /** Starts sends while slots are free, round-robin over webhooks with buffered deliveries. */
@@ -299,9 +311,11 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   function scheduleFlush (): void {
     if (flushing !== null) return
     flushing = (async () => {
-      // Let the outcomes of this turn of the event loop join the batch.
-      await new Promise<void>((resolve) => setImmediate(resolve))
       while (results.length > 0) {
+        // Group commit: a durable commit costs about as much for one row as for hundreds, and a
+        // synchronous driver blocks the event loop while it syncs; so let outcomes gather for a
+        // few milliseconds (the receivers already have their requests; only settling waits).
+        if (results.length < opts.claimBatch) await new Promise((resolve) => setTimeout(resolve, opts.settleDelayMs))
         const batch = results
         results = []
         await writeBatch(batch)
@@ -323,19 +337,21 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
     if (rejected.length > 0) logger.warn({ deliveryIds: rejected }, 'lease lost before settling; another worker owns these deliveries')
     let earliestRetry = Infinity
+    let roomFreed = false
     for (const result of batch) {
-      release(result.deliveryId)
+      roomFreed = release(result.deliveryId) || roomFreed
       if (result.settlement.status === 'pending') earliestRetry = Math.min(earliestRetry, result.settlement.nextAttemptAt.getTime())
     }
     if (earliestRetry !== Infinity) schedulePump(earliestRetry - now())
-    if (starved) schedulePump(0)
+    if ((webhookLimited && roomFreed) || (roomLimited && held.size <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 
-  function release (deliveryId: string): void {
+  /** Lets go of a delivery; true when its webhook was full and now has room again. */
+  function release (deliveryId: string): boolean {
     const entry = held.get(deliveryId)
-    if (entry === undefined) return
+    if (entry === undefined) return false
     held.delete(deliveryId)
-    count(heldByWebhook, entry.webhookId, -1)
+    return count(heldByWebhook, entry.webhookId, -1) === heldPerWebhookCap - 1
   }
 
   async function renewLeases (): Promise<void> {

@@ -1,0 +1,10 @@
+import { migration0001 } from './0001-init.js'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+/** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
+export const MIGRATIONS: readonly Migration[] = [migration0001]

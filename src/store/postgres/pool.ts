@@ -1,0 +1,64 @@
+import pg from 'pg'
+import { ConfigError } from '../../errors.js'
+
+export interface PostgresStoreOptions {
+  /** `postgres://user@host:5432/db`. */
+  connectionString: string
+  /**
+   * Schema holding every table; created when missing. Lets several services (or every test) share
+   * one database. @defaultValue the server's search_path (normally `public`)
+   */
+  schema?: string
+  /** Pooled connections, besides the one that LISTENs for work. @defaultValue 10 */
+  poolSize?: number
+}
+
+export interface ResolvedPostgresStoreOptions {
+  connectionString: string
+  schema: string | null
+  poolSize: number
+}
+
+const INT8_OID = 20
+// Plain identifiers only: the name goes into `-c search_path=` and into SQL text unescaped.
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+export function resolvePostgresOptions (options: PostgresStoreOptions): ResolvedPostgresStoreOptions {
+  const schema = options.schema ?? null
+  if (schema !== null && !SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(`postgres schema must match ${String(SCHEMA_NAME)}`)
+  }
+  const poolSize = options.poolSize ?? 10
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new ConfigError('postgres poolSize must be a positive integer')
+  return { connectionString: options.connectionString, schema, poolSize }
+}
+
+/**
+ * Times are bigint Unix ms and counts are bigint; both stay far below 2^53, so int8 is parsed to
+ * a number here (per pool, not by mutating pg's global parsers).
+ */
+export const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value)
+    return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text')
+  }) as pg.CustomTypesConfig['getTypeParser'],
+}
+
+/** Connection settings shared by the pool and the listener. */
+export function clientConfig (options: ResolvedPostgresStoreOptions): pg.ClientConfig {
+  return {
+    connectionString: options.connectionString,
+    types: typeParsers,
+    application_name: 'kejue-webhooks',
+    // Set at connection start-up, so every pooled connection sees our tables first.
+    ...(options.schema === null ? {} : { options: `-c search_path=${options.schema}` }),
+  }
+}
+
+export function createPool (options: ResolvedPostgresStoreOptions): pg.Pool {
+  const pool = new pg.Pool({ ...clientConfig(options), max: options.poolSize, idleTimeoutMillis: 30_000 })
+  // An idle client that loses its connection emits here; without a handler the process dies.
+  // The pool drops that client and the next query opens a fresh one.
+  pool.on('error', () => {})
+  return pool
+}

@@ -1,0 +1,140 @@
+/**
+ * The PostgreSQL Store: many service processes share one database. Claims use FOR UPDATE SKIP
+ * LOCKED, leases carry fencing tokens, and LISTEN/NOTIFY wakes every process when work arrives.
+ * See docs/scaling.md for how these fit together.
+ */
+import type { Store } from '../store.js'
+import { migrate } from './migrate.js'
+import type { PostgresStoreOptions } from './pool.js'
+import { createPool, resolvePostgresOptions } from './pool.js'
+import * as accounts from './queries/accounts.js'
+import { claimDue } from './queries/claim-due.js'
+import { completeAttempts } from './queries/complete-attempts.js'
+import * as deliveries from './queries/deliveries.js'
+import { releaseLeases, renewLeases } from './queries/leases.js'
+import { nextDueAt, queueStats } from './queries/queue-stats.js'
+import { recordEvent } from './queries/record-event.js'
+import * as webhooks from './queries/webhooks.js'
+import { startWorkListener } from './work-listener.js'
+
+/**
+ * Opens the pool, applies pending migrations (safe when several processes start at once) and
+ * starts listening for work.
+ * @example const store = await createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/kejue' })
+ */
+export async function createPostgresStore (options: PostgresStoreOptions): Promise<Store> {
+  const resolved = resolvePostgresOptions(options)
+  const { schema } = resolved
+  const pool = createPool(resolved)
+  try {
+    await migrate(pool, schema)
+  } catch (err) {
+    await pool.end().catch(() => {})
+    throw err
+  }
+
+  const listeners = new Set<() => void>()
+  // Several notifications in one turn of the event loop wake the listeners once.
+  let wakeScheduled = false
+  const wake = (): void => {
+    if (wakeScheduled) return
+    wakeScheduled = true
+    setImmediate(() => {
+      wakeScheduled = false
+      for (const listener of [...listeners]) {
+        try {
+          listener()
+        } catch {
+          // A listener's failure is its own; the others still run.
+        }
+      }
+    })
+  }
+  const workListener = await startWorkListener(resolved, wake)
+  let closed = false
+
+  return {
+    driver: 'postgres',
+
+    createWorkspace: async (workspace) => await accounts.createWorkspace(pool, workspace),
+    getWorkspace: async (id) => await accounts.getWorkspace(pool, id),
+    listWorkspaces: async () => await accounts.listWorkspaces(pool),
+    createApiKey: async (key) => await accounts.createApiKey(pool, key),
+    findApiKeyByHash: async (hash) => await accounts.findApiKeyByHash(pool, hash),
+    listApiKeys: async (workspaceId) => await accounts.listApiKeys(pool, workspaceId),
+    revokeApiKey: async (id, at) => await accounts.revokeApiKey(pool, id, at),
+    getSetting: async (key) => await accounts.getSetting(pool, key),
+    setSetting: async (key, value) => await accounts.setSetting(pool, key, value),
+
+    createWebhook: async (webhook, now) => await webhooks.createWebhook(pool, webhook, now),
+    getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
+    listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
+    updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
+    deleteWebhook: async (workspaceId, id, now) => await webhooks.deleteWebhook(pool, workspaceId, id, now),
+    webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),
+
+    createCall: async (call, inline) => await webhooks.createCall(pool, call, inline),
+    getCall: async (workspaceId, jobId) => await webhooks.getCall(pool, workspaceId, jobId),
+    listInlineWebhooks: async (workspaceId, jobId) => await webhooks.listInlineWebhooks(pool, workspaceId, jobId),
+
+    async recordEvent (input) {
+      const result = await recordEvent(pool, schema, input)
+      // Local listeners do not wait for the notification's round trip (or a listener reconnect).
+      if (result.created && result.deliveries > 0) wake()
+      return result
+    },
+    getEvent: async (workspaceId, eventId) => await deliveries.getEvent(pool, workspaceId, eventId),
+    getDelivery: async (workspaceId, id) => await deliveries.getDelivery(pool, workspaceId, id),
+    listDeliveries: async (filter) => await deliveries.listDeliveries(pool, filter),
+    listAttempts: async (deliveryId) => await deliveries.listAttempts(pool, deliveryId),
+    async retryDelivery (workspaceId, id, now) {
+      const delivery = await deliveries.retryDelivery(pool, schema, workspaceId, id, now)
+      if (delivery !== null) wake()
+      return delivery
+    },
+
+    claimDue: async (claim) => await claimDue(pool, claim),
+    renewLeases: async (items, leaseMs, now) => await renewLeases(pool, items, leaseMs, now),
+    releaseLeases: async (items) => await releaseLeases(pool, items),
+    completeAttempts: async (results, now) => await completeAttempts(pool, results, now),
+    nextDueAt: async () => await nextDueAt(pool),
+    queueStats: async (now, failedSince) => await queueStats(pool, now, failedSince),
+
+    onWork (listener) {
+      const own = (): void => listener()
+      listeners.add(own)
+      return () => { listeners.delete(own) }
+    },
+
+    async ping () {
+      try {
+        await pool.query('SELECT 1')
+        return true
+      } catch {
+        return false
+      }
+    },
+
+    async close () {
+      if (closed) return
+      closed = true
+      listeners.clear()
+      await workListener.close()
+      await pool.end()
+    },
+  }
+}
+
+/**
+ * Applies pending migrations and closes again: for `kejue-webhooks migrate`, and for deploys that
+ * migrate before starting the service. Returns the versions applied now.
+ */
+export async function migratePostgres (options: PostgresStoreOptions): Promise<number[]> {
+  const resolved = resolvePostgresOptions(options)
+  const pool = createPool({ ...resolved, poolSize: 1 })
+  try {
+    return await migrate(pool, resolved.schema)
+  } finally {
+    await pool.end()
+  }
+}

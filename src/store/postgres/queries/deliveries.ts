@@ -1,0 +1,91 @@
+/** Reading events, deliveries and attempts; retrying a delivery by hand. */
+import type pg from 'pg'
+import { validationError } from '../../../errors.js'
+import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
+import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
+import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
+import { transaction } from '../transaction.js'
+import { WORK_CHANNEL } from '../work-listener.js'
+
+export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
+  const result = await db.query<EventRow>(
+    'SELECT workspace_id, id, type, body, created_at FROM events WHERE workspace_id = $1 AND id = $2',
+    [workspaceId, eventId])
+  const row = result.rows[0]
+  return row === undefined ? null : toEvent(row)
+}
+
+export async function getDelivery (db: pg.Pool, workspaceId: string, id: string): Promise<Delivery | null> {
+  const result = await db.query<DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE workspace_id = $1 AND id = $2`, [workspaceId, id])
+  const row = result.rows[0]
+  return row === undefined ? null : toDelivery(row)
+}
+
+// Cursors are opaque to clients: the last id of the page, base64url-encoded with a version tag.
+function encodeCursor (id: string): string {
+  return Buffer.from(`v1:${id}`, 'utf8').toString('base64url')
+}
+
+function decodeCursor (cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8')
+  if (!text.startsWith('v1:') || text.length <= 3) {
+    throw validationError('cursor is not valid', [{ path: 'cursor', message: 'not a cursor from a previous page' }], 400)
+  }
+  return text.slice(3)
+}
+
+/** Newest first: delivery ids are ULIDs, so id order is creation order. */
+export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+  const values: unknown[] = [filter.workspaceId]
+  const where = ['workspace_id = $1']
+  const add = (sql: string, value: unknown): void => {
+    values.push(value)
+    where.push(sql.replace('?', `$${values.length}`))
+  }
+  if (filter.webhookId !== undefined) add('webhook_id = ?', filter.webhookId)
+  if (filter.eventId !== undefined) add('event_id = ?', filter.eventId)
+  if (filter.status !== undefined) add('status = ?', filter.status)
+  if (filter.eventType !== undefined) add('event_type = ?', filter.eventType)
+  if (filter.cursor !== undefined) add('id < ?', decodeCursor(filter.cursor))
+  const limit = Math.max(1, Math.floor(filter.limit))
+  values.push(limit + 1)
+  const result = await db.query<DeliveryRow>(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
+    values)
+  const rows = result.rows.slice(0, limit)
+  const last = rows[rows.length - 1]
+  return {
+    data: rows.map(toDelivery),
+    nextCursor: result.rows.length > limit && last !== undefined ? encodeCursor(last.id) : null,
+  }
+}
+
+export async function listAttempts (db: pg.Pool, deliveryId: string): Promise<Attempt[]> {
+  const result = await db.query<AttemptRow>(
+    `SELECT id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt
+     FROM attempts WHERE delivery_id = $1 ORDER BY attempt, id`, [deliveryId])
+  return result.rows.map(toAttempt)
+}
+
+/**
+ * Due now for one more attempt: pending again, and allowed exactly one attempt beyond those made.
+ * The lease is cleared, so an attempt still in flight is fenced off (its result is rejected) and
+ * cannot settle the delivery over the retry.
+ */
+export async function retryDelivery (
+  db: pg.Pool, schema: string | null, workspaceId: string, id: string, now: Date,
+): Promise<Delivery | null> {
+  return await transaction(db, async (client) => {
+    const result = await client.query<DeliveryRow>(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,
+         max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+       WHERE workspace_id = $1 AND id = $2
+       RETURNING ${DELIVERY_COLUMNS}`,
+      [workspaceId, id, now.getTime()])
+    const row = result.rows[0]
+    if (row === undefined) return null
+    await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, schema ?? ''])
+    return toDelivery(row)
+  })
+}

@@ -1,0 +1,29 @@
+/** Heartbeats and hand-backs for leases; both are fenced by the lease token. */
+import type pg from 'pg'
+
+type LeaseItems = ReadonlyArray<{ deliveryId: string, leaseToken: string }>
+
+/**
+ * Extends the leases whose token still matches. A lease that ran out but was not claimed again
+ * still matches and is extended; one that another worker claimed has a new token and does not.
+ */
+export async function renewLeases (db: pg.Pool, items: LeaseItems, leaseMs: number, now: Date): Promise<string[]> {
+  if (items.length === 0) return []
+  const result = await db.query<{ id: string }>(
+    `UPDATE deliveries d SET lease_expires_at = $3::bigint
+     FROM unnest($1::text[], $2::text[]) AS t(id, token)
+     WHERE d.id = t.id AND d.lease_token = t.token AND d.status = 'pending'
+     RETURNING d.id`,
+    [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken), now.getTime() + Math.round(leaseMs)])
+  return result.rows.map((row) => row.id)
+}
+
+/** Gives leases back without an attempt; the deliveries keep their (past) due time, so are due at once. */
+export async function releaseLeases (db: pg.Pool, items: LeaseItems): Promise<void> {
+  if (items.length === 0) return
+  await db.query(
+    `UPDATE deliveries d SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+     FROM unnest($1::text[], $2::text[]) AS t(id, token)
+     WHERE d.id = t.id AND d.lease_token = t.token`,
+    [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken)])
+}

@@ -1,0 +1,177 @@
+/** Webhooks (subscriptions and inline ones), calls, and per-webhook stats. */
+import type pg from 'pg'
+import { ServiceError } from '../../../errors.js'
+import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../../store.js'
+import type { CallRow, WebhookRow } from '../rows.js'
+import { WEBHOOK_COLUMNS, dateOrNull, toCall, toWebhook } from '../rows.js'
+import { isUniqueViolation, transaction } from '../transaction.js'
+
+type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
+
+async function insertWebhook (db: Queryable, webhook: NewWebhook, nowMs: number): Promise<Webhook> {
+  const result = await db.query<WebhookRow>(
+    `INSERT INTO webhooks (${WEBHOOK_COLUMNS})
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+     RETURNING ${WEBHOOK_COLUMNS}`,
+    [webhook.id, webhook.workspaceId, webhook.url, JSON.stringify(webhook.events), webhook.name,
+      webhook.signingMethod, webhook.secret, webhook.scopeType, webhook.personaId, webhook.enabled,
+      webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs])
+  return toWebhook(result.rows[0] as WebhookRow)
+}
+
+export async function createWebhook (db: pg.Pool, webhook: NewWebhook, now: Date): Promise<Webhook> {
+  try {
+    return await insertWebhook(db, webhook, now.getTime())
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'webhook already exists', { statusCode: 409, cause: err })
+    throw err
+  }
+}
+
+export async function getWebhook (db: pg.Pool, workspaceId: string, id: string): Promise<Webhook | null> {
+  const result = await db.query<WebhookRow>(
+    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND id = $2`, [workspaceId, id])
+  const row = result.rows[0]
+  return row === undefined ? null : toWebhook(row)
+}
+
+export async function listWebhooks (db: pg.Pool, workspaceId: string): Promise<Webhook[]> {
+  const result = await db.query<WebhookRow>(
+    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id IS NULL ORDER BY created_at, id`,
+    [workspaceId])
+  return result.rows.map(toWebhook)
+}
+
+// Patch field → column; `events` is jsonb and cast below.
+const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
+  url: 'url',
+  events: 'events',
+  name: 'name',
+  signingMethod: 'signing_method',
+  secret: 'secret',
+  scopeType: 'scope_type',
+  personaId: 'persona_id',
+  enabled: 'enabled',
+  timeoutMs: 'timeout_ms',
+  maxRetries: 'max_retries',
+  backoffMs: 'backoff_ms',
+}
+
+export async function updateWebhook (
+  db: pg.Pool, workspaceId: string, id: string, patch: WebhookPatch, now: Date,
+): Promise<Webhook | null> {
+  const values: unknown[] = [workspaceId, id, now.getTime()]
+  const sets = ['updated_at = $3']
+  for (const key of Object.keys(PATCH_COLUMNS) as Array<keyof WebhookPatch>) {
+    const value = patch[key]
+    if (value === undefined) continue
+    values.push(key === 'events' ? JSON.stringify(value) : value)
+    sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${key === 'events' ? '::jsonb' : ''}`)
+  }
+  const result = await db.query<WebhookRow>(
+    `UPDATE webhooks SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING ${WEBHOOK_COLUMNS}`,
+    values)
+  const row = result.rows[0]
+  return row === undefined ? null : toWebhook(row)
+}
+
+export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
+
+/**
+ * Deletes the webhook and ends its pending deliveries as failed in the same transaction. Their
+ * leases are cleared too, so an attempt in flight cannot settle them afterwards.
+ */
+export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: string, now: Date): Promise<boolean> {
+  return await transaction(db, async (client) => {
+    const deleted = await client.query('DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2', [workspaceId, id])
+    if ((deleted.rowCount ?? 0) === 0) return false
+    await client.query(
+      `UPDATE deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, updated_at = $4,
+         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+       WHERE workspace_id = $1 AND webhook_id = $2 AND status = 'pending'`,
+      [workspaceId, id, WEBHOOK_DELETED_ERROR, now.getTime()])
+    return true
+  })
+}
+
+interface StatsRow {
+  webhook_id: string
+  total: number
+  failed: number
+  succeeded: number
+  last_delivery_at: number | null
+  last_error: string | null
+}
+
+/**
+ * Counts per webhook. `lastDeliveryAt` is when the latest attempt started; `lastError` is the
+ * error (or non-2xx status) of the latest attempt that failed, kept after later successes.
+ * Computed from the attempts rather than kept on the webhook row, so that concurrent settles in
+ * several processes never queue on one hot webhook row. Webhooks without deliveries get zeros.
+ */
+export async function webhookStats (
+  db: pg.Pool, workspaceId: string, ids: readonly string[],
+): Promise<Map<string, WebhookStats>> {
+  const stats = new Map<string, WebhookStats>()
+  if (ids.length === 0) return stats
+  const result = await db.query<StatsRow>(
+    `SELECT w.id AS webhook_id,
+       (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS total,
+       (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'failed') AS failed,
+       (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'succeeded') AS succeeded,
+       (SELECT max(a.started_at) FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+         WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS last_delivery_at,
+       failure.error AS last_error
+     FROM unnest($2::text[]) AS w(id)
+     LEFT JOIN LATERAL (
+       SELECT coalesce(a.error, 'HTTP ' || a.status_code) AS error
+       FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+       WHERE d.webhook_id = w.id AND d.workspace_id = $1
+         AND (a.error IS NOT NULL OR a.status_code < 200 OR a.status_code > 299)
+       ORDER BY a.started_at DESC, a.id DESC
+       LIMIT 1
+     ) AS failure ON true`,
+    [workspaceId, [...ids]])
+  for (const row of result.rows) {
+    stats.set(row.webhook_id, {
+      totalDeliveries: row.total,
+      failedDeliveries: row.failed,
+      succeededDeliveries: row.succeeded,
+      lastDeliveryAt: dateOrNull(row.last_delivery_at),
+      lastError: row.last_error,
+    })
+  }
+  return stats
+}
+
+export async function createCall (db: pg.Pool, call: Call, inlineWebhooks: NewWebhook[]): Promise<void> {
+  try {
+    await transaction(db, async (client) => {
+      await client.query(
+        `INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [call.workspaceId, call.jobId, call.personaId, call.hasInlineWebhooks, call.createdAt.getTime()])
+      for (const webhook of inlineWebhooks) {
+        await insertWebhook(client, { ...webhook, jobId: webhook.jobId ?? call.jobId }, call.createdAt.getTime())
+      }
+    })
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'call already exists', { statusCode: 409, cause: err })
+    throw err
+  }
+}
+
+export async function getCall (db: pg.Pool, workspaceId: string, jobId: string): Promise<Call | null> {
+  const result = await db.query<CallRow>(
+    `SELECT workspace_id, job_id, persona_id, has_inline_webhooks, created_at
+     FROM calls WHERE workspace_id = $1 AND job_id = $2`, [workspaceId, jobId])
+  const row = result.rows[0]
+  return row === undefined ? null : toCall(row)
+}
+
+export async function listInlineWebhooks (db: pg.Pool, workspaceId: string, jobId: string): Promise<Webhook[]> {
+  const result = await db.query<WebhookRow>(
+    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id = $2 ORDER BY created_at, id`,
+    [workspaceId, jobId])
+  return result.rows.map(toWebhook)
+}

@@ -1,0 +1,39 @@
+/**
+ * Real PostgreSQL for tests: each caller gets its own schema (random name), dropped in cleanup,
+ * so test files running side by side never see each other's rows.
+ * KEJUE_TEST_DATABASE_URL overrides the default local server.
+ */
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { createPostgresStore } from '../../src/store/postgres/index.js'
+import type { Store } from '../../src/store/store.js'
+
+export const TEST_DATABASE_URL = process.env.KEJUE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+export function randomSchemaName (): string {
+  return `t_${randomBytes(6).toString('hex')}`
+}
+
+export async function dropSchema (schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A store in a fresh schema; `cleanup` closes it and drops the schema. */
+export async function makePostgresStore (options: { poolSize?: number } = {}): Promise<{ store: Store, schema: string, cleanup: () => Promise<void> }> {
+  const schema = randomSchemaName()
+  const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, ...options })
+  return {
+    store,
+    schema,
+    async cleanup () {
+      await store.close()
+      await dropSchema(schema)
+    },
+  }
+}
