@@ -1,0 +1,118 @@
+/**
+ * The HTTP API as a Fastify instance that never listens (server.ts does): tests drive it with
+ * `app.inject()`. Routes under /api/v1 need an X-API-Key; /healthz, /metrics, /docs and
+ * /api/v1/openapi.json do not.
+ *
+ * @example
+ * const app = await buildApp({ store, config, logger })
+ * const res = await app.inject({ method: 'GET', url: '/healthz' })
+ */
+import { randomUUID } from 'node:crypto'
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import { createMetrics } from '../observability/metrics.js'
+import type { Metrics } from '../observability/metrics.js'
+import { ServiceError } from '../errors.js'
+import { authenticate } from './auth.js'
+import type { ApiDeps } from './deps.js'
+import { createErrorHandler } from './error-handler.js'
+import { typeboxValidatorCompiler } from './validation.js'
+import { healthRoutes } from './routes/health.js'
+import { webhookRoutes } from './routes/webhooks.js'
+import { deliveryRoutes } from './routes/deliveries.js'
+import { eventRoutes } from './routes/events.js'
+import { personaCallRoutes } from './routes/persona-calls.js'
+import { workspaceRoutes } from './routes/workspaces.js'
+import { VERSION } from '../version.js'
+
+export interface BuildAppDeps extends Omit<ApiDeps, 'metrics'> {
+  metrics?: Metrics
+}
+
+export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
+  const metrics = deps.metrics ?? createMetrics({ processMetrics: false })
+  metrics.useStore(deps.store)
+  const full: ApiDeps = { ...deps, metrics }
+  const bodyLimit = deps.config.bodyLimitBytes
+
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // One line per request from the onResponse hook below instead of Fastify's two.
+    disableRequestLogging: true,
+    bodyLimit,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+  app.setValidatorCompiler(typeboxValidatorCompiler)
+  app.setErrorHandler(createErrorHandler(bodyLimit))
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: `no route ${request.method} ${request.url.split('?')[0] ?? ''}`, code: 'NOT_FOUND', details: {} })
+  })
+
+  // JSON only. An empty body parses as "no body", which routes with an optional body accept and
+  // the others refuse with 400; any other content type is 415.
+  app.removeAllContentTypeParsers()
+  const parseJson = (_request: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void => {
+    const text = typeof body === 'string' ? body : body.toString()
+    if (text.trim() === '') {
+      done(null, undefined)
+      return
+    }
+    try {
+      done(null, JSON.parse(text))
+    } catch {
+      done(new ServiceError('BAD_REQUEST', 'the body is not valid JSON', { statusCode: 400 }), undefined)
+    }
+  }
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJson)
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string', bodyLimit }, parseJson)
+
+  app.decorateRequest('principal', null)
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id)
+  })
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({
+      method: request.method,
+      url: request.routeOptions.url ?? request.url.split('?')[0],
+      statusCode: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime),
+    }, 'request')
+  })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'kejue-webhooks',
+        version: VERSION,
+        description: 'Signed, retried, logged webhooks for the Kejue voice-AI calling platform. ' +
+          'Every /api/v1 call needs an X-API-Key header; errors are {error, code, details}.',
+      },
+      components: {
+        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+      },
+      security: [{ apiKey: [] }],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  healthRoutes(app, full)
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request) => {
+      request.principal = await authenticate(full.store, request.headers['x-api-key'])
+    })
+    workspaceRoutes(api, full)
+    webhookRoutes(api, full)
+    deliveryRoutes(api, full)
+    eventRoutes(api, full)
+    personaCallRoutes(api, full)
+  }, { prefix: '/api/v1' })
+
+  return app
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error leaves as `{error, code, details}` (contract §4). Below 500 the message says what
+ * to fix; a 5xx always sends `{error: 'Internal Server Error', code: 'INTERNAL', details: {}}`
+ * and logs the real error with the request id.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ServiceError } from '../errors.js'
+import type { ErrorCode } from '../errors.js'
+
+export interface ErrorBody {
+  error: string
+  code: ErrorCode
+  details: Record<string, unknown>
+}
+
+/** Fastify's own errors (body parsing, limits) mapped to ours. */
+const FASTIFY_CODES: Record<string, { status: number, code: ErrorCode, message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'send the body as JSON with Content-Type: application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', message: 'the Content-Length header does not match the body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is empty; send a JSON object' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'BAD_REQUEST', message: 'the body is not valid JSON' },
+}
+
+export function errorBody (err: FastifyError | Error, bodyLimitBytes: number): { status: number, body: ErrorBody } {
+  if (err instanceof ServiceError && err.statusCode < 500) {
+    return { status: err.statusCode, body: { error: err.message, code: err.code, details: err.details } }
+  }
+  const fastifyCode = (err as FastifyError).code
+  const mapped = fastifyCode === undefined ? undefined : FASTIFY_CODES[fastifyCode]
+  if (mapped !== undefined) {
+    const message = mapped.code === 'PAYLOAD_TOO_LARGE'
+      ? `the body is larger than the limit of ${bodyLimitBytes} bytes`
+      : mapped.message ?? err.message
+    return { status: mapped.status, body: { error: message, code: mapped.code, details: {} } }
+  }
+  if (err instanceof SyntaxError) {
+    return { status: 400, body: { error: 'the body is not valid JSON', code: 'BAD_REQUEST', details: {} } }
+  }
+  const status = (err as FastifyError).statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, body: { error: err.message, code: status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', details: {} } }
+  }
+  return { status: 500, body: { error: 'Internal Server Error', code: 'INTERNAL', details: {} } }
+}
+
+export function createErrorHandler (bodyLimitBytes: number) {
+  return function errorHandler (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+    const { status, body } = errorBody(err, bodyLimitBytes)
+    if (status >= 500) request.log.error({ err, reqId: request.id }, 'request failed')
+    else request.log.debug({ code: body.code, status }, body.error)
+    void reply.status(status).send(body)
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Deliveries (contract §4): one per event × webhook, with every attempt. Lists are newest
+ * first and paged with an opaque cursor: `{data, next_cursor}`.
+ */
+import type { Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { notFound } from '../../errors.js'
+import type { Delivery, DeliveryFilter, Store } from '../../store/store.js'
+import { workspaceOf } from '../auth.js'
+import type { ApiDeps } from '../deps.js'
+import { presentDelivery } from '../presenters.js'
+import { errorResponses, IdParams } from '../schemas/common.js'
+import { DeliveryListQuery, DeliveryObject, DeliveryPage, WebhookDeliveryListQuery } from '../schemas/deliveries.js'
+import { findWebhook } from './webhooks.js'
+
+const DEFAULT_PAGE_SIZE = 20
+
+export async function presentWithAttempts (store: Store, delivery: Delivery): Promise<Static<typeof DeliveryObject>> {
+  return presentDelivery(delivery, await store.listAttempts(delivery.id))
+}
+
+async function page (store: Store, filter: DeliveryFilter): Promise<Static<typeof DeliveryPage>> {
+  const result = await store.listDeliveries(filter)
+  return {
+    data: await Promise.all(result.data.map((d) => presentWithAttempts(store, d))),
+    next_cursor: result.nextCursor,
+  }
+}
+
+export async function findDelivery (store: Store, workspaceId: string, id: string): Promise<Delivery> {
+  const delivery = await store.getDelivery(workspaceId, id)
+  if (delivery === null || delivery.workspaceId !== workspaceId) throw notFound(`delivery ${id}`)
+  return delivery
+}
+
+export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps
+  const tags = ['deliveries']
+
+  app.get<{ Querystring: Static<typeof DeliveryListQuery> }>('/deliveries', {
+    schema: {
+      tags,
+      summary: 'The workspace\'s deliveries, newest first',
+      querystring: DeliveryListQuery,
+      response: { 200: DeliveryPage, ...errorResponses(403, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const q = request.query
+    return page(store, {
+      workspaceId,
+      status: q.status,
+      eventType: q.event,
+      webhookId: q.webhook_id,
+      cursor: q.cursor,
+      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+    })
+  })
+
+  app.get<{ Params: Static<typeof IdParams>, Querystring: Static<typeof WebhookDeliveryListQuery> }>('/webhooks/:id/deliveries', {
+    schema: {
+      tags: ['webhooks', 'deliveries'],
+      summary: 'One webhook\'s deliveries, newest first',
+      params: IdParams,
+      querystring: WebhookDeliveryListQuery,
+      response: { 200: DeliveryPage, ...errorResponses(403, 404, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const webhook = await findWebhook(store, workspaceId, request.params.id)
+    const q = request.query
+    return page(store, {
+      workspaceId,
+      webhookId: webhook.id,
+      status: q.status,
+      eventType: q.event,
+      cursor: q.cursor,
+      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+    })
+  })
+
+  app.get<{ Params: Static<typeof IdParams> }>('/deliveries/:id', {
+    schema: {
+      tags,
+      summary: 'One delivery with every attempt and the next attempt time',
+      params: IdParams,
+      response: { 200: DeliveryObject, ...errorResponses(403, 404) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    return presentWithAttempts(store, await findDelivery(store, workspaceId, request.params.id))
+  })
+
+  app.post<{ Params: Static<typeof IdParams> }>('/deliveries/:id/retry', {
+    schema: {
+      tags,
+      summary: 'Deliver again now: one more attempt, whatever the delivery\'s status',
+      params: IdParams,
+      response: { 202: DeliveryObject, ...errorResponses(403, 404) },
+    },
+  }, async (request, reply) => {
+    const workspaceId = workspaceOf(request)
+    await findDelivery(store, workspaceId, request.params.id)
+    const delivery = await store.retryDelivery(workspaceId, request.params.id, new Date())
+    if (delivery === null) throw notFound(`delivery ${request.params.id}`)
+    return reply.status(202).send(await presentWithAttempts(store, delivery))
+  })
+}

@@ -1,0 +1,140 @@
+/**
+ * /api/v1/webhooks (contract §4): create, list, read, update, delete, rotate the secret, and a
+ * test send. A webhook is workspace-scoped; inline (per-call) webhooks are not API objects and
+ * answer 404 here.
+ */
+import { Type } from '@sinclair/typebox'
+import type { Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { matchesEventFilter } from '../../events/event-types.js'
+import { notFound, ServiceError, validationError } from '../../errors.js'
+import { methodNeedsSecret } from '../../signing/methods.js'
+import type { Store, Webhook } from '../../store/store.js'
+import { workspaceOf } from '../auth.js'
+import type { ApiDeps } from '../deps.js'
+import { presentWebhook } from '../presenters.js'
+import { errorResponses } from '../schemas/common.js'
+import {
+  CreateWebhookBody, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
+} from '../schemas/webhooks.js'
+import { OPTIONAL_BODY } from '../validation.js'
+import { generateSecret, newWebhookFromInput, webhookPatchFromInput } from '../webhook-input.js'
+
+const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { additionalProperties: false, [OPTIONAL_BODY]: true })
+
+/** The workspace's subscription with this id, or 404 (also for another workspace's ids). */
+export async function findWebhook (store: Store, workspaceId: string, id: string): Promise<Webhook> {
+  const webhook = await store.getWebhook(workspaceId, id)
+  if (webhook === null || webhook.jobId !== null || webhook.workspaceId !== workspaceId) throw notFound(`webhook ${id}`)
+  return webhook
+}
+
+async function present (store: Store, webhook: Webhook): Promise<Static<typeof WebhookObject>> {
+  const stats = await store.webhookStats(webhook.workspaceId, [webhook.id])
+  return presentWebhook(webhook, stats.get(webhook.id))
+}
+
+export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
+  const { store } = deps
+  const tags = ['webhooks']
+
+  app.post<{ Body: Static<typeof CreateWebhookBody> }>('/webhooks', {
+    schema: {
+      tags,
+      summary: 'Create a webhook; the response is the only one that shows its secret',
+      body: CreateWebhookBody,
+      response: { 201: WebhookWithSecret, ...errorResponses(400, 403, 413, 415, 422) },
+    },
+  }, async (request, reply) => {
+    const workspaceId = workspaceOf(request)
+    const input = await newWebhookFromInput(request.body, { allowPrivateNetworks: deps.config.allowPrivateNetworks }, { workspaceId, jobId: null })
+    const webhook = await store.createWebhook(input, new Date())
+    return reply.status(201).send({ ...presentWebhook(webhook, undefined), secret: webhook.secret })
+  })
+
+  app.get<{ Querystring: Static<typeof WebhookListQuery> }>('/webhooks', {
+    schema: {
+      tags,
+      summary: 'List the workspace\'s webhooks (a bare JSON array), oldest first',
+      querystring: WebhookListQuery,
+      response: { 200: Type.Array(WebhookObject), ...errorResponses(403, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const filter = request.query.event
+    const webhooks = (await store.listWebhooks(workspaceId))
+      .filter((w) => filter === undefined || (filter === '*' ? w.events.includes('*') : matchesEventFilter(w.events, filter)))
+    const stats = await store.webhookStats(workspaceId, webhooks.map((w) => w.id))
+    return webhooks.map((w) => presentWebhook(w, stats.get(w.id)))
+  })
+
+  app.get<{ Params: Static<typeof WebhookParams> }>('/webhooks/:id', {
+    schema: {
+      tags,
+      summary: 'Read a webhook',
+      params: WebhookParams,
+      response: { 200: WebhookObject, ...errorResponses(403, 404) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    return present(store, await findWebhook(store, workspaceId, request.params.id))
+  })
+
+  app.patch<{ Params: Static<typeof WebhookParams>, Body: Static<typeof UpdateWebhookBody> }>('/webhooks/:id', {
+    schema: {
+      tags,
+      summary: 'Update some fields of a webhook (same rules as create)',
+      params: WebhookParams,
+      body: UpdateWebhookBody,
+      response: { 200: WebhookObject, ...errorResponses(400, 403, 404, 413, 415, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const existing = await findWebhook(store, workspaceId, request.params.id)
+    const patch = await webhookPatchFromInput(existing, request.body, { allowPrivateNetworks: deps.config.allowPrivateNetworks })
+    const updated = await store.updateWebhook(workspaceId, existing.id, patch, new Date())
+    if (updated === null) throw notFound(`webhook ${existing.id}`)
+    return present(store, updated)
+  })
+
+  app.delete<{ Params: Static<typeof WebhookParams> }>('/webhooks/:id', {
+    schema: {
+      tags,
+      summary: 'Delete a webhook; its pending deliveries end failed',
+      params: WebhookParams,
+      response: { 204: Type.Null(), ...errorResponses(403, 404) },
+    },
+  }, async (request, reply) => {
+    const workspaceId = workspaceOf(request)
+    const webhook = await findWebhook(store, workspaceId, request.params.id)
+    if (!await store.deleteWebhook(workspaceId, webhook.id, new Date())) throw notFound(`webhook ${webhook.id}`)
+    return reply.status(204).send()
+  })
+
+  app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof RotateSecretBody> | undefined }>('/webhooks/:id/rotate-secret', {
+    schema: {
+      tags,
+      summary: 'Replace the secret (generated unless given); the response shows the new one once',
+      params: WebhookParams,
+      body: RotateSecretBody,
+      response: { 200: WebhookWithSecret, ...errorResponses(400, 403, 404, 409, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const webhook = await findWebhook(store, workspaceId, request.params.id)
+    if (!methodNeedsSecret(webhook.signingMethod)) {
+      throw new ServiceError('CONFLICT', 'this webhook uses signing_method none, which has no secret', { statusCode: 409 })
+    }
+    const given = request.body?.secret
+    if (webhook.signingMethod === 'basic_auth' && given === undefined) {
+      throw validationError('secret is required for basic_auth, as "user:password"', [{ path: 'secret', message: 'is required for basic_auth, as "user:password"' }])
+    }
+    if (webhook.signingMethod === 'basic_auth' && given !== undefined && !/^[^:]+:.+$/.test(given)) {
+      throw validationError('secret must be "user:password" for basic_auth', [{ path: 'secret', message: 'must be "user:password" for basic_auth' }])
+    }
+    const secret = given ?? generateSecret()
+    const updated = await store.updateWebhook(workspaceId, webhook.id, { secret }, new Date())
+    if (updated === null) throw notFound(`webhook ${webhook.id}`)
+    return { ...await present(store, updated), secret }
+  })
+}

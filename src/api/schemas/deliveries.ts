@@ -1,0 +1,49 @@
+import { Type } from '@sinclair/typebox'
+import { CursorQuery, EventTypeSchema, IdString, IsoDate, LimitQuery, Nullable } from './common.js'
+
+export const DeliveryStatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])
+
+export const AttemptObject = Type.Object({
+  attempt: Type.Integer({ description: '1, 2, … as sent in X-Kejue-Attempt' }),
+  started_at: IsoDate,
+  duration_ms: Type.Integer(),
+  status_code: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  response_excerpt: Nullable(Type.String({ description: 'The first bytes of the response body' })),
+})
+
+export const DeliveryObject = Type.Object({
+  id: Type.String({ description: 'The X-Kejue-Delivery-Id' }),
+  event_id: Type.String(),
+  event: Type.String(),
+  webhook_id: Nullable(Type.String({ description: 'null for an inline (per-call) webhook' })),
+  url: Type.String(),
+  status: DeliveryStatusSchema,
+  attempts: Type.Array(AttemptObject),
+  attempt_count: Type.Integer(),
+  max_attempts: Type.Integer({ description: '1 + max_retries of the webhook when the event was accepted' }),
+  next_attempt_at: Nullable(IsoDate),
+  last_error: Nullable(Type.String()),
+  created_at: IsoDate,
+  updated_at: IsoDate,
+})
+
+export const DeliveryPage = Type.Object({
+  data: Type.Array(DeliveryObject),
+  next_cursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page' })),
+})
+
+export const DeliveryListQuery = Type.Object({
+  status: Type.Optional(DeliveryStatusSchema),
+  event: Type.Optional(EventTypeSchema),
+  webhook_id: Type.Optional(IdString),
+  cursor: Type.Optional(CursorQuery),
+  limit: Type.Optional(LimitQuery),
+}, { additionalProperties: false })
+
+export const WebhookDeliveryListQuery = Type.Object({
+  status: Type.Optional(DeliveryStatusSchema),
+  event: Type.Optional(EventTypeSchema),
+  cursor: Type.Optional(CursorQuery),
+  limit: Type.Optional(LimitQuery),
+}, { additionalProperties: false })

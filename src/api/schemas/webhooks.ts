@@ -1,0 +1,97 @@
+/**
+ * Webhook schemas (contract §4: the webhook object and POST/PATCH bodies). Ranges come from
+ * contract §2 via DEFAULTS.limits; checks a schema cannot express (URL syntax, the destination
+ * guard, secret rules per signing method, persona scope) are in ../webhook-input.ts.
+ */
+import { Type } from '@sinclair/typebox'
+import { DEFAULTS } from '../../config/defaults.js'
+import { SIGNING_METHODS } from '../../signing/methods.js'
+import { EventFilterSchema, IdString, IsoDate, Nullable } from './common.js'
+import { PATTERN_MESSAGE } from '../validation.js'
+
+const L = DEFAULTS.limits
+const D = DEFAULTS.delivery
+
+export const UrlSchema = Type.String({ minLength: 1, maxLength: L.urlMaxLength, description: 'http or https URL the events are POSTed to' })
+export const EventsSchema = Type.Array(EventFilterSchema, { minItems: 1, maxItems: 50, description: 'Event types to receive, or ["*"]' })
+export const NameSchema = Type.String({ maxLength: 200 })
+export const SigningMethodSchema = Type.Union(SIGNING_METHODS.map((m) => Type.Literal(m)), { description: 'Default hmac_sha256' })
+export const SecretSchema = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  pattern: '^[\\x20-\\x7E]+$',
+  [PATTERN_MESSAGE]: 'printable ASCII text (1–1024 characters)',
+  description: 'Generated (whsec_…) when omitted for hmac_sha256, hmac_sha1 and bearer; "user:password" for basic_auth',
+})
+export const ScopeTypeSchema = Type.Union([Type.Literal('global'), Type.Literal('persona')], { description: 'Default global' })
+export const PersonaIdSchema = Type.String({ minLength: 1, maxLength: 200 })
+export const TimeoutMsSchema = Type.Integer({ minimum: L.timeoutMsMin, maximum: L.timeoutMsMax, default: D.timeoutMs })
+export const MaxRetriesSchema = Type.Integer({ minimum: L.maxRetriesMin, maximum: L.maxRetriesMax, default: D.maxRetries })
+export const BackoffMsSchema = Type.Integer({ minimum: L.backoffMsMin, maximum: L.backoffMsMax, default: D.backoffMs })
+
+export const DeliverySettingsInput = Type.Object({
+  timeout_ms: Type.Optional(TimeoutMsSchema),
+  max_retries: Type.Optional(MaxRetriesSchema),
+  backoff_ms: Type.Optional(BackoffMsSchema),
+}, { additionalProperties: false, description: 'The same three settings, nested as in the webhook object (either form works)' })
+
+const writableFields = {
+  url: UrlSchema,
+  events: EventsSchema,
+  name: Type.Optional(Nullable(NameSchema)),
+  signing_method: Type.Optional(SigningMethodSchema),
+  secret: Type.Optional(SecretSchema),
+  scope_type: Type.Optional(ScopeTypeSchema),
+  persona_id: Type.Optional(Nullable(PersonaIdSchema)),
+  timeout_ms: Type.Optional(TimeoutMsSchema),
+  max_retries: Type.Optional(MaxRetriesSchema),
+  backoff_ms: Type.Optional(BackoffMsSchema),
+  delivery_settings: Type.Optional(DeliverySettingsInput),
+  enabled: Type.Optional(Type.Boolean({ default: true })),
+}
+
+export const CreateWebhookBody = Type.Object(writableFields, { additionalProperties: false })
+
+export const UpdateWebhookBody = Type.Object({
+  ...writableFields,
+  url: Type.Optional(UrlSchema),
+  events: Type.Optional(EventsSchema),
+}, { additionalProperties: false })
+
+const webhookProperties = {
+  id: Type.String(),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  name: Nullable(Type.String()),
+  signing_method: Type.String(),
+  scope_type: Type.String(),
+  persona_id: Nullable(Type.String()),
+  enabled: Type.Boolean(),
+  delivery_settings: Type.Object({
+    timeout_ms: Type.Integer(),
+    max_retries: Type.Integer(),
+    backoff_ms: Type.Integer(),
+  }),
+  stats: Type.Object({
+    total_deliveries: Type.Integer(),
+    failed_deliveries: Type.Integer(),
+    success_rate: Nullable(Type.Number({ description: 'Percent (0–100) of finished deliveries that succeeded; null before any finished' })),
+  }),
+  last_delivery_at: Nullable(IsoDate),
+  last_error: Nullable(Type.String()),
+  created_at: IsoDate,
+  updated_at: IsoDate,
+}
+
+export const WebhookObject = Type.Object(webhookProperties)
+
+export const WebhookWithSecret = Type.Object({
+  ...webhookProperties,
+  secret: Nullable(Type.String({ description: 'Shown only here; null for signing_method none' })),
+})
+
+export const WebhookListQuery = Type.Object({
+  event: Type.Optional(EventFilterSchema),
+}, { additionalProperties: false })
+
+export const WebhookParams = Type.Object({ id: IdString })

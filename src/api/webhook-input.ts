@@ -1,0 +1,199 @@
+/**
+ * Turning a webhook create/update body into store terms, with the checks a schema cannot make:
+ * URL syntax (http/https, no userinfo, ≤ 2083 chars), the destination guard (contract §2:
+ * internal addresses are refused with 422 unless private networks are allowed), secret rules
+ * per signing method, persona scope, and the two spellings of the delivery settings.
+ * Shared by POST/PATCH /webhooks and the inline webhooks of POST /persona-calls.
+ */
+import type { Static } from '@sinclair/typebox'
+import { DEFAULTS } from '../config/defaults.js'
+import { checkDestination, checkUrlShape } from '../delivery/ssrf.js'
+import { ServiceError, validationError } from '../errors.js'
+import type { FieldError } from '../errors.js'
+import { DEFAULT_SIGNING_METHOD, methodNeedsSecret } from '../signing/methods.js'
+import type { SigningMethod } from '../signing/methods.js'
+import type { NewWebhook, ScopeType, Webhook, WebhookPatch } from '../store/store.js'
+import { newId, newToken } from '../util/ids.js'
+import type { CreateWebhookBody, DeliverySettingsInput, UpdateWebhookBody } from './schemas/webhooks.js'
+
+export type CreateWebhookInput = Static<typeof CreateWebhookBody>
+export type UpdateWebhookInput = Static<typeof UpdateWebhookBody>
+
+export interface WebhookInputContext {
+  allowPrivateNetworks: boolean
+  /** Prefix of every field path, e.g. `config.webhooks[0].` for inline webhooks. */
+  pathPrefix?: string
+}
+
+/**
+ * A syntax problem with a webhook URL (http/https, no userinfo, ≤ 2083 chars), or null. Reported
+ * as VALIDATION; the destination guard runs only on URLs that pass.
+ */
+export function urlProblem (url: string): string | null {
+  const shape = checkUrlShape(url)
+  return shape.ok ? null : shape.reason.replace(/^url /, '')
+}
+
+/** Refuses internal destinations with 422 DESTINATION_NOT_ALLOWED (contract §2). */
+export async function assertDestinationAllowed (url: string, ctx: WebhookInputContext): Promise<void> {
+  const path = `${ctx.pathPrefix ?? ''}url`
+  const result = await checkDestination(url, { allowPrivateNetworks: ctx.allowPrivateNetworks })
+  if (result.ok) return
+  throw new ServiceError('DESTINATION_NOT_ALLOWED', `${path} is not an allowed destination: ${result.reason}`, {
+    statusCode: 422,
+    details: { fields: [{ path, message: result.reason }] },
+  })
+}
+
+export function generateSecret (): string {
+  return newToken('whsec')
+}
+
+function isBasicAuthSecret (secret: string): boolean {
+  const colon = secret.indexOf(':')
+  return colon > 0 && colon < secret.length - 1
+}
+
+interface SettingsInput {
+  timeout_ms?: number
+  max_retries?: number
+  backoff_ms?: number
+  delivery_settings?: Static<typeof DeliverySettingsInput>
+}
+
+const SETTING_KEYS = [['timeout_ms', 'timeoutMs'], ['max_retries', 'maxRetries'], ['backoff_ms', 'backoffMs']] as const
+
+/** The delivery settings given, flat or nested under delivery_settings (both spellings work). */
+function settingsFrom (input: SettingsInput, prefix: string, errors: FieldError[]): Partial<Pick<Webhook, 'timeoutMs' | 'maxRetries' | 'backoffMs'>> {
+  const out: Partial<Pick<Webhook, 'timeoutMs' | 'maxRetries' | 'backoffMs'>> = {}
+  for (const [wire, key] of SETTING_KEYS) {
+    const flat = input[wire]
+    const nested = input.delivery_settings?.[wire]
+    if (flat !== undefined && nested !== undefined && flat !== nested) {
+      errors.push({ path: `${prefix}delivery_settings.${wire}`, message: `conflicts with ${wire}; give it once` })
+    }
+    const value = flat ?? nested
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
+function dedupe (events: readonly string[]): string[] {
+  return [...new Set(events)]
+}
+
+/** Secret rules for one signing method; returns the secret to store. */
+function resolveSecret (method: SigningMethod, given: string | undefined, prefix: string, errors: FieldError[]): string | null {
+  if (!methodNeedsSecret(method)) {
+    if (given !== undefined) errors.push({ path: `${prefix}secret`, message: 'must be left out for signing_method none, which sends no secret' })
+    return null
+  }
+  if (method === 'basic_auth') {
+    if (given === undefined) {
+      errors.push({ path: `${prefix}secret`, message: 'is required for basic_auth, as "user:password"' })
+      return null
+    }
+    if (!isBasicAuthSecret(given)) errors.push({ path: `${prefix}secret`, message: 'must be "user:password" for basic_auth' })
+    return given
+  }
+  return given ?? generateSecret()
+}
+
+function resolveScope (scopeType: ScopeType, personaId: string | null | undefined, prefix: string, errors: FieldError[]): string | null {
+  if (scopeType === 'persona') {
+    if (personaId === undefined || personaId === null) errors.push({ path: `${prefix}persona_id`, message: 'is required when scope_type is persona' })
+    return personaId ?? null
+  }
+  if (personaId !== undefined && personaId !== null) {
+    errors.push({ path: `${prefix}persona_id`, message: 'only applies to scope_type persona; set scope_type to persona or leave persona_id out' })
+  }
+  return null
+}
+
+function throwIfAny (errors: FieldError[]): void {
+  if (errors.length === 0) return
+  throw validationError(`invalid field${errors.length === 1 ? '' : 's'}: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`, errors)
+}
+
+function checkUrl (url: string, prefix: string, errors: FieldError[]): void {
+  const problem = urlProblem(url)
+  if (problem !== null) errors.push({ path: `${prefix}url`, message: problem })
+}
+
+/** A new webhook from a create body (or an inline webhook of a call when `jobId` is set). */
+export async function newWebhookFromInput (
+  input: CreateWebhookInput,
+  ctx: WebhookInputContext,
+  owner: { workspaceId: string, jobId: string | null },
+): Promise<NewWebhook> {
+  const prefix = ctx.pathPrefix ?? ''
+  const errors: FieldError[] = []
+  checkUrl(input.url, prefix, errors)
+  const signingMethod = input.signing_method ?? DEFAULT_SIGNING_METHOD
+  const secret = resolveSecret(signingMethod, input.secret, prefix, errors)
+  const scopeType = input.scope_type ?? 'global'
+  const personaId = resolveScope(scopeType, input.persona_id, prefix, errors)
+  const settings = settingsFrom(input, prefix, errors)
+  throwIfAny(errors)
+  await assertDestinationAllowed(input.url, ctx)
+  return {
+    id: newId('wh'),
+    workspaceId: owner.workspaceId,
+    url: input.url,
+    events: dedupe(input.events),
+    name: input.name ?? null,
+    signingMethod,
+    secret,
+    scopeType,
+    personaId,
+    enabled: input.enabled ?? true,
+    jobId: owner.jobId,
+    timeoutMs: settings.timeoutMs ?? DEFAULTS.delivery.timeoutMs,
+    maxRetries: settings.maxRetries ?? DEFAULTS.delivery.maxRetries,
+    backoffMs: settings.backoffMs ?? DEFAULTS.delivery.backoffMs,
+  }
+}
+
+/** A patch from a PATCH body, checked against the webhook as it would be after the update. */
+export async function webhookPatchFromInput (
+  existing: Webhook,
+  input: UpdateWebhookInput,
+  ctx: WebhookInputContext,
+): Promise<WebhookPatch> {
+  const errors: FieldError[] = []
+  const patch: WebhookPatch = {}
+  if (input.url !== undefined) {
+    checkUrl(input.url, '', errors)
+    patch.url = input.url
+  }
+  if (input.events !== undefined) patch.events = dedupe(input.events)
+  if (input.name !== undefined) patch.name = input.name
+  if (input.enabled !== undefined) patch.enabled = input.enabled
+
+  const method = input.signing_method ?? existing.signingMethod
+  if (input.signing_method !== undefined) patch.signingMethod = input.signing_method
+  if (input.secret !== undefined) {
+    patch.secret = resolveSecret(method, input.secret, '', errors)
+  } else if (method !== existing.signingMethod) {
+    if (!methodNeedsSecret(method)) patch.secret = null
+    else if (method === 'basic_auth' && (existing.secret === null || !isBasicAuthSecret(existing.secret))) {
+      errors.push({ path: 'secret', message: 'is required when switching to basic_auth, as "user:password"' })
+    } else if (existing.secret === null) {
+      // A generated secret could only be shown here, and only create shows secrets.
+      errors.push({ path: 'secret', message: `is required when switching from signing_method none to ${method}` })
+    }
+  }
+
+  const scopeType = input.scope_type ?? existing.scopeType
+  if (input.scope_type !== undefined || input.persona_id !== undefined) {
+    // Moving to global drops the stored persona; naming one with global is an error.
+    const personaInput = input.persona_id !== undefined ? input.persona_id : scopeType === 'persona' ? existing.personaId : undefined
+    const personaId = resolveScope(scopeType, personaInput, '', errors)
+    patch.scopeType = scopeType
+    patch.personaId = personaId
+  }
+  Object.assign(patch, settingsFrom(input, '', errors))
+  throwIfAny(errors)
+  if (input.url !== undefined) await assertDestinationAllowed(input.url, ctx)
+  return patch
+}

@@ -1,0 +1,89 @@
+/**
+ * What a newcomer needs on first start (contract §5): a default workspace with an API key and,
+ * unless KEJUE_ADMIN_KEY is set, a generated admin key. Keys are stored as hashes only, so they
+ * can be printed exactly once: the banner is printed after the server listens, and only then is
+ * the start marked done. A start that died before printing makes fresh keys next time (and
+ * revokes the unprinted ones) instead of leaving the user without any.
+ */
+import type { Store, Workspace } from '../store/store.js'
+import { hashKey, makeApiKey } from '../api/auth.js'
+import { newId } from '../util/ids.js'
+
+const KEYS_SHOWN = 'bootstrap.keys_shown_at'
+const DEFAULT_WORKSPACE = 'bootstrap.default_workspace_id'
+const UNSHOWN_KEYS = 'bootstrap.unshown_key_ids'
+const OPERATOR_ADMIN_KEY = 'bootstrap.operator_admin_key_id'
+
+export interface FirstStartKeys {
+  /** The generated admin key, or null when the operator set KEJUE_ADMIN_KEY. */
+  adminKey: string | null
+  workspace: Workspace
+  workspaceKey: string
+}
+
+/** Stores the operator's admin key (its hash) and retires the previous one when it changed. */
+async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date): Promise<void> {
+  if (await store.findApiKeyByHash(hashKey(adminKey)) !== null) return
+  const key = makeApiKey(null, now, adminKey)
+  await store.createApiKey(key.row)
+  const previous = await store.getSetting(OPERATOR_ADMIN_KEY)
+  if (previous !== null) await store.revokeApiKey(previous, now)
+  await store.setSetting(OPERATOR_ADMIN_KEY, key.row.id)
+}
+
+/**
+ * The keys to print in the first-start banner, or null when they were printed before (or the
+ * store already had workspaces made some other way).
+ */
+export async function prepareFirstStart (store: Store, options: { adminKey: string | null }, now: Date = new Date()): Promise<FirstStartKeys | null> {
+  if (options.adminKey !== null) await ensureOperatorAdminKey(store, options.adminKey, now)
+  if (await store.getSetting(KEYS_SHOWN) !== null) return null
+
+  const defaultId = await store.getSetting(DEFAULT_WORKSPACE)
+  let workspace = defaultId === null ? null : await store.getWorkspace(defaultId)
+  if (workspace === null && (await store.listWorkspaces()).length > 0) {
+    // Workspaces exist that this bootstrap did not make (an imported or shared store).
+    await store.setSetting(KEYS_SHOWN, now.toISOString())
+    return null
+  }
+
+  const unshown = JSON.parse(await store.getSetting(UNSHOWN_KEYS) ?? '[]') as string[]
+  for (const id of unshown) await store.revokeApiKey(id, now)
+
+  if (workspace === null) {
+    workspace = { id: newId('ws'), name: 'Default', createdAt: now }
+    await store.createWorkspace(workspace)
+    await store.setSetting(DEFAULT_WORKSPACE, workspace.id)
+  }
+  const workspaceKey = makeApiKey(workspace.id, now)
+  await store.createApiKey(workspaceKey.row)
+  const adminKey = options.adminKey === null ? makeApiKey(null, now) : null
+  if (adminKey !== null) await store.createApiKey(adminKey.row)
+  await store.setSetting(UNSHOWN_KEYS, JSON.stringify([workspaceKey.row.id, ...(adminKey === null ? [] : [adminKey.row.id])]))
+  return { adminKey: adminKey?.token ?? null, workspace, workspaceKey: workspaceKey.token }
+}
+
+/** Called once the banner is out: later starts print no secrets. */
+export async function markKeysShown (store: Store, now: Date = new Date()): Promise<void> {
+  await store.setSetting(UNSHOWN_KEYS, '[]')
+  await store.setSetting(KEYS_SHOWN, now.toISOString())
+}
+
+export function banner (url: string, keys: FirstStartKeys | null): string {
+  const lines = [`kejue-webhooks is listening on ${url}  (API docs: ${url}/docs)`]
+  if (keys !== null) {
+    lines.push(
+      '',
+      '  First start: copy these keys now. They are stored only as hashes and will not be shown again.',
+      '',
+      ...(keys.adminKey === null ? ['  Admin key:          (KEJUE_ADMIN_KEY)'] : [`  Admin key:          ${keys.adminKey}`]),
+      `  Default workspace:  ${keys.workspace.id}`,
+      `  Workspace API key:  ${keys.workspaceKey}`,
+      '',
+      '  Try it:',
+      `    curl -H 'X-API-Key: ${keys.workspaceKey}' ${url}/api/v1/webhooks`,
+      '',
+    )
+  }
+  return `${lines.join('\n')}\n`
+}

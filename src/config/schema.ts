@@ -1,0 +1,143 @@
+/**
+ * Every setting of the service: its key, where it may come from (env names, CLI flag), how its
+ * text is parsed and checked, and its default (from defaults.ts). docs/configuration.md lists the
+ * same table; a unit test keeps the two in step.
+ */
+import { DEFAULTS } from './defaults.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface ResolvedEngineConfig {
+  maxInFlight: number
+  maxInFlightPerWebhook: number
+  claimBatch: number
+  leaseMs: number
+  shutdownGraceMs: number
+  responseExcerptBytes: number
+}
+
+/** The service's configuration with every field present (the output of resolveConfig). */
+export interface ResolvedConfig {
+  port: number
+  host: string
+  dataDir: string
+  /** `postgres://…` switches to PostgreSQL; null means the embedded SQLite store under dataDir. */
+  databaseUrl: string | null
+  /** Set by the operator; null means one is generated and printed at first start. */
+  adminKey: string | null
+  allowPrivateNetworks: boolean
+  logLevel: LogLevel
+  bodyLimitBytes: number
+  engine: ResolvedEngineConfig
+}
+
+/** A value's text and where it came from, for error messages. */
+export interface RawValue {
+  text: string | boolean
+  /** e.g. `KEJUE_PORT (env)` or `--port (flag)`. */
+  origin: string
+}
+
+type Parser = (raw: RawValue) => unknown
+
+export interface SettingDefinition {
+  /** Dotted key into ResolvedConfig, e.g. `engine.maxInFlight`. */
+  key: string
+  /** Env names, first wins. */
+  env: readonly string[]
+  /** The commander option name (camelCase as in `program.opts()`), when there is a flag. */
+  flag?: string
+  flagSyntax?: string
+  description: string
+  defaultValue: unknown
+  parse: Parser
+}
+
+export class SettingValueError extends Error {}
+
+function fail (raw: RawValue, expectation: string): never {
+  // Secrets are never echoed: callers mark them with `secret` parsers that omit the value.
+  throw new SettingValueError(`${raw.origin} ${expectation}, got ${JSON.stringify(String(raw.text))}`)
+}
+
+export function integer (min: number, max: number): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (!/^-?\d+$/.test(text)) fail(raw, `must be an integer ${min}–${max}`)
+    const value = Number(text)
+    if (!Number.isSafeInteger(value) || value < min || value > max) fail(raw, `must be an integer ${min}–${max}`)
+    return value
+  }
+}
+
+export function boolean (): Parser {
+  return (raw) => {
+    if (typeof raw.text === 'boolean') return raw.text
+    const text = raw.text.trim().toLowerCase()
+    if (['true', '1', 'yes', 'on'].includes(text)) return true
+    if (['false', '0', 'no', 'off', ''].includes(text)) return false
+    return fail(raw, 'must be true or false')
+  }
+}
+
+function nonEmptyString (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') fail(raw, 'must not be empty')
+    return text
+  }
+}
+
+function oneOf (values: readonly string[]): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim().toLowerCase()
+    if (!values.includes(text)) fail(raw, `must be one of ${values.join(', ')}`)
+    return text
+  }
+}
+
+function databaseUrl (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') return null
+    // The value may hold a password: never echo it.
+    if (!/^postgres(ql)?:\/\//i.test(text)) throw new SettingValueError(`${raw.origin} must be a postgres:// or postgresql:// URL`)
+    try {
+      new URL(text)
+    } catch {
+      throw new SettingValueError(`${raw.origin} is not a valid URL`)
+    }
+    return text
+  }
+}
+
+function adminKey (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') return null
+    // Never echo the key itself.
+    if (text.length < 16) throw new SettingValueError(`${raw.origin} must be at least 16 characters long`)
+    if (!/^[\x21-\x7e]+$/.test(text)) throw new SettingValueError(`${raw.origin} must be printable ASCII without spaces`)
+    return text
+  }
+}
+
+const E = DEFAULTS.engine
+
+export const SETTINGS: readonly SettingDefinition[] = [
+  { key: 'port', env: ['KEJUE_PORT'], flag: 'port', flagSyntax: '--port <n>', description: 'TCP port of the API (0 picks a free one)', defaultValue: DEFAULTS.api.port, parse: integer(0, 65_535) },
+  { key: 'host', env: ['KEJUE_HOST'], flag: 'host', flagSyntax: '--host <addr>', description: 'Address to bind; 0.0.0.0 exposes the API to the network', defaultValue: DEFAULTS.api.host, parse: nonEmptyString() },
+  { key: 'dataDir', env: ['KEJUE_DATA_DIR'], flag: 'dataDir', flagSyntax: '--data-dir <dir>', description: `Directory of the embedded SQLite store (${DEFAULTS.store.sqliteFile})`, defaultValue: DEFAULTS.store.dataDir, parse: nonEmptyString() },
+  { key: 'databaseUrl', env: ['KEJUE_DATABASE_URL', 'DATABASE_URL'], flag: 'databaseUrl', flagSyntax: '--database-url <url>', description: 'postgres://… switches the store to PostgreSQL', defaultValue: null, parse: databaseUrl() },
+  { key: 'adminKey', env: ['KEJUE_ADMIN_KEY'], description: 'The admin key (≥ 16 characters); generated and printed once at first start when unset', defaultValue: null, parse: adminKey() },
+  { key: 'allowPrivateNetworks', env: ['KEJUE_ALLOW_PRIVATE_NETWORKS'], flag: 'allowPrivateNetworks', flagSyntax: '--allow-private-networks', description: 'Allow webhook URLs on loopback, private and link-local addresses (local development and tests only)', defaultValue: false, parse: boolean() },
+  { key: 'logLevel', env: ['KEJUE_LOG_LEVEL'], flag: 'logLevel', flagSyntax: '--log-level <level>', description: `Log level: ${LOG_LEVELS.join(', ')}`, defaultValue: 'info', parse: oneOf(LOG_LEVELS) },
+  { key: 'bodyLimitBytes', env: ['KEJUE_BODY_LIMIT_BYTES'], description: 'Largest accepted request body', defaultValue: DEFAULTS.api.bodyLimitBytes, parse: integer(1_024, 64 * 1024 * 1024) },
+  { key: 'engine.maxInFlight', env: ['KEJUE_MAX_IN_FLIGHT'], description: 'Attempts in flight at once, all webhooks together', defaultValue: E.maxInFlight, parse: integer(1, 10_000) },
+  { key: 'engine.maxInFlightPerWebhook', env: ['KEJUE_MAX_IN_FLIGHT_PER_WEBHOOK'], description: 'Attempts in flight at once to one webhook, so a slow endpoint cannot take every slot', defaultValue: E.maxInFlightPerWebhook, parse: integer(1, 10_000) },
+  { key: 'engine.claimBatch', env: ['KEJUE_CLAIM_BATCH'], description: 'Deliveries claimed from the store per query', defaultValue: E.claimBatch, parse: integer(1, 10_000) },
+  { key: 'engine.leaseMs', env: ['KEJUE_LEASE_MS'], description: 'How long a claimed delivery stays leased without renewal (crash recovery time)', defaultValue: E.leaseMs, parse: integer(1_000, 30_000) },
+  { key: 'engine.shutdownGraceMs', env: ['KEJUE_SHUTDOWN_GRACE_MS'], description: 'How long SIGTERM waits for attempts in flight before handing them back', defaultValue: E.shutdownGraceMs, parse: integer(0, 120_000) },
+  { key: 'engine.responseExcerptBytes', env: ['KEJUE_RESPONSE_EXCERPT_BYTES'], description: 'How much of each response body is kept in the delivery log', defaultValue: E.responseExcerptBytes, parse: integer(0, 1024 * 1024) },
+]
