@@ -22,7 +22,9 @@ import { createEngine } from '../src/delivery/engine.js'
 import { createHttpClient } from '../src/delivery/http-client.js'
 import { samplePayload } from '../src/events/samples.js'
 import { signHeaders } from '../src/signing/signer.js'
-import { createSqliteStore } from '../src/store/sqlite/index.js'
+import pg from 'pg'
+import { openStore } from '../src/store/open-store.js'
+import { startWorkerProcesses } from './worker-processes.js'
 import type { Store, Webhook } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { USER_AGENT } from '../src/util/version.js'
@@ -123,7 +125,9 @@ async function main (): Promise<void> {
   const receiver = await startReceiver()
   const url = `http://127.0.0.1:${receiver.port}/hook`
   const dir = mkdtempSync(join(tmpdir(), 'kejue-bench-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const postgres = args.store === 'postgres'
+  const databaseUrl = postgres ? await createBenchDatabase() : undefined
+  const store = await openStore({ dataDir: dir, databaseUrl })
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
   try {
     console.log(`kejue-webhooks bench — store ${store.driver}, ${EVENTS} events, receiver in its own process, ${CONCURRENCY} connections`)
@@ -146,7 +150,13 @@ async function main (): Promise<void> {
         await fillBacklog(store, workspaceId, EVENTS)
       }
       let rate: number
-      {
+      if (databaseUrl !== undefined) {
+        const started = performance.now()
+        const procs = await startWorkerProcesses(workers, databaseUrl)
+        await waitFor(receiver, EVENTS, 300_000)
+        rate = EVENTS / ((performance.now() - started) / 1000)
+        await procs.stop()
+      } else {
         const engine = createEngine({}, { store, sender })
         const started = performance.now()
         engine.start()
@@ -167,13 +177,16 @@ async function main (): Promise<void> {
     const tickMs = 10
     const perTick = RATE * tickMs / 1000
     const started = performance.now()
+    const accepting: Array<Promise<unknown>> = []
     for (let sent = 0; sent < total;) {
+      // Each tick's events are accepted at once, as concurrent API requests would be.
       for (let i = 0; i < perTick && sent < total; i++, sent++) {
-        await acceptEvent(store, { workspaceId, event: 'call.ended', data, metadata: { sent_at_ms: performance.timeOrigin + performance.now() } })
+        accepting.push(acceptEvent(store, { workspaceId, event: 'call.ended', data, metadata: { sent_at_ms: performance.timeOrigin + performance.now() } }))
       }
       const wait = started + ((sent / perTick) * tickMs) - performance.now()
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
     }
+    await Promise.all(accepting)
     await waitFor(receiver, total, 60_000)
     await engine.stop()
     const latencies = (await receiver.stats()).latencies.sort((a, b) => a - b)
@@ -183,7 +196,30 @@ async function main (): Promise<void> {
     await store.close()
     receiver.close()
     rmSync(dir, { recursive: true, force: true })
+    if (databaseUrl !== undefined) await adminQuery(`DROP DATABASE IF EXISTS ${new URL(databaseUrl).pathname.slice(1)} WITH (FORCE)`)
   }
+}
+
+const ADMIN_URL = process.env.KEJUE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+async function adminQuery (sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+/** A database of its own, so worker processes (which take a plain URL) share exactly it. */
+async function createBenchDatabase (): Promise<string> {
+  const name = `kejue_bench_${process.pid}`
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await adminQuery(`CREATE DATABASE ${name}`)
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return url.toString()
 }
 
 await main()

@@ -24,6 +24,8 @@ import { webhookRoutes } from './routes/webhooks.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { eventRoutes } from './routes/events.js'
 import { personaCallRoutes } from './routes/persona-calls.js'
+import { statsRoutes } from './routes/stats.js'
+import { dashboardRoutes } from '../dashboard/routes.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { VERSION } from '../util/version.js'
@@ -113,9 +115,12 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     deliveryRoutes(api, full)
     eventRoutes(api, full)
     personaCallRoutes(api, full)
+    statsRoutes(api, full)
     // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
     if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })
   }, { prefix: '/api/v1' })
+  // The dashboard: static files at / and /dashboard/*, outside the API's key check (docs/dashboard.md).
+  await app.register(dashboardRoutes)
 
   return app
 }

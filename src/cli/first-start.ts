@@ -70,7 +70,7 @@ export async function markKeysShown (store: Store, now: Date = new Date()): Prom
 }
 
 export function banner (url: string, keys: FirstStartKeys | null): string {
-  const lines = [`kejue-webhooks is listening on ${url}  (API docs: ${url}/docs)`]
+  const lines = [`kejue-webhooks is listening on ${url}  (dashboard: ${url}/  API docs: ${url}/docs)`]
   if (keys !== null) {
     lines.push(
       '',

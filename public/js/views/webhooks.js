@@ -1,0 +1,171 @@
+// Webhooks: the list (#/webhooks) and one webhook's page (#/webhooks/{id}) with its settings,
+// actions (test, edit, enable/disable, delete) and its deliveries.
+
+import { h, replace, notice, pageHeader, table, time, formatRate, truncate } from '../dom.js'
+import { deliveryBrowser, EVENT_TYPES } from './deliveries.js'
+
+/** @param {any} webhook */
+function stateBadge (webhook) {
+  return webhook.enabled
+    ? h('span', { class: 'badge badge-enabled' }, 'enabled')
+    : h('span', { class: 'badge badge-disabled' }, 'disabled')
+}
+
+/** @param {any} webhook */
+function title (webhook) {
+  return webhook.name || webhook.url
+}
+
+/** @param {string[]} events */
+function eventList (events) {
+  if (events.includes('*')) return h('span', { class: 'tag' }, 'all events (*)')
+  return h('span', { class: 'tags' }, events.map((e) => h('span', { class: 'tag' }, e)))
+}
+
+/** @param {import('../main.js').ViewContext} ctx */
+export async function renderWebhookList (ctx) {
+  const webhooks = await ctx.api.listWebhooks(ctx.signal)
+  const create = h('a', { class: 'button primary', href: '#/webhooks/new' }, 'New webhook')
+  if (webhooks.length === 0) {
+    replace(ctx.root, pageHeader('Webhooks', create),
+      h('div', { class: 'empty', 'data-testid': 'webhooks-empty' },
+        h('p', {}, h('strong', {}, 'No webhooks yet.')),
+        h('p', {}, 'A webhook is a URL that receives signed POSTs when call and campaign events happen.'),
+        h('a', { class: 'button primary', href: '#/webhooks/new' }, 'Create your first webhook')))
+    return
+  }
+  const rows = webhooks.map((/** @type {any} */ w) => {
+    const stats = w.stats ?? {}
+    const href = `#/webhooks/${encodeURIComponent(w.id)}`
+    return h('tr', { 'data-webhook-id': w.id },
+      h('td', {}, h('a', { href, class: 'strong' }, truncate(title(w), 48)),
+        w.name ? h('div', { class: 'muted small' }, truncate(w.url, 56)) : null),
+      h('td', {}, stateBadge(w)),
+      h('td', {}, eventList(w.events)),
+      h('td', { class: 'num' }, formatRate(stats.success_rate),
+        h('div', { class: 'muted small' }, `${stats.total_deliveries ?? 0} ${stats.total_deliveries === 1 ? 'delivery' : 'deliveries'}`)),
+      h('td', {}, time(w.last_delivery_at)),
+      h('td', { class: 'last-error' }, w.last_error ? truncate(w.last_error, 60) : h('span', { class: 'muted' }, '—')))
+  })
+  replace(ctx.root, pageHeader('Webhooks', create),
+    table(['Webhook', 'State', 'Events', 'Success', 'Last delivery', 'Last error'], rows, 'webhooks-table'))
+}
+
+/** @param {import('../main.js').ViewContext} ctx */
+export async function renderWebhookDetail (ctx) {
+  const id = ctx.params.id ?? ''
+  let webhook
+  try {
+    webhook = await ctx.api.getWebhook(id, ctx.signal)
+  } catch (err) {
+    if (/** @type {any} */ (err).status === 404) {
+      replace(ctx.root, notFound('Webhook', id))
+      return
+    }
+    throw err
+  }
+  const base = `#/webhooks/${encodeURIComponent(id)}`
+  const status = h('div', { class: 'action-status', 'aria-live': 'polite' })
+
+  const fail = (/** @type {unknown} */ err) => replace(status, notice('error', err instanceof Error ? err.message : String(err)))
+
+  // Send test event: POST /webhooks/{id}/test returns the delivery, which we open.
+  const testEvent = /** @type {HTMLSelectElement} */ (h('select', { id: 'test-event', 'aria-label': 'Event to send' },
+    EVENT_TYPES.map((e) => h('option', { value: e, selected: e === 'call.ended' }, e))))
+  const testButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'primary', 'data-testid': 'send-test' }, 'Send test event'))
+  testButton.addEventListener('click', async () => {
+    testButton.disabled = true
+    try {
+      const delivery = await ctx.api.testWebhook(id, testEvent.value)
+      ctx.refreshHealth()
+      ctx.navigate(`#/deliveries/${encodeURIComponent(delivery.id)}`)
+    } catch (err) {
+      testButton.disabled = false
+      fail(err)
+    }
+  })
+
+  const toggle = h('button', { type: 'button', 'data-testid': 'toggle-enabled' }, webhook.enabled ? 'Disable' : 'Enable')
+  toggle.addEventListener('click', async () => {
+    try {
+      await ctx.api.updateWebhook(id, { enabled: !webhook.enabled })
+      ctx.navigate(base)
+    } catch (err) { fail(err) }
+  })
+
+  // Delete asks once more inline rather than with confirm(), which blocks the page.
+  const del = h('button', { type: 'button', class: 'danger', 'data-testid': 'delete' }, 'Delete')
+  del.addEventListener('click', () => {
+    const really = h('button', { type: 'button', class: 'danger', 'data-testid': 'confirm-delete' }, 'Delete this webhook')
+    const cancel = h('button', { type: 'button' }, 'Cancel')
+    really.addEventListener('click', async () => {
+      try {
+        await ctx.api.deleteWebhook(id)
+        ctx.navigate('#/webhooks')
+      } catch (err) { fail(err) }
+    })
+    cancel.addEventListener('click', () => replace(status))
+    replace(status, notice('error', 'Delete this webhook? Its pending deliveries end as failed. This cannot be undone. ', really, ' ', cancel))
+  })
+
+  const s = webhook.delivery_settings ?? {}
+  const stats = webhook.stats ?? {}
+  const browser = await deliveryBrowser(ctx, {
+    filters: { status: ctx.query.get('status') ?? '', event: '', webhookId: id },
+    hashFor: (q) => `${base}${q.size ? `?${q}` : ''}`,
+    showEventFilter: false,
+    scopedToWebhook: true,
+  })
+
+  replace(ctx.root,
+    h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Webhooks'), ' / '),
+    pageHeader(title(webhook), h('a', { class: 'button', href: `${base}/edit` }, 'Edit'), toggle, del),
+    status,
+    h('div', { class: 'grid-2' },
+      h('section', { class: 'card' },
+        h('h2', {}, 'Settings'),
+        h('dl', { class: 'props' },
+          prop('URL', h('span', { class: 'mono break' }, webhook.url)),
+          prop('State', stateBadge(webhook)),
+          prop('Events', eventList(webhook.events)),
+          prop('Signing', webhook.signing_method),
+          prop('Scope', webhook.scope_type === 'persona' ? `persona ${webhook.persona_id}` : 'whole workspace'),
+          prop('Timeout', `${s.timeout_ms} ms`),
+          prop('Retries', `${s.max_retries}, backoff from ${s.backoff_ms} ms`),
+          prop('Id', h('span', { class: 'mono' }, webhook.id)),
+          prop('Created', time(webhook.created_at)),
+          prop('Updated', time(webhook.updated_at)))),
+      h('section', { class: 'card' },
+        h('h2', {}, 'Health'),
+        h('dl', { class: 'props' },
+          prop('Success rate', formatRate(stats.success_rate)),
+          prop('Deliveries', `${stats.total_deliveries ?? 0} (${stats.failed_deliveries ?? 0} failed)`),
+          prop('Last delivery', time(webhook.last_delivery_at)),
+          prop('Last error', webhook.last_error ? h('span', { class: 'error-text' }, webhook.last_error) : '—')),
+        h('h2', {}, 'Test'),
+        h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
+        h('div', { class: 'inline-form' }, testEvent, testButton))),
+    h('section', {},
+      h('div', { class: 'section-header' }, h('h2', {}, 'Deliveries'),
+        h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Filter by event in all deliveries →')),
+      browser))
+}
+
+/**
+ * @param {string} term
+ * @param {import('../dom.js').Child} value
+ */
+export function prop (term, value) {
+  return [h('dt', {}, term), h('dd', {}, value)]
+}
+
+/**
+ * @param {string} what
+ * @param {string} id
+ */
+export function notFound (what, id) {
+  return h('div', { class: 'empty', 'data-testid': 'not-found' },
+    h('h1', {}, `${what} not found`),
+    h('p', {}, `There is no ${what.toLowerCase()} `, h('span', { class: 'mono' }, id), ' in this workspace.'),
+    h('p', {}, h('a', { href: '#/webhooks' }, 'Back to webhooks')))
+}
