@@ -114,12 +114,12 @@ test('the same seed draws the same outcomes, whatever the timing; another seed d
   assert.notDeepEqual(await draw(7), await draw(8))
 })
 
-test('call.analyzed is not emitted before call.ended\'s deliveries had their first attempt', async () => {
+test('call.analyzed is not emitted before call.ended\'s deliveries settled', async () => {
   let release: () => void = () => {}
   const delivered = new Promise<void>((resolve) => { release = resolve })
   const { clock, emitted, calls } = setup({
     weights: only('completed'),
-    receipt: (type) => (type === 'call.ended' ? { delivered: () => delivered } : {}),
+    receipt: (type) => (type === 'call.ended' ? { settled: () => delivered } : {}),
   })
   const done = calls.dial(call())
   await clock.runAll()

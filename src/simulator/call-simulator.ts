@@ -10,7 +10,8 @@
  * - call.started only when a person answered (status `completed`; spec: "answered and connected");
  * - call.ended for every attempt, with `retry`: no_answer and busy are dialled again while
  *   attempts remain (brief: max_attempts 3), `next_retry_at` saying when;
- * - call.analyzed for completed calls, after call.ended's deliveries had their first attempt, so
+ * - call.analyzed for completed calls, after call.ended's deliveries settled (delivered, or failed
+ *   after their retries), so
  *   receivers see them in the order of the spec ("fires before post-call analysis").
  *
  * Re-dials keep the job id: every event of one call, whatever the attempt, belongs to the same
@@ -25,8 +26,8 @@ import type { Scheduler } from './scheduler.js'
 
 /** What the simulator learns of an emitted event. */
 export interface EmitReceipt {
-  /** Resolves once the event's deliveries had a first attempt (bounded by the emitter). */
-  delivered?: () => Promise<void>
+  /** Resolves once the event's deliveries settled (bounded by the emitter). */
+  settled?: () => Promise<void>
 }
 
 /** Emits one event; the service's implementation goes through acceptEvent. */
@@ -87,7 +88,7 @@ export interface AttemptHooks {
 
 export interface CallSimulator {
   readonly options: ResolvedCallSimulatorOptions
-  /** One attempt: resolves with its report once all of its events are emitted (and delivered). */
+  /** One attempt: resolves with its report once all of its events are emitted (and their deliveries settled). */
   placeAttempt (call: CallRequest, attempt: number, hooks?: AttemptHooks): Promise<AttemptReport>
   /** A call on its own (POST /persona-calls): every attempt, re-dials included. */
   dial (call: CallRequest): Promise<AttemptReport[]>
@@ -174,11 +175,11 @@ export function createCallSimulator (options: CallSimulatorOptions, deps: { sche
     hooks.onEnded?.(report)
 
     if (analysis === null) {
-      await ended.delivered?.()
+      await ended.settled?.()
       return report
     }
     await sleep(shape.analysisMs)
-    await ended.delivered?.()
+    await ended.settled?.()
     const analyzed = await emit('call.analyzed', {
       call: {
         id: call.jobId,
@@ -194,7 +195,7 @@ export function createCallSimulator (options: CallSimulatorOptions, deps: { sche
       in_call_tools: [],
       post_call_actions: [],
     })
-    await analyzed.delivered?.()
+    await analyzed.settled?.()
     return report
   }
 

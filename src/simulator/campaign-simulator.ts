@@ -163,7 +163,7 @@ export function createCampaign (spec: CampaignSpec, deps: CampaignDeps): Campaig
     const next = chain.then(async () => {
       const receipt = await emit(type, data())
       // The campaign's last event waits for its delivery too, like the calls before it.
-      if (type === 'campaign.ended') await receipt.delivered?.()
+      if (type === 'campaign.ended') await receipt.settled?.()
     })
     chain = next.catch(() => {})
     return next

@@ -35,9 +35,12 @@ export interface SandboxOptions {
   /** Calls on the line at once per campaign, unless the campaign says otherwise. @defaultValue 10 */
   maxConcurrentCalls?: number
   /**
-   * Real ms to wait for an event's deliveries to get their first attempt before emitting an event
-   * that must arrive after it (call.analyzed after call.ended, campaign.ended last); 0 disables.
-   * @defaultValue 35000 (a little over the longest timeout_ms, 30 s: one attempt always fits)
+   * Real ms to wait for an event's deliveries to settle (succeed, or fail for good) before
+   * emitting an event that must arrive after it (call.analyzed after call.ended, campaign.ended
+   * last); 0 disables. Waiting for the first attempt is not enough: an attempt the engine timed
+   * out may still reach the receiver, after a later event. The default covers the default retry
+   * schedule (0.5 + 1 + 2 s of backoff) even against a slow endpoint.
+   * @defaultValue 35000
    */
   deliveryWaitMs?: number
 }
@@ -117,12 +120,12 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
     if (!stopped) deps.onError?.(coerceError(error))
   }
 
-  async function firstAttempts (workspaceId: string, deliveryIds: readonly string[]): Promise<void> {
+  async function settled (workspaceId: string, deliveryIds: readonly string[]): Promise<void> {
     const deadline = Date.now() + resolved.deliveryWaitMs
     for (const id of deliveryIds) {
       while (!stopped && Date.now() < deadline) {
         const delivery = await store.getDelivery(workspaceId, id)
-        if (delivery === null || delivery.attemptCount > 0 || delivery.status !== 'pending') break
+        if (delivery === null || delivery.status !== 'pending') break
         await new Promise((resolve) => setTimeout(resolve, POLL_MS))
       }
     }
@@ -142,7 +145,7 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
         timestamp: scheduler.now(),
       })
       if (resolved.deliveryWaitMs <= 0 || accepted.deliveryIds.length === 0) return {}
-      return { delivered: () => firstAttempts(workspaceId, accepted.deliveryIds) }
+      return { settled: () => settled(workspaceId, accepted.deliveryIds) }
     }
   }
 

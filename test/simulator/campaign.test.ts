@@ -48,7 +48,11 @@ test('a 200-contact seeded campaign: campaign.ended stats equal the call.ended t
     const endedJobs = new Set<string>()
     for (const e of got) {
       if (e.event === 'call.ended' && e.data.status === 'completed') endedJobs.add(String(e.data.job_id))
-      if (e.event === 'call.analyzed') assert.ok(endedJobs.has(String((e.data.call as { id: string }).id)), 'call.analyzed before its call.ended')
+      if (e.event === 'call.analyzed') {
+        const job = String((e.data.call as { id: string }).id)
+        const attempts = listener.received.filter((d) => (d.event?.data as { job_id?: string } | undefined)?.job_id === job).map((d) => `${String(d.eventType)}#${String(d.attempt)}`)
+        assert.ok(endedJobs.has(job), `call.analyzed before its call.ended (that job's deliveries: ${attempts.join(', ')})`)
+      }
     }
     assert.equal(got.filter((e) => e.event === 'call.analyzed').length, counts.completed)
     assert.equal(got[0]?.event, 'campaign.started')
