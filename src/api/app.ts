@@ -8,7 +8,7 @@
  * const res = await app.inject({ method: 'GET', url: '/healthz' })
  */
 import { randomUUID } from 'node:crypto'
-import Fastify from 'fastify'
+import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -43,7 +43,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request from the onResponse hook below instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
