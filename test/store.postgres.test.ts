@@ -8,33 +8,14 @@ import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { createPostgresStore } from '../src/store/postgres/index.js'
-import type { AttemptResult, NewWebhook, Store } from '../src/store/store.js'
+import type { AttemptResult, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
 import { storeContract } from './contract/store.contract.js'
+import { webhookInput } from './contract/store-fixtures.js'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 const at = (ms: number): Date => new Date(T0.getTime() + ms)
-
-function webhookInput (workspaceId: string, overrides: Partial<NewWebhook> = {}): NewWebhook {
-  return {
-    id: newId('wh'),
-    workspaceId,
-    url: 'https://example.com/hook',
-    events: ['*'],
-    name: null,
-    signingMethod: 'hmac_sha256',
-    secret: 'whsec_test',
-    scopeType: 'global',
-    personaId: null,
-    enabled: true,
-    jobId: null,
-    timeoutMs: 5_000,
-    maxRetries: 3,
-    backoffMs: 500,
-    ...overrides,
-  }
-}
 
 async function seed (store: Store): Promise<{ workspaceId: string, webhookId: string }> {
   const workspaceId = newId('ws')

@@ -11,6 +11,7 @@ import { createHttpClient } from '../../src/delivery/http-client.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import type { Delivery, DeliveryStatus, NewWebhook, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
+import { webhookInput } from '../contract/store-fixtures.js'
 import { USER_AGENT } from '../../src/util/version.js'
 
 export interface Harness {
@@ -38,22 +39,7 @@ export async function startHarness (options: { allowPrivateNetworks?: boolean, e
     workspaceId,
     dir,
     addWebhook (fields) {
-      return store.createWebhook({
-        id: newId('wh'),
-        workspaceId,
-        events: ['*'],
-        name: null,
-        signingMethod: 'hmac_sha256',
-        secret: 'whsec_test_secret',
-        scopeType: 'global',
-        personaId: null,
-        enabled: true,
-        jobId: null,
-        timeoutMs: 5_000,
-        maxRetries: 3,
-        backoffMs: 500,
-        ...fields,
-      }, new Date())
+      return store.createWebhook(webhookInput(workspaceId, { secret: 'whsec_test_secret', ...fields }), new Date())
     },
     async waitForDelivery (id, status, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs
