@@ -33,8 +33,14 @@ export interface AcceptedEvent {
 }
 
 export async function acceptEvent (store: Store, input: AcceptEventInput, now: Date = new Date()): Promise<AcceptedEvent> {
+  // A known event id gets the first answer, whatever the body (idempotent replays).
+  const known = input.eventId === undefined ? null : await store.getEvent(input.workspaceId, input.eventId)
+  if (known !== null) {
+    const again = await store.recordEvent({ event: known, deliveries: [] })
+    return { eventId: again.eventId, created: false, deliveries: again.deliveries, deliveryIds: [] }
+  }
   const valid = validateEventData(input.event, input.data)
-  if (!valid.ok) throw validationError(`invalid ${String(input.event)} event`, valid.errors)
+  if (!valid.ok) throw validationError(`invalid ${String(input.event)} data: ${valid.errors.map((e) => e.message).join('; ')}`, valid.errors)
   const envelope = createEnvelope({
     event: input.event,
     workspaceId: input.workspaceId,

@@ -301,7 +301,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       next: settlement.status,
     }, outcome.kind === 'delivered' ? 'delivery attempt succeeded' : 'delivery attempt failed')
     deps.metrics?.recordAttempt({
-      webhookId,
+      // A label per subscription; inline (per-call) and deleted webhooks share one each, so the
+      // number of series stays bounded by the number of subscriptions.
+      webhookId: claim.webhook === null ? 'deleted' : claim.webhook.jobId !== null ? 'inline' : webhookId,
       outcome: outcome.kind,
       durationMs: outcome.durationMs,
       final: settlement.status === 'pending' ? null : settlement.status,

@@ -43,6 +43,8 @@ test('POST /events routes to matching webhooks, answers 202 with the count, and 
     assert.deepEqual(first, { event_id: 'evt_fixed_1', deliveries: 2 })
     const again = await publish(h, { event: 'call.ended', data, event_id: 'evt_fixed_1' })
     assert.deepEqual(again, first, 'a repeated event_id returns the same answer')
+    const replayedOtherBody = await publish(h, { event: 'campaign.paused', data: {}, event_id: 'evt_fixed_1' })
+    assert.deepEqual(replayedOtherBody, first, 'even when the replayed body differs (or would not validate)')
     const page = (await h.call('GET', '/api/v1/deliveries')).json<PageJson>()
     assert.equal(page.data.length, 2, 'and creates no new deliveries')
     assert.deepEqual(page.data.map((d) => d.webhook_id).sort(), [ended, all].sort())
@@ -187,6 +189,36 @@ test('a workspace never sees another workspace\'s events or deliveries', async (
     assert.equal(theirs.deliveries, 1)
     const envelope = (await h.call('GET', '/api/v1/events/evt_shared_id', undefined, h.b.key)).json<{ envelope: { workspace_id: string } }>().envelope
     assert.equal(envelope.workspace_id, h.b.id)
+  } finally {
+    await h.close()
+  }
+})
+
+test('retrying a delivery whose webhook was deleted is a 409, and adds no attempt', async () => {
+  const h = await createHarness()
+  try {
+    const id = await webhook(h, { events: ['call.ended'] })
+    await publish(h, { event: 'call.ended', data: samplePayload('call.ended') })
+    const [delivery] = (await h.call('GET', '/api/v1/deliveries')).json<PageJson>().data
+    assert.ok(delivery !== undefined)
+    assert.equal((await h.call('DELETE', `/api/v1/webhooks/${id}`)).statusCode, 204)
+    const retried = await h.call('POST', `/api/v1/deliveries/${delivery.id}/retry`)
+    assert.equal(retried.statusCode, 409, retried.body)
+    assert.equal(retried.json<{ code: string }>().code, 'CONFLICT')
+    const after = (await h.call('GET', `/api/v1/deliveries/${delivery.id}`)).json<DeliveryJson>()
+    assert.equal(after.status, 'failed')
+    assert.equal(after.attempts.length, 0)
+  } finally {
+    await h.close()
+  }
+})
+
+test('a cursor that no page gave is a 422 naming the cursor', async () => {
+  const h = await createHarness()
+  try {
+    const res = await h.call('GET', '/api/v1/deliveries?cursor=garbage')
+    assert.equal(res.statusCode, 422, res.body)
+    assert.deepEqual(fieldPaths(res), ['cursor'])
   } finally {
     await h.close()
   }

@@ -4,7 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { notFound } from '../../errors.js'
+import { notFound, ServiceError } from '../../errors.js'
 import type { Delivery, DeliveryFilter, Store } from '../../store/store.js'
 import { workspaceOf } from '../auth.js'
 import type { ApiDeps } from '../deps.js'
@@ -96,11 +96,14 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
       tags,
       summary: 'Deliver again now: one more attempt, whatever the delivery\'s status',
       params: IdParams,
-      response: { 202: DeliveryObject, ...errorResponses(403, 404) },
+      response: { 202: DeliveryObject, ...errorResponses(403, 404, 409) },
     },
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request)
-    await findDelivery(store, workspaceId, request.params.id)
+    const existing = await findDelivery(store, workspaceId, request.params.id)
+    if (await store.getWebhook(workspaceId, existing.webhookId) === null) {
+      throw new ServiceError('CONFLICT', 'this delivery\'s webhook was deleted; there is nowhere to deliver it', { statusCode: 409 })
+    }
     const delivery = await store.retryDelivery(workspaceId, request.params.id, new Date())
     if (delivery === null) throw notFound(`delivery ${request.params.id}`)
     return reply.status(202).send(await presentWithAttempts(store, delivery))

@@ -10,6 +10,7 @@ export function healthRoutes (app: FastifyInstance, deps: ApiDeps): void {
     schema: {
       tags: ['operations'],
       summary: 'Health: 200 when the store answers, 503 when it does not',
+      security: [],
       response: { 200: HealthResponse, 503: HealthResponse },
     },
   }, async (_request, reply) => {
@@ -18,7 +19,7 @@ export function healthRoutes (app: FastifyInstance, deps: ApiDeps): void {
   })
 
   app.get('/metrics', {
-    schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)' },
+    schema: { tags: ['operations'], summary: 'Prometheus metrics (text exposition format)', security: [] },
   }, async (_request, reply) => {
     const text = await deps.metrics.registry.metrics()
     return reply.type(deps.metrics.registry.contentType).send(text)

@@ -30,7 +30,7 @@ function encodeCursor (id: string): string {
 function decodeCursor (cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8')
   if (!text.startsWith('v1:') || text.length <= 3) {
-    throw validationError('cursor is not valid', [{ path: 'cursor', message: 'not a cursor from a previous page' }], 400)
+    throw validationError('invalid cursor', [{ path: 'cursor', message: 'must be a next_cursor from a previous page' }])
   }
   return text.slice(3)
 }

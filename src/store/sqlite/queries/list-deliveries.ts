@@ -12,7 +12,7 @@ export function encodeCursor (lastId: string): string {
 export function decodeCursor (cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString('utf8')
   if (id === '' || encodeCursor(id) !== cursor) {
-    throw validationError('invalid cursor', [{ path: 'cursor', message: 'must be a next_cursor from a previous page' }], 400)
+    throw validationError('invalid cursor', [{ path: 'cursor', message: 'must be a next_cursor from a previous page' }])
   }
   return id
 }
