@@ -13,7 +13,7 @@ import { completeAttempts } from './queries/complete-attempts.js'
 import * as deliveries from './queries/deliveries.js'
 import { releaseLeases, renewLeases } from './queries/leases.js'
 import { nextDueAt, queueStats } from './queries/queue-stats.js'
-import { recordEvent } from './queries/record-event.js'
+import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
 import { startWorkListener } from './work-listener.js'
 
@@ -33,6 +33,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     throw err
   }
 
+  const recordEventBatched = createRecordEventBatcher(pool, schema)
   const listeners = new Set<() => void>()
   // Several notifications in one turn of the event loop wake the listeners once.
   let wakeScheduled = false
@@ -78,7 +79,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     listInlineWebhooks: async (workspaceId, jobId) => await webhooks.listInlineWebhooks(pool, workspaceId, jobId),
 
     async recordEvent (input) {
-      const result = await recordEvent(pool, schema, input)
+      const result = await recordEventBatched(input)
       // Local listeners do not wait for the notification's round trip (or a listener reconnect).
       if (result.created && result.deliveries > 0) wake()
       return result

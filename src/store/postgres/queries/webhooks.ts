@@ -36,9 +36,12 @@ export async function getWebhook (db: pg.Pool, workspaceId: string, id: string):
 }
 
 export async function listWebhooks (db: pg.Pool, workspaceId: string): Promise<Webhook[]> {
-  const result = await db.query<WebhookRow>(
-    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id IS NULL ORDER BY created_at, id`,
-    [workspaceId])
+  // Named (prepared once per connection): routing reads this for every accepted event.
+  const result = await db.query<WebhookRow>({
+    name: 'kejue-list-webhooks',
+    text: `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id IS NULL ORDER BY created_at, id`,
+    values: [workspaceId],
+  })
   return result.rows.map(toWebhook)
 }
 
@@ -162,9 +165,12 @@ export async function createCall (db: pg.Pool, call: Call, inlineWebhooks: NewWe
 }
 
 export async function getCall (db: pg.Pool, workspaceId: string, jobId: string): Promise<Call | null> {
-  const result = await db.query<CallRow>(
-    `SELECT workspace_id, job_id, persona_id, has_inline_webhooks, created_at
-     FROM calls WHERE workspace_id = $1 AND job_id = $2`, [workspaceId, jobId])
+  const result = await db.query<CallRow>({
+    name: 'kejue-get-call',
+    text: `SELECT workspace_id, job_id, persona_id, has_inline_webhooks, created_at
+     FROM calls WHERE workspace_id = $1 AND job_id = $2`,
+    values: [workspaceId, jobId],
+  })
   const row = result.rows[0]
   return row === undefined ? null : toCall(row)
 }
