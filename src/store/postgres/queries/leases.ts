@@ -9,10 +9,16 @@ type LeaseItems = ReadonlyArray<{ deliveryId: string, leaseToken: string }>
  */
 export async function renewLeases (db: pg.Pool, items: LeaseItems, leaseMs: number, now: Date): Promise<string[]> {
   if (items.length === 0) return []
+  // SKIP LOCKED: a row locked now is being settled by this worker's own group commit, so it
+  // needs no renewal; waiting for it instead could deadlock with that commit (rows locked in
+  // another order).
   const result = await db.query<{ id: string }>(
     `UPDATE deliveries d SET lease_expires_at = $3::bigint
-     FROM unnest($1::text[], $2::text[]) AS t(id, token)
-     WHERE d.id = t.id AND d.lease_token = t.token AND d.status = 'pending'
+     WHERE d.id IN (
+       SELECT l.id FROM deliveries l
+       JOIN unnest($1::text[], $2::text[]) AS t(id, token) ON l.id = t.id AND l.lease_token = t.token
+       WHERE l.status = 'pending'
+       FOR UPDATE OF l SKIP LOCKED)
      RETURNING d.id`,
     [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken), now.getTime() + Math.round(leaseMs)])
   return result.rows.map((row) => row.id)
