@@ -17,7 +17,7 @@ export async function startWorkerProcesses (count: number, databaseUrl: string):
   const children: ChildProcess[] = []
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [MAIN, 'serve', '--role', 'worker'], {
-      env: { ...process.env, KEJUE_DATABASE_URL: databaseUrl, KEJUE_ALLOW_PRIVATE_NETWORKS: 'true', KEJUE_LOG_LEVEL: 'error' },
+      env: { ...process.env, KEJUE_DATABASE_URL: databaseUrl, KEJUE_ALLOW_PRIVATE_NETWORKS: 'true', KEJUE_LOG_LEVEL: process.env.KEJUE_BENCH_WORKER_LOG_LEVEL ?? 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     const [chunk] = await once(child.stdout as NodeJS.ReadableStream, 'data') as [Buffer]
