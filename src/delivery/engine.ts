@@ -40,7 +40,7 @@ export interface EngineOptions {
   idlePollMs: number
   /** Names this worker in leases. */
   owner: string
-  /** How long outcomes gather before one commit records them all. @defaultValue 10 */
+  /** How long outcomes gather before one commit records them all. @defaultValue 25 */
   settleDelayMs: number
 }
 
@@ -95,7 +95,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.engine.shutdownGraceMs,
     idlePollMs: options.idlePollMs ?? 1_000,
     owner: options.owner ?? `worker-${process.pid}`,
-    settleDelayMs: options.settleDelayMs ?? 10,
+    settleDelayMs: options.settleDelayMs ?? 25,
   }
 }
 
