@@ -152,3 +152,38 @@ test('serve: a bad setting stops the start with exit 1 and names the setting and
   assert.match(err, /KEJUE_PORT \(env\) must be an integer 0–65535, got "abc"/)
   assert.match(err, /--log-level \(flag\) must be one of/)
 })
+
+test('npm start: SIGTERM to npm stops the server too (the README\'s command under a process manager)', { timeout: 60_000 }, async () => {
+  assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
+  const dataDir = await mkdtemp(join(tmpdir(), 'kejue-npm-start-'))
+  // Its own process group, so cleanup can reach a server that outlived npm.
+  const child = spawn('npm', ['start', '--silent'], {
+    detached: true,
+    cwd: ROOT,
+    env: { ...process.env, KEJUE_DATA_DIR: dataDir, KEJUE_PORT: '0', KEJUE_LOG_LEVEL: 'warn', KEJUE_ADMIN_KEY: '', KEJUE_DATABASE_URL: '', DATABASE_URL: '' },
+  })
+  let out = ''
+  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  try {
+    const url = await waitFor('the banner', () => /listening on (http:\/\/\S+)/.exec(out)?.[1])
+    assert.equal((await fetch(`${url}/healthz`)).status, 200)
+    child.kill('SIGTERM')
+    await exited
+    await waitFor('the server to stop', async () => {
+      try {
+        await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(500) })
+        return null
+      } catch {
+        return true
+      }
+    }, 15_000)
+  } finally {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      // The group is already gone: the server stopped, as it should.
+    }
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})
