@@ -3,7 +3,7 @@
 
 import { h, replace, notice, pageHeader } from '../dom.js'
 import { EVENT_TYPES } from './deliveries.js'
-import { notFound } from './webhooks.js'
+import { loadWebhook } from './webhooks.js'
 
 const SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none']
 // contract §2 defaults, used to prefill the form.
@@ -28,16 +28,8 @@ export function renderWebhookCreate (ctx) {
 /** @param {import('../main.js').ViewContext} ctx */
 export async function renderWebhookEdit (ctx) {
   const id = ctx.params.id ?? ''
-  let webhook
-  try {
-    webhook = await ctx.api.getWebhook(id, ctx.signal)
-  } catch (err) {
-    if (/** @type {any} */ (err).status === 404) {
-      replace(ctx.root, notFound('Webhook', id))
-      return
-    }
-    throw err
-  }
+  const webhook = await loadWebhook(ctx, id)
+  if (webhook === null) return
   const base = `#/webhooks/${encodeURIComponent(id)}`
   const form = webhookForm(webhook, async (body, showError) => {
     try {

@@ -54,16 +54,8 @@ export async function renderWebhookList (ctx) {
 /** @param {import('../main.js').ViewContext} ctx */
 export async function renderWebhookDetail (ctx) {
   const id = ctx.params.id ?? ''
-  let webhook
-  try {
-    webhook = await ctx.api.getWebhook(id, ctx.signal)
-  } catch (err) {
-    if (/** @type {any} */ (err).status === 404) {
-      replace(ctx.root, notFound('Webhook', id))
-      return
-    }
-    throw err
-  }
+  const webhook = await loadWebhook(ctx, id)
+  if (webhook === null) return
   const base = `#/webhooks/${encodeURIComponent(id)}`
   const status = h('div', { class: 'action-status', 'aria-live': 'polite' })
 
@@ -157,6 +149,24 @@ export async function renderWebhookDetail (ctx) {
  */
 export function prop (term, value) {
   return [h('dt', {}, term), h('dd', {}, value)]
+}
+
+/**
+ * The webhook of a page, or null after showing "not found" in its place (another workspace's
+ * id is a 404 too).
+ * @param {import('../main.js').ViewContext} ctx
+ * @param {string} id
+ */
+export async function loadWebhook (ctx, id) {
+  try {
+    return await ctx.api.getWebhook(id, ctx.signal)
+  } catch (err) {
+    if (/** @type {any} */ (err).status === 404) {
+      replace(ctx.root, notFound('Webhook', id))
+      return null
+    }
+    throw err
+  }
 }
 
 /**
