@@ -12,7 +12,6 @@ import { randomInt } from 'node:crypto'
 import { ServiceError, coerceError, notFound } from '../errors.js'
 import { acceptEvent } from '../delivery/accept-event.js'
 import type { EventType } from '../events/event-types.js'
-import { validateEventData } from '../events/validate.js'
 import type { Store } from '../store/store.js'
 import { newId } from '../util/ids.js'
 import { createCallSimulator } from './call-simulator.js'
@@ -134,15 +133,19 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
   function emitterFor (workspaceId: string): EmitFn {
     return async (type: EventType, data: Record<string, unknown>): Promise<EmitReceipt> => {
       if (stopped) throw new ServiceError('CONFLICT', 'the simulator has stopped', { statusCode: 409 })
-      // A payload the catalog refuses is a bug here, never something to send.
-      const check = validateEventData(type, data)
-      if (!check.ok) throw new ServiceError('INTERNAL', `simulator built an invalid ${type}: ${check.errors.map((e) => e.message).join('; ')}`)
+      // acceptEvent checks the payload against the catalog; one it refuses is a bug here, never
+      // the caller's bad input, so it is reported as INTERNAL rather than VALIDATION.
       const accepted = await acceptEvent(store, {
         workspaceId,
         event: type,
         data,
         metadata: { simulated: true },
         timestamp: scheduler.now(),
+      }).catch((err: unknown) => {
+        if (err instanceof ServiceError && err.code === 'VALIDATION') {
+          throw new ServiceError('INTERNAL', `simulator built an invalid ${type}: ${err.message}`, { cause: err })
+        }
+        throw err
       })
       if (resolved.deliveryWaitMs <= 0 || accepted.deliveryIds.length === 0) return {}
       return { settled: () => settled(workspaceId, accepted.deliveryIds) }
