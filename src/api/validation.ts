@@ -13,6 +13,7 @@ import type { ValueError } from '@sinclair/typebox/errors'
 import { Value } from '@sinclair/typebox/value'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifySchemaCompiler } from 'fastify'
+import { checkUrlShape } from '../delivery/ssrf.js'
 import { ServiceError, validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
 
@@ -20,6 +21,12 @@ import type { FieldError } from '../errors.js'
 export const OPTIONAL_BODY = 'x-optional-body'
 /** A schema's own wording for a failed `pattern`, e.g. "must look like evt_…". */
 export const PATTERN_MESSAGE = 'x-pattern-message'
+/**
+ * Marks a string schema that holds a webhook URL. Its syntax check (checkUrlShape) runs in the
+ * route, after the schema; when the schema check fails for other fields, the URL's problem is
+ * reported with them, so one answer lists every mistake.
+ */
+export const WEBHOOK_URL = 'x-webhook-url'
 
 /** `/config/webhooks/0/url` → `config.webhooks[0].url`. */
 export function fieldPath (pointer: string, prefix = ''): string {
@@ -95,6 +102,47 @@ function isPlainObject (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+const DECIMAL_INTEGER = /^-?\d{1,15}$/
+const DECIMAL_NUMBER = /^-?\d{1,15}(\.\d{1,15})?$/
+
+/**
+ * Converts query and path strings to the schema's types, but only from plain decimal digits:
+ * `Number()` would also read `1e1`, `0x10`, ` 20` and `1.5` (as an integer, after rounding
+ * elsewhere), silently changing what was asked for. Such strings stay strings and fail the check.
+ */
+function convertStrictly (schema: TSchema, input: unknown): unknown {
+  // Value.Convert may convert in place: keep the raw strings first.
+  const rawEntries = isPlainObject(input) ? Object.entries(input) : []
+  const converted = Value.Convert(schema, input)
+  const properties = (schema as SchemaLike).properties
+  if (!isPlainObject(converted) || !isPlainObject(properties)) return converted
+  for (const [name, raw] of rawEntries) {
+    const property = properties[name]
+    if (typeof raw !== 'string' || !isPlainObject(property)) continue
+    const pattern = property.type === 'integer' ? DECIMAL_INTEGER : property.type === 'number' ? DECIMAL_NUMBER : null
+    if (pattern !== null && !pattern.test(raw)) converted[name] = raw
+  }
+  return converted
+}
+
+/** URL syntax problems of the WEBHOOK_URL strings in `value`, found by walking `schema` along it. */
+function urlProblems (schema: SchemaLike, value: unknown, path: string): FieldError[] {
+  if (schema[WEBHOOK_URL] === true && typeof value === 'string') {
+    const shape = checkUrlShape(value)
+    return shape.ok ? [] : [{ path: path === '' ? 'url' : path, message: shape.reason.replace(/^url /, '') }]
+  }
+  const properties = schema.properties
+  if (isPlainObject(properties) && isPlainObject(value)) {
+    return Object.entries(properties).flatMap(([name, sub]) =>
+      isPlainObject(sub) ? urlProblems(sub, value[name], path === '' ? name : `${path}.${name}`) : [])
+  }
+  if (isPlainObject(schema.items) && Array.isArray(value)) {
+    const items = schema.items
+    return value.flatMap((item, index) => urlProblems(items, item, `${path}[${index}]`))
+  }
+  return []
+}
+
 const PART_NAMES: Record<string, string> = { querystring: 'query parameter', params: 'path parameter', headers: 'header', body: 'field' }
 
 export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
@@ -109,9 +157,12 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
         return { error: new ServiceError('BAD_REQUEST', 'the request body must be a JSON object', { statusCode: 400 }) }
       }
     }
-    const value = coerce ? Value.Convert(schema, input) : input
+    const value = coerce ? convertStrictly(schema, input) : input
     if (check.Check(value)) return { value }
     const fields = toFieldErrors(check.Errors(value))
+    for (const problem of urlProblems(schema as SchemaLike, value, '')) {
+      if (!fields.some((f) => f.path === problem.path)) fields.push(problem)
+    }
     const part = PART_NAMES[httpPart ?? 'body'] ?? 'field'
     const summary = fields.map((f) => `${f.path} ${f.message}`).join('; ')
     return { error: validationError(`invalid ${part}${fields.length === 1 ? '' : 's'}: ${summary}`, fields) }

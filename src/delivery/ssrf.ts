@@ -118,6 +118,13 @@ export function checkUrlShape (url: string): { ok: true, url: URL } | { ok: fals
   if (url.length > DEFAULTS.limits.urlMaxLength) {
     return { ok: false, reason: `url must be at most ${DEFAULTS.limits.urlMaxLength} characters` }
   }
+  // The WHATWG parser is lenient: it drops tabs and newlines, percent-encodes spaces, reads
+  // `http:///x` and `http:\\x` as host x. A URL is stored and sent exactly as given, so anything
+  // it would have to repair is refused instead.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  if (/[\u0000-\u0020\u007f\\]/.test(url)) {
+    return { ok: false, reason: 'url must not contain spaces, control characters (CR, LF, NUL, tab) or backslashes' }
+  }
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -126,6 +133,9 @@ export function checkUrlShape (url: string): { ok: true, url: URL } | { ok: fals
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     return { ok: false, reason: 'url must use http or https' }
+  }
+  if (!/^https?:\/\/[^/?#]/i.test(url)) {
+    return { ok: false, reason: 'url must have a host right after http:// or https://' }
   }
   if (parsed.username !== '' || parsed.password !== '') {
     return { ok: false, reason: 'url must not contain a username or password' }

@@ -7,12 +7,12 @@ import { Type } from '@sinclair/typebox'
 import { DEFAULTS } from '../../config/defaults.js'
 import { SIGNING_METHODS } from '../../signing/methods.js'
 import { EventFilterSchema, IdString, IsoDate, Nullable } from './common.js'
-import { PATTERN_MESSAGE } from '../validation.js'
+import { PATTERN_MESSAGE, WEBHOOK_URL } from '../validation.js'
 
 const L = DEFAULTS.limits
 const D = DEFAULTS.delivery
 
-export const UrlSchema = Type.String({ minLength: 1, maxLength: L.urlMaxLength, description: 'http or https URL the events are POSTed to' })
+export const UrlSchema = Type.String({ minLength: 1, maxLength: L.urlMaxLength, [WEBHOOK_URL]: true, description: 'http or https URL the events are POSTed to' })
 export const EventsSchema = Type.Array(EventFilterSchema, { minItems: 1, maxItems: 50, description: 'Event types to receive, or ["*"]' })
 export const NameSchema = Type.String({ maxLength: 200 })
 export const SigningMethodSchema = Type.Union(SIGNING_METHODS.map((m) => Type.Literal(m)), { description: 'Default hmac_sha256' })

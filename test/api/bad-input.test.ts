@@ -1,0 +1,87 @@
+/**
+ * Bad input gets a clear 4xx naming the field, never a 500 and never a silent change.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { samplePayload } from '../../src/events/samples.js'
+import { createHarness, fieldPaths, PUBLIC_URL } from './harness.js'
+
+test('impossible event timestamps are a 422 on `timestamp`, not a 500 or a rolled-over date', async () => {
+  const h = await createHarness()
+  try {
+    for (const timestamp of ['9999-99-99T99:99:99Z', '2025-01-01T25:00:00Z', '2025-02-30T10:00:00Z']) {
+      const res = await h.call('POST', '/api/v1/events', { event: 'call.ended', data: samplePayload('call.ended'), timestamp })
+      assert.equal(res.statusCode, 422, `${timestamp}: ${res.body}`)
+      assert.deepEqual(fieldPaths(res), ['timestamp'])
+    }
+    const page = await h.call('GET', '/api/v1/deliveries')
+    assert.equal(page.json<{ data: unknown[] }>().data.length, 0, 'nothing was stored')
+  } finally {
+    await h.close()
+  }
+})
+
+test('data or metadata nested thousands deep is a 422 naming the field, not a stack overflow', async () => {
+  const h = await createHarness()
+  try {
+    const deep = `${'{"a":'.repeat(4_500)}1${'}'.repeat(4_500)}`
+    const data = JSON.stringify(samplePayload('call.ended')).replace(/}$/, `,"extra":${deep}}`)
+    for (const [field, payload] of [
+      ['data', `{"event":"call.ended","data":${data}}`],
+      ['metadata', `{"event":"call.ended","data":${JSON.stringify(samplePayload('call.ended'))},"metadata":${deep}}`],
+    ] as const) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/v1/events', headers: { 'x-api-key': h.a.key, 'content-type': 'application/json' }, payload })
+      assert.equal(res.statusCode, 422, `${field}: ${res.body.slice(0, 300)}`)
+      assert.deepEqual(fieldPaths(res), [field])
+    }
+  } finally {
+    await h.close()
+  }
+})
+
+test('webhook URLs the parser would repair (CR/LF, NUL, spaces, tabs, backslashes, http:///x) are a 422 on `url`', async () => {
+  const h = await createHarness()
+  try {
+    for (const url of [`${PUBLIC_URL}\r\nX-Injected: 1`, `${PUBLIC_URL}\u0000`, 'https://93.184.216.34/a b', 'https://93.184.216.34/a\tb', 'http:///93.184.216.34/x', 'https:\\\\93.184.216.34\\x', ' https://93.184.216.34/x']) {
+      const created = await h.call('POST', '/api/v1/webhooks', { url, events: ['*'] })
+      assert.equal(created.statusCode, 422, `${JSON.stringify(url)}: ${created.body}`)
+      assert.deepEqual(fieldPaths(created), ['url'], JSON.stringify(url))
+    }
+    const ok = await h.call('POST', '/api/v1/webhooks', { url: PUBLIC_URL, events: ['*'] })
+    assert.equal(ok.statusCode, 201, ok.body)
+    const id = ok.json<{ id: string }>().id
+    const patched = await h.call('PATCH', `/api/v1/webhooks/${id}`, { url: 'http:///93.184.216.34/x' })
+    assert.equal(patched.statusCode, 422, patched.body)
+    assert.deepEqual(fieldPaths(patched), ['url'])
+    const inline = await h.call('POST', '/api/v1/persona-calls', { persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: 'http:///x', events: ['call.ended'] }] } })
+    assert.equal(inline.statusCode, 422, inline.body)
+    assert.ok(fieldPaths(inline).includes('config.webhooks[0].url'), inline.body)
+  } finally {
+    await h.close()
+  }
+})
+
+test('a body with several bad fields lists the URL problem with the others', async () => {
+  const h = await createHarness()
+  try {
+    const res = await h.call('POST', '/api/v1/webhooks', { url: 'ftp://93.184.216.34/x', events: [], timeout_ms: 1 })
+    assert.equal(res.statusCode, 422, res.body)
+    assert.deepEqual(fieldPaths(res).sort(), ['events', 'timeout_ms', 'url'])
+  } finally {
+    await h.close()
+  }
+})
+
+test('query integers are decimal digits only: 1e1, 0x10, 1.5 and " 20" are a 422 on `limit`', async () => {
+  const h = await createHarness()
+  try {
+    for (const limit of ['1e1', '0x10', '1.5', '%2020', '']) {
+      const res = await h.call('GET', `/api/v1/deliveries?limit=${limit}`)
+      assert.equal(res.statusCode, 422, `${limit}: ${res.body}`)
+      assert.deepEqual(fieldPaths(res), ['limit'], limit)
+    }
+    assert.equal((await h.call('GET', '/api/v1/deliveries?limit=10')).statusCode, 200)
+  } finally {
+    await h.close()
+  }
+})
