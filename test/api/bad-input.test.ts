@@ -85,3 +85,18 @@ test('query integers are decimal digits only: 1e1, 0x10, 1.5 and " 20" are a 422
     await h.close()
   }
 })
+
+test('campaign.started/paused/resumed/failed with only campaign_id (and a status we did not foresee) are accepted, not lost to a 422', async () => {
+  const h = await createHarness()
+  try {
+    for (const event of ['campaign.started', 'campaign.paused', 'campaign.resumed', 'campaign.failed']) {
+      const res = await h.call('POST', '/api/v1/events', { event, data: { campaign_id: 'camp_1', status: 'throttled', vendor_field: 1 } })
+      assert.equal(res.statusCode, 202, `${event}: ${res.body}`)
+    }
+    const missing = await h.call('POST', '/api/v1/events', { event: 'campaign.paused', data: { campaign_name: 'Q1' } })
+    assert.equal(missing.statusCode, 422, missing.body)
+    assert.deepEqual(fieldPaths(missing), ['data.campaign_id'])
+  } finally {
+    await h.close()
+  }
+})

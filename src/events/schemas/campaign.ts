@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import type { Static } from '@sinclair/typebox'
+import type { Static, TOptional, TString } from '@sinclair/typebox'
 import { Count, Id, Nullable, OpenObject, Percent, PersonaIdField, StringEnum, Timestamp } from './common.js'
 
 /**
@@ -7,6 +7,11 @@ import { Count, Id, Nullable, OpenObject, Percent, PersonaIdField, StringEnum, T
  * spec prints no payload for the other four, so they are built from the same parts: the campaign's
  * id and name, its `status` after the event, the event's own timestamp (`started_at`, `paused_at`,
  * `resumed_at`, `failed_at`), and the same `stats` shape where progress so far is worth telling.
+ *
+ * Because the spec fixes nothing for those four, a producer may send them with only `campaign_id`
+ * and fields of its own: every designed field is optional there, and `status` is any string (the
+ * usual value is documented, not enforced). A designed field that is present must have its
+ * documented JSON type, so receivers can rely on the types (docs/events.md).
  */
 
 /** spec: campaign.ended "End Reason" table. */
@@ -35,13 +40,19 @@ export const CampaignErrorSchema = OpenObject({
 const CampaignIdField = Id('The campaign.')
 const CampaignNameField = Type.String({ minLength: 1, description: 'The campaign\'s name.' })
 const StartedAtOptional = Type.Optional(Timestamp('When the campaign started processing.'))
+const CampaignNameOptional = Type.Optional(CampaignNameField)
+
+/** `status` of the four events the spec prints no payload for: usually `usual`, any string accepted. */
+function OpenStatus (usual: string): TOptional<TString> {
+  return Type.Optional(Type.String({ minLength: 1, description: `The campaign's status after the event, usually \`${usual}\`; other values may appear.` }))
+}
 
 export const CampaignStartedDataSchema = OpenObject({
   campaign_id: CampaignIdField,
-  campaign_name: CampaignNameField,
+  campaign_name: CampaignNameOptional,
   persona_id: PersonaIdField,
-  status: Type.Literal('running', { description: 'The campaign\'s status after the event: `running`.' }),
-  started_at: Timestamp('When the campaign started processing.'),
+  status: OpenStatus('running'),
+  started_at: Type.Optional(Timestamp('When the campaign started processing.')),
   stats: Type.Optional(CampaignStatsSchema),
 }, { description: 'campaign.started: a campaign has started processing.' })
 
@@ -60,36 +71,36 @@ export const CampaignEndedDataSchema = OpenObject({
 
 export const CampaignPausedDataSchema = OpenObject({
   campaign_id: CampaignIdField,
-  campaign_name: CampaignNameField,
+  campaign_name: CampaignNameOptional,
   persona_id: PersonaIdField,
-  status: Type.Literal('paused', { description: 'The campaign\'s status after the event: `paused`.' }),
+  status: OpenStatus('paused'),
   pause_reason: Type.Optional(Nullable(Type.String({ minLength: 1, description: 'Why it paused, e.g. `manual`, `outside_calling_hours`, `insufficient_credits`.' }))),
   started_at: StartedAtOptional,
-  paused_at: Timestamp('When the campaign was paused.'),
-  stats: CampaignStatsSchema,
+  paused_at: Type.Optional(Timestamp('When the campaign was paused.')),
+  stats: Type.Optional(CampaignStatsSchema),
 }, { description: 'campaign.paused: a campaign has been paused.' })
 
 export const CampaignResumedDataSchema = OpenObject({
   campaign_id: CampaignIdField,
-  campaign_name: CampaignNameField,
+  campaign_name: CampaignNameOptional,
   persona_id: PersonaIdField,
-  status: Type.Literal('running', { description: 'The campaign\'s status after the event: `running`.' }),
+  status: OpenStatus('running'),
   started_at: StartedAtOptional,
   paused_at: Type.Optional(Nullable(Timestamp('When the pause that ends now began.'))),
-  resumed_at: Timestamp('When the campaign was resumed.'),
+  resumed_at: Type.Optional(Timestamp('When the campaign was resumed.')),
   stats: Type.Optional(CampaignStatsSchema),
 }, { description: 'campaign.resumed: a paused campaign has been resumed.' })
 
 export const CampaignFailedDataSchema = OpenObject({
   campaign_id: CampaignIdField,
-  campaign_name: CampaignNameField,
+  campaign_name: CampaignNameOptional,
   persona_id: PersonaIdField,
-  status: Type.Literal('failed', { description: 'The campaign\'s status after the event: `failed`.' }),
+  status: OpenStatus('failed'),
   failure_reason: Type.Optional(Nullable(Type.String({ minLength: 1, description: 'The kind of failure, e.g. `infrastructure`, `telephony_provider`, `insufficient_credits`.' }))),
-  error: CampaignErrorSchema,
+  error: Type.Optional(CampaignErrorSchema),
   started_at: StartedAtOptional,
-  failed_at: Timestamp('When the campaign failed.'),
-  stats: CampaignStatsSchema,
+  failed_at: Type.Optional(Timestamp('When the campaign failed.')),
+  stats: Type.Optional(CampaignStatsSchema),
 }, { description: 'campaign.failed: a campaign has failed due to an error.' })
 
 export type CampaignStats = Static<typeof CampaignStatsSchema>
