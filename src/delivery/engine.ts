@@ -66,6 +66,11 @@ export interface EngineDeps {
   metrics?: EngineMetrics
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number
+  /**
+   * A source in [0, 1) for retry jitter (up to +10%, docs/delivery.md), so deliveries that failed
+   * together in one outage do not all retry in the same millisecond. @defaultValue Math.random
+   */
+  random?: () => number
 }
 
 export interface Engine {
@@ -104,6 +109,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const { store, sender } = deps
   const logger = deps.logger ?? silentLogger
   const now = deps.now ?? Date.now
+  const random = deps.random ?? Math.random
   // A webhook holding this many deliveries is left out of claims: its slots, the results
   // waiting for the group commit, and one batch in reserve.
   const heldPerWebhookCap = opts.maxInFlightPerWebhook * 2 + opts.claimBatch
@@ -269,7 +275,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const decision = decideRetry(outcome, claim.attempt, {
       maxAttempts: claim.maxAttempts,
       backoffMs: claim.webhook?.backoffMs ?? DEFAULTS.delivery.backoffMs,
-    })
+    }, random)
     const endedAt = startedAt + outcome.durationMs
     const settlement: Settlement = decision.retry
       ? { status: 'pending', nextAttemptAt: new Date(endedAt + decision.delayMs) }

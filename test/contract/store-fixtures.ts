@@ -96,12 +96,3 @@ export function result (claimed: ClaimedDelivery, settlement: Settlement, overri
 export function claimOptions (now: Date, overrides: Partial<{ limit: number, leaseMs: number, owner: string, excludeWebhookIds: string[] }> = {}) {
   return { now, limit: 100, leaseMs: 30_000, owner: 'test-worker', ...overrides }
 }
-
-/** Resolves once `check()` is true; for drivers whose onWork is asynchronous (LISTEN/NOTIFY). */
-export async function waitFor (check: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}

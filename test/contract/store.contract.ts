@@ -3,8 +3,9 @@ import assert from 'node:assert/strict'
 import type { Store } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
-  at, claimOptions, deliveryTo, event, eventFor, result, seed, waitFor, webhookInput, workspace,
+  at, claimOptions, deliveryTo, event, eventFor, result, seed, webhookInput, workspace,
 } from './store-fixtures.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 export interface StoreUnderTest {
   store: Store
@@ -513,7 +514,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           assert.equal(retried?.attemptCount, 1)
           assert.equal(retried?.maxAttempts, 2, 'a manual retry is one more attempt')
           assert.deepEqual(await store.getDelivery(ws.id, id), retried)
-          await waitFor(() => woken > 0)
+          await waitFor('onWork to be called', () => woken > 0)
         } finally {
           stop()
         }
@@ -653,7 +654,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         let calls = 0
         const stop = store.onWork(() => { calls++ })
         await store.recordEvent(eventFor(webhooks))
-        await waitFor(() => calls >= 1)
+        await waitFor('the listener to be called', () => calls >= 1)
         stop()
         const seen = calls
         await store.recordEvent(eventFor(webhooks))

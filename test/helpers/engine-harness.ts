@@ -24,11 +24,11 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean } = {}): Promise<Harness> {
+export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean, random?: () => number } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-engine-'))
   const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const sender = createHttpClient({ allowPrivateNetworks: options.allowPrivateNetworks ?? true, userAgent: USER_AGENT })
-  const engine = createEngine({ ...options.engine }, { store, sender })
+  const engine = createEngine({ ...options.engine }, { store, sender, random: options.random })
   const workspaceId = newId('ws')
   await store.createWorkspace({ id: workspaceId, name: 'test', createdAt: new Date() })
   if (options.start !== false) engine.start()

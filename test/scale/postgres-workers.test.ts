@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { samplePayload } from '../../src/events/samples.js'
 import { TEST_DATABASE_URL } from '../helpers/postgres.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const EVENTS = 5_000
@@ -57,15 +58,6 @@ function serve (role: 'api' | 'worker', url: string): Proc {
   return { child, output: () => out }
 }
 
-async function waitFor<T> (what: string, check: () => T | null | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== null && value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 test('three workers and an API process on one PostgreSQL deliver 5,000 events; a SIGKILLed worker loses nothing', { timeout: 180_000 }, async (t) => {
   const name = `kejue_scale_${randomBytes(5).toString('hex')}`

@@ -7,6 +7,7 @@ import type { Listener, ReceivedDelivery } from '../../src/simulator/listener.js
 import { startLocalService } from '../../src/simulator/local-service.js'
 import type { LocalService } from '../../src/simulator/local-service.js'
 import type { SandboxOptions } from '../../src/simulator/sandbox.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 export interface Harness {
   service: LocalService
@@ -47,13 +48,8 @@ export async function startHarness (sandbox: SandboxOptions): Promise<Harness> {
   }
 }
 
-export async function waitFor (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+
+export { waitFor }
 
 /** Waits until no delivery of the store is pending (all succeeded or failed). */
 export async function waitSettled (service: LocalService, timeoutMs = 20_000): Promise<void> {
