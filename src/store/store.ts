@@ -251,6 +251,8 @@ export interface Store {
   getDelivery (workspaceId: string, id: string): Promise<Delivery | null>
   listDeliveries (filter: DeliveryFilter): Promise<Page<Delivery>>
   listAttempts (deliveryId: string): Promise<Attempt[]>
+  /** The attempts of many deliveries in one query (a page of the delivery log), by delivery id. */
+  attemptsOf (deliveryIds: readonly string[]): Promise<Map<string, Attempt[]>>
   /**
    * Makes a settled (or pending) delivery due now for one more attempt. Returns the delivery, or
    * null when unknown in this workspace.
@@ -291,4 +293,11 @@ export interface Store {
   /** True when the store answers a trivial query (for /healthz). */
   ping (): Promise<boolean>
   close (): Promise<void>
+}
+
+/** Attempts in (delivery, attempt) order, grouped by delivery; every asked id gets a list. */
+export function groupAttempts (deliveryIds: readonly string[], attempts: readonly Attempt[]): Map<string, Attempt[]> {
+  const out = new Map<string, Attempt[]>(deliveryIds.map((id) => [id, []]))
+  for (const attempt of attempts) out.get(attempt.deliveryId)?.push(attempt)
+  return out
 }

@@ -496,6 +496,28 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual((await store.completeAttempts([], at(300))).rejected, [])
       })
 
+      it('reads the attempts of many deliveries in one call, grouped by delivery and in attempt order', async (store) => {
+        const { webhooks } = await seed(store, 1)
+        for (let i = 0; i < 3; i++) await store.recordEvent(eventFor(webhooks))
+        const [a, b, c] = await store.claimDue(claimOptions(at(0)))
+        assert.ok(a && b && c)
+        await store.completeAttempts([
+          result(a, { status: 'pending', nextAttemptAt: at(100) }, { statusCode: 503 }),
+          result(b, { status: 'succeeded' }),
+        ], at(50))
+        const [aAgain] = await store.claimDue(claimOptions(at(100)))
+        assert.ok(aAgain)
+        await store.completeAttempts([result(aAgain, { status: 'succeeded' }, { startedAt: at(100) })], at(150))
+        const all = await store.attemptsOf([a.deliveryId, b.deliveryId, c.deliveryId, 'dlv_unknown'])
+        assert.deepEqual([...all.keys()].sort(), [a.deliveryId, b.deliveryId, c.deliveryId, 'dlv_unknown'].sort())
+        assert.deepEqual(all.get(a.deliveryId)?.map((x) => [x.deliveryId, x.attempt, x.statusCode]), [[a.deliveryId, 1, 503], [a.deliveryId, 2, 200]])
+        assert.deepEqual(all.get(b.deliveryId)?.map((x) => x.attempt), [1])
+        assert.deepEqual(all.get(c.deliveryId), [])
+        assert.deepEqual(all.get('dlv_unknown'), [])
+        assert.deepEqual(await store.listAttempts(a.deliveryId), all.get(a.deliveryId))
+        assert.deepEqual((await store.attemptsOf([])).size, 0)
+      })
+
       it('retries a settled delivery once more, due now', async (store) => {
         const { ws, webhooks } = await seed(store, 1)
         const input = eventFor(webhooks)

@@ -19,10 +19,16 @@ export async function presentWithAttempts (store: Store, delivery: Delivery): Pr
   return presentDelivery(delivery, await store.listAttempts(delivery.id))
 }
 
+/** Many deliveries with their attempts: two queries whatever the number of deliveries. */
+export async function presentAllWithAttempts (store: Store, deliveries: readonly Delivery[]): Promise<Array<Static<typeof DeliveryObject>>> {
+  const attempts = await store.attemptsOf(deliveries.map((d) => d.id))
+  return deliveries.map((d) => presentDelivery(d, attempts.get(d.id) ?? []))
+}
+
 async function page (store: Store, filter: DeliveryFilter): Promise<Static<typeof DeliveryPage>> {
   const result = await store.listDeliveries(filter)
   return {
-    data: await Promise.all(result.data.map((d) => presentWithAttempts(store, d))),
+    data: await presentAllWithAttempts(store, result.data),
     next_cursor: result.nextCursor,
   }
 }

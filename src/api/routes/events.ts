@@ -15,7 +15,7 @@ import { parseEnvelope } from '../presenters.js'
 import { errorResponses, IdParams } from '../schemas/common.js'
 import { DeliveryObject } from '../schemas/deliveries.js'
 import { EventObject, EventParams, PublishEventBody, PublishEventResponse, TestSendBody } from '../schemas/events.js'
-import { findDelivery, presentWithAttempts } from './deliveries.js'
+import { findDelivery, presentAllWithAttempts, presentWithAttempts } from './deliveries.js'
 import { findWebhook } from './webhooks.js'
 
 /** Polling interval while a test send waits for its first attempt. */
@@ -86,7 +86,7 @@ export function eventRoutes (app: FastifyInstance, deps: ApiDeps): void {
       event: event.type,
       received_at: event.createdAt.toISOString(),
       envelope: parseEnvelope(event.body),
-      deliveries: await Promise.all(deliveries.map((d) => presentWithAttempts(store, d))),
+      deliveries: await presentAllWithAttempts(store, deliveries),
     }
   })
 

@@ -87,7 +87,8 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     getEvent: async (workspaceId, eventId) => await deliveries.getEvent(pool, workspaceId, eventId),
     getDelivery: async (workspaceId, id) => await deliveries.getDelivery(pool, workspaceId, id),
     listDeliveries: async (filter) => await deliveries.listDeliveries(pool, filter),
-    listAttempts: async (deliveryId) => await deliveries.listAttempts(pool, deliveryId),
+    listAttempts: async (deliveryId) => (await deliveries.attemptsOf(pool, [deliveryId])).get(deliveryId) ?? [],
+    attemptsOf: async (deliveryIds) => await deliveries.attemptsOf(pool, deliveryIds),
     async retryDelivery (workspaceId, id, now) {
       const delivery = await deliveries.retryDelivery(pool, schema, workspaceId, id, now)
       if (delivery !== null) wake()

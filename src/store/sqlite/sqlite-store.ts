@@ -99,7 +99,8 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     getEvent: async (workspaceId, eventId) => deliveries.getEvent(workspaceId, eventId),
     getDelivery: async (workspaceId, id) => deliveries.getDelivery(workspaceId, id),
     listDeliveries: async (filter) => listDeliveries(filter),
-    listAttempts: async (deliveryId) => deliveries.listAttempts(deliveryId),
+    listAttempts: async (deliveryId) => deliveries.attemptsOf([deliveryId]).get(deliveryId) ?? [],
+    attemptsOf: async (deliveryIds) => deliveries.attemptsOf(deliveryIds),
     retryDelivery: async (workspaceId, id, now) => {
       const delivery = deliveries.retryDelivery(workspaceId, id, now)
       if (delivery !== null) notifyWork()

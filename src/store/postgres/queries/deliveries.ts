@@ -1,6 +1,7 @@
 /** Reading events, deliveries and attempts; retrying a delivery by hand. */
 import type pg from 'pg'
 import { validationError } from '../../../errors.js'
+import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
@@ -61,11 +62,14 @@ export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Prom
   }
 }
 
-export async function listAttempts (db: pg.Pool, deliveryId: string): Promise<Attempt[]> {
-  const result = await db.query<AttemptRow>(
-    `SELECT id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt
-     FROM attempts WHERE delivery_id = $1 ORDER BY attempt, id`, [deliveryId])
-  return result.rows.map(toAttempt)
+export async function attemptsOf (db: pg.Pool, deliveryIds: readonly string[]): Promise<Map<string, Attempt[]>> {
+  const result = await db.query<AttemptRow>({
+    name: 'kejue-attempts-of',
+    text: `SELECT id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt
+     FROM attempts WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, attempt, id`,
+    values: [[...deliveryIds]],
+  })
+  return groupAttempts(deliveryIds, result.rows.map(toAttempt))
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3'
+import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, StoredEvent } from '../../store.js'
 import { DELIVERY_SELECT, toAttempt, toDelivery, toEvent } from '../rows.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
@@ -11,7 +12,7 @@ export function prepareDeliveries (db: Database) {
     FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
     WHERE d.id = ? AND d.workspace_id = ?`)
   const selectAttempts = db.prepare<[string], AttemptRow>(
-    'SELECT * FROM attempts WHERE delivery_id = ? ORDER BY attempt, id')
+    'SELECT * FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY delivery_id, attempt, id')
   // A manual retry is one more attempt: max_attempts = attempt_count + 1. Clearing the lease
   // fences off a worker still holding the delivery.
   const retry = db.prepare(`UPDATE deliveries SET
@@ -35,8 +36,8 @@ export function prepareDeliveries (db: Database) {
       return row === undefined ? null : toEvent(row)
     },
     getDelivery,
-    listAttempts (deliveryId: string): Attempt[] {
-      return selectAttempts.all(deliveryId).map(toAttempt)
+    attemptsOf (deliveryIds: readonly string[]): Map<string, Attempt[]> {
+      return groupAttempts(deliveryIds, selectAttempts.all(JSON.stringify(deliveryIds)).map(toAttempt))
     },
     retryDelivery (workspaceId: string, id: string, now: Date): Delivery | null {
       return retryTx.immediate(workspaceId, id, now.getTime())
