@@ -178,7 +178,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(new Map(listed.data.map((d) => [d.id, d.inline])), new Map([[toInline?.id, true], [toSubscription?.id, false]]))
       })
 
-      it('remembers the persona of a call from its events, never erasing a known one', async (store) => {
+      it('remembers the persona of a call from its events: the latest non-null one wins, null never erases', async (store) => {
         const { ws, webhooks } = await seed(store, 1)
         const jobId = newId('job')
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: 'persona_1' } })
@@ -190,6 +190,11 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, null)
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId: unknownPersona, personaId: 'persona_2' } })
         assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, 'persona_2')
+        // The latest non-null persona wins (both drivers; PostgreSQL used to keep the first).
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: 'persona_3' } })
+        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_3')
+        await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: null } })
+        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_3')
       })
     })
 
@@ -614,6 +619,12 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.equal(newest?.webhookId, b.id)
         assert.equal(newest?.eventType, 'call.ended')
         await assert.rejects(store.listDeliveries({ workspaceId: ws.id, limit: 2, cursor: '%%%not-a-cursor' }))
+        // One cursor format on every store: base64url of "v1:<last id of the page>".
+        const firstPage = await store.listDeliveries({ workspaceId: ws.id, limit: 1 })
+        assert.equal(firstPage.nextCursor, Buffer.from(`v1:${newest?.id ?? ''}`).toString('base64url'))
+        for (const forged of [Buffer.from(newest?.id ?? '').toString('base64url'), Buffer.from('v1:').toString('base64url'), `${firstPage.nextCursor ?? ''}=`]) {
+          await assert.rejects(store.listDeliveries({ workspaceId: ws.id, limit: 2, cursor: forged }), { code: 'VALIDATION' }, forged)
+        }
       })
     })
 

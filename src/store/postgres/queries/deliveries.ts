@@ -1,6 +1,6 @@
 /** Reading events, deliveries and attempts; retrying a delivery by hand. */
 import type pg from 'pg'
-import { validationError } from '../../../errors.js'
+import { decodeCursor, encodeCursor } from '../../cursor.js'
 import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
@@ -21,19 +21,6 @@ export async function getDelivery (db: pg.Pool, workspaceId: string, id: string)
     `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE workspace_id = $1 AND id = $2`, [workspaceId, id])
   const row = result.rows[0]
   return row === undefined ? null : toDelivery(row)
-}
-
-// Cursors are opaque to clients: the last id of the page, base64url-encoded with a version tag.
-function encodeCursor (id: string): string {
-  return Buffer.from(`v1:${id}`, 'utf8').toString('base64url')
-}
-
-function decodeCursor (cursor: string): string {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (!text.startsWith('v1:') || text.length <= 3) {
-    throw validationError('invalid cursor', [{ path: 'cursor', message: 'must be a next_cursor from a previous page' }])
-  }
-  return text.slice(3)
 }
 
 /** Newest first: delivery ids are ULIDs, so id order is creation order. */

@@ -33,11 +33,12 @@ export async function recordEvent (db: pg.Pool | pg.PoolClient, schema: string |
        WHERE EXISTS (SELECT 1 FROM e)
        RETURNING 1
      ), c AS (
-       -- Remember the call's persona for its later events; a persona learnt once is kept.
+       -- Remember the call's persona for its later events: the latest non-null persona wins
+       -- (an event without persona_id keeps the one learnt before).
        INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
        SELECT $1, $11::text, $12::text, false, $5
        WHERE $11::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
-       ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = coalesce(calls.persona_id, EXCLUDED.persona_id)
+       ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = coalesce(EXCLUDED.persona_id, calls.persona_id)
        RETURNING 1
      ), counts AS (
        SELECT (SELECT count(*) FROM e)::int AS created, (SELECT count(*) FROM d)::int AS deliveries,

@@ -1,21 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Delivery, DeliveryFilter, Page } from '../../store.js'
-import { validationError } from '../../../errors.js'
+import { decodeCursor, encodeCursor } from '../../cursor.js'
 import { DELIVERY_SELECT, toDelivery } from '../rows.js'
 import type { DeliveryRow } from '../rows.js'
-
-/** The cursor is the last id of a page, base64url-encoded: opaque to clients, stable under inserts. */
-export function encodeCursor (lastId: string): string {
-  return Buffer.from(lastId, 'utf8').toString('base64url')
-}
-
-export function decodeCursor (cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8')
-  if (id === '' || encodeCursor(id) !== cursor) {
-    throw validationError('invalid cursor', [{ path: 'cursor', message: 'must be a next_cursor from a previous page' }])
-  }
-  return id
-}
 
 const OPTIONAL_FILTERS = [
   ['webhookId', 'd.webhook_id = @webhookId'],

@@ -19,7 +19,7 @@ export function prepareRecordEvent (db: Database) {
      next_attempt_at, created_at, updated_at)
     VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
      @nextAttemptAt, @createdAt, @createdAt)`)
-  // A persona learnt once is kept: a later event of the same job without persona_id does not erase it.
+  // The latest non-null persona wins: a later event of the same job without persona_id keeps the one learnt before.
   const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
     VALUES (?, ?, ?, 0, ?)
     ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = COALESCE(excluded.persona_id, calls.persona_id)`)
