@@ -7,7 +7,8 @@ import type { Command } from 'commander'
 import { buildApp } from '../../api/app.js'
 import { startServer } from '../../api/server.js'
 import { resolveConfig } from '../../config/load.js'
-import type { ResolvedConfig } from '../../config/schema.js'
+import { SETTINGS } from '../../config/schema.js'
+import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
 import { createHttpClient } from '../../delivery/http-client.js'
 import { coerceError } from '../../errors.js'
@@ -18,19 +19,8 @@ import { createLogger } from '../../util/logger.js'
 import { USER_AGENT } from '../../util/version.js'
 import { banner, markKeysShown, prepareFirstStart } from '../first-start.js'
 
-export interface ServeFlags {
-  port?: string
-  host?: string
-  dataDir?: string
-  databaseUrl?: string
-  allowPrivateNetworks?: boolean
-  logLevel?: string
-  role?: string
-  simulate?: boolean
-  simulateSpeed?: string
-  simulateSeed?: string
-  simulateOutcomes?: string
-}
+/** Flag values as commander parses them, keyed by each setting's `flag` (src/config/schema.ts). */
+export type ServeFlags = Record<string, string | boolean | undefined>
 
 /** Config from env and flags, or null after printing why it is unusable. */
 export function loadConfigOrReport (flags: Record<string, string | boolean | undefined>): ResolvedConfig | null {
@@ -136,21 +126,23 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   process.once('SIGINT', stop)
 }
 
+/** The help line of a setting's flag: what it does, its env name, and its default when it has one. */
+function flagHelp (setting: SettingDefinition): string {
+  const env = setting.env[0] ?? ''
+  const value = setting.defaultValue
+  const shown = value === null || typeof value === 'object' || value === false ? '' : `, default ${String(value)}`
+  return `${setting.description} (${env}${shown})`
+}
+
 export function registerServe (program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('run the API and the delivery engine (what `npm start` runs)')
-    .option('--role <role>', 'all (API and delivery engine), api or worker (KEJUE_ROLE, default all)')
-    .option('--port <n>', 'TCP port (KEJUE_PORT, default 8080; 0 picks a free one)')
-    .option('--host <addr>', 'address to bind (KEJUE_HOST, default 127.0.0.1)')
-    .option('--data-dir <dir>', 'directory of the embedded SQLite store (KEJUE_DATA_DIR, default ./data)')
-    .option('--database-url <url>', 'postgres://… to use PostgreSQL (KEJUE_DATABASE_URL or DATABASE_URL)')
-    .option('--allow-private-networks', 'allow webhook URLs on internal addresses (KEJUE_ALLOW_PRIVATE_NETWORKS)')
-    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (KEJUE_LOG_LEVEL)')
-    .option('--simulate', 'sandbox: simulate calls and campaigns (KEJUE_SIMULATOR; docs/sandbox.md)')
-    .option('--simulate-speed <x>', 'sandbox: run simulated time x times faster (KEJUE_SIMULATOR_SPEED, default 1)')
-    .option('--simulate-seed <n>', 'sandbox: fix every random draw (KEJUE_SIMULATOR_SEED)')
-    .option('--simulate-outcomes <weights>', 'sandbox: outcome weights, e.g. completed=0.6,no_answer=0.2 (KEJUE_SIMULATOR_OUTCOMES)')
+  // Every flag comes from SETTINGS, the one table of settings, so none is typed twice.
+  for (const setting of SETTINGS) {
+    if (setting.flagSyntax !== undefined) command.option(setting.flagSyntax, flagHelp(setting))
+  }
+  command
     .action(async (flags: ServeFlags) => {
       await runServe(flags)
     })
