@@ -13,8 +13,25 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'DESTINATION_NOT_ALLOWED'
   | 'CONFIG_INVALID'
-  | 'LEASE_LOST'
   | 'INTERNAL'
+
+/**
+ * The one map from error code to HTTP status. The core and the stores raise codes; only this
+ * table turns them into statuses (the API's error handler reads it through `statusCode`).
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  VALIDATION: 422,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  DESTINATION_NOT_ALLOWED: 422,
+  CONFIG_INVALID: 500,
+  INTERNAL: 500,
+}
 
 export interface FieldError {
   /** JSON path of the field, e.g. `data.retry.attempt_number` or `url`. */
@@ -24,35 +41,36 @@ export interface FieldError {
 
 export class ServiceError extends Error {
   readonly code: ErrorCode
-  readonly statusCode: number
+  /** From HTTP_STATUS; a plain property because fastify writes to it on validation errors. */
+  statusCode: number
   readonly details: Record<string, unknown>
 
   constructor (
     code: ErrorCode,
     message: string,
-    opts: { statusCode?: number, details?: Record<string, unknown>, cause?: unknown } = {},
+    opts: { details?: Record<string, unknown>, cause?: unknown } = {},
   ) {
     super(message, { cause: opts.cause })
     this.name = new.target.name
     this.code = code
-    this.statusCode = opts.statusCode ?? 500
+    this.statusCode = HTTP_STATUS[code]
     this.details = opts.details ?? {}
   }
 }
 
 /** Bad input: the message says what to fix and `details.fields` names each field. */
-export function validationError (message: string, fields: FieldError[], statusCode = 422): ServiceError {
-  return new ServiceError('VALIDATION', message, { statusCode, details: { fields } })
+export function validationError (message: string, fields: FieldError[]): ServiceError {
+  return new ServiceError('VALIDATION', message, { details: { fields } })
 }
 
 export function notFound (what: string): ServiceError {
-  return new ServiceError('NOT_FOUND', `${what} not found`, { statusCode: 404 })
+  return new ServiceError('NOT_FOUND', `${what} not found`)
 }
 
 /** A boot-time setting that cannot be used; the message names the setting and its source. */
 export class ConfigError extends ServiceError {
   constructor (message: string) {
-    super('CONFIG_INVALID', message, { statusCode: 500 })
+    super('CONFIG_INVALID', message)
   }
 }
 

@@ -12,7 +12,7 @@ const CHILD = join(import.meta.dirname, 'helpers', 'sqlite-record-events.ts')
 // Enough acknowledged writes that the kill lands in the middle of the write loop.
 const ACKS_BEFORE_KILL = 300
 
-test('sqlite: a SIGKILLed writer loses nothing it acknowledged', { timeout: 60_000 }, async () => {
+test('sqlite: a SIGKILLed writer loses nothing it acknowledged', { timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-durability-'))
   try {
     const path = join(dir, 'webhooks.db')

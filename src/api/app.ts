@@ -67,7 +67,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     try {
       done(null, JSON.parse(text))
     } catch {
-      done(new ServiceError('BAD_REQUEST', 'the body is not valid JSON', { statusCode: 400 }), undefined)
+      done(new ServiceError('BAD_REQUEST', 'the body is not valid JSON'), undefined)
     }
   }
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJson)

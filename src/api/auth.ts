@@ -50,7 +50,7 @@ export function makeApiKey (workspaceId: string | null, now: Date = new Date(), 
 }
 
 function unauthorized (message: string): ServiceError {
-  return new ServiceError('UNAUTHORIZED', message, { statusCode: 401 })
+  return new ServiceError('UNAUTHORIZED', message)
 }
 
 export async function authenticate (store: Store, header: string | string[] | undefined): Promise<Principal> {
@@ -73,7 +73,7 @@ export function workspaceOf (request: FastifyRequest): string {
   const principal = request.principal
   if (principal === null) throw unauthorized('missing API key: send it in the X-API-Key header')
   if (principal.kind !== 'workspace') {
-    throw new ServiceError('FORBIDDEN', 'this route needs a workspace API key (kw_…); the admin key only manages workspaces and keys', { statusCode: 403 })
+    throw new ServiceError('FORBIDDEN', 'this route needs a workspace API key (kw_…); the admin key only manages workspaces and keys')
   }
   return principal.workspaceId
 }
@@ -82,6 +82,6 @@ export function requireAdmin (request: FastifyRequest): void {
   const principal = request.principal
   if (principal === null) throw unauthorized('missing API key: send it in the X-API-Key header')
   if (principal.kind !== 'admin') {
-    throw new ServiceError('FORBIDDEN', 'this route needs the admin key (ka_… or KEJUE_ADMIN_KEY)', { statusCode: 403 })
+    throw new ServiceError('FORBIDDEN', 'this route needs the admin key (ka_… or KEJUE_ADMIN_KEY)')
   }
 }

@@ -154,7 +154,7 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
       // Fastify hands a missing body over as null.
       if ((input === undefined || input === null) && optionalBody) return { value: undefined }
       if (!isPlainObject(input)) {
-        return { error: new ServiceError('BAD_REQUEST', 'the request body must be a JSON object', { statusCode: 400 }) }
+        return { error: new ServiceError('BAD_REQUEST', 'the request body must be a JSON object') }
       }
     }
     const value = coerce ? convertStrictly(schema, input) : input

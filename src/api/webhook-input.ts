@@ -40,7 +40,6 @@ export async function assertDestinationAllowed (url: string, ctx: WebhookInputCo
   const result = await checkDestination(url, { allowPrivateNetworks: ctx.allowPrivateNetworks })
   if (result.ok) return
   throw new ServiceError('DESTINATION_NOT_ALLOWED', `${path} is not an allowed destination: ${result.reason}`, {
-    statusCode: 422,
     details: { fields: [{ path, message: result.reason }] },
   })
 }

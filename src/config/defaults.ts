@@ -19,8 +19,22 @@ export const DEFAULTS = {
     urlMaxLength: 2_083,
   },
   signing: { method: 'hmac_sha256', toleranceMs: 300_000 },
-  api: { host: '127.0.0.1', port: 8080, bodyLimitBytes: 1024 * 1024 },
-  store: { dataDir: './data', sqliteFile: 'webhooks.db' },
+  api: {
+    host: '127.0.0.1',
+    port: 8080,
+    bodyLimitBytes: 1024 * 1024,
+    // Delivery log pages: GET /deliveries?limit= (1–100).
+    pageSize: 20,
+    pageSizeMax: 100,
+  },
+  store: {
+    dataDir: './data',
+    sqliteFile: 'webhooks.db',
+    // How long a SQLite writer waits for another process's write lock before failing.
+    sqliteBusyTimeoutMs: 5_000,
+    // Connections per process to PostgreSQL: the API, the engine's claims and settlements share them.
+    postgresPoolSize: 10,
+  },
   engine: {
     // Enough to keep a loopback receiver busy; a dead endpoint can hold at most perWebhook slots.
     maxInFlight: 256,
@@ -34,5 +48,34 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
     // Response bodies are read up to this and kept as an excerpt.
     responseExcerptBytes: 4_096,
+  },
+  // Engine timings tuned with `npm run bench`, not settings (engine options in code only).
+  engineTuning: {
+    // The longest idle sleep: how late work recorded by another process is seen without NOTIFY.
+    idlePollMs: 1_000,
+    // Outcomes gather this long before one commit records them all (group commit; 25 beat 50).
+    settleDelayMs: 25,
+  },
+  // Failure-rate window of the /metrics queue gauges and the dashboard's health strip.
+  metrics: { failedWindowMs: 5 * 60_000 },
+  simulator: {
+    speed: 1,
+    maxConcurrentCalls: 10,
+    // A simulated call is dialled at most this often, re-dials this long apart (Kejue's own call retry).
+    callMaxAttempts: 3,
+    callRetryDelayMs: 600_000,
+    // `npm run demo`: a 50-contact campaign at 1000× with one first attempt in ten failing, well within a minute.
+    demoContacts: 50,
+    demoSpeed: 1_000,
+    demoTimeoutMs: 55_000,
+    demoFlakyRate: 0.1,
+    // `kejue-webhooks listen`: where it listens, what it answers, how often it fails a first attempt.
+    listenerPort: 4_000,
+    listenerHost: '127.0.0.1',
+    listenerStatus: 200,
+    listenerFailRate: 0,
+    // The longest the sandbox holds call.analyzed back until call.ended's deliveries settled:
+    // the default timeout × 4 attempts + backoffs + claiming, rounded up.
+    deliveryWaitMs: 35_000,
   },
 } as const

@@ -98,9 +98,9 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     claimBatch: options.claimBatch ?? DEFAULTS.engine.claimBatch,
     leaseMs: options.leaseMs ?? DEFAULTS.engine.leaseMs,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.engine.shutdownGraceMs,
-    idlePollMs: options.idlePollMs ?? 1_000,
+    idlePollMs: options.idlePollMs ?? DEFAULTS.engineTuning.idlePollMs,
     owner: options.owner ?? `worker-${process.pid}`,
-    settleDelayMs: options.settleDelayMs ?? 25,
+    settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
   }
 }
 

@@ -52,7 +52,7 @@ function averageSeconds (durations: CallDurationsInput): number {
   } else {
     assertDuration(durations.totalSeconds, 'totalSeconds')
     if (!Number.isInteger(durations.calls) || durations.calls < 0) {
-      throw new ServiceError('BAD_REQUEST', 'calls must be a whole number, 0 or more', { statusCode: 400 })
+      throw new ServiceError('BAD_REQUEST', 'calls must be a whole number, 0 or more')
     }
     totalSeconds = durations.totalSeconds
     calls = durations.calls
@@ -66,6 +66,6 @@ function isDurationList (durations: CallDurationsInput): durations is readonly n
 
 function assertDuration (seconds: number, name: string): void {
   if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new ServiceError('BAD_REQUEST', `${name} must be a number of seconds, 0 or more`, { statusCode: 400 })
+    throw new ServiceError('BAD_REQUEST', `${name} must be a number of seconds, 0 or more`)
   }
 }

@@ -3,6 +3,7 @@
  * are read from the store when /metrics is scraped, so they are never stale and cost nothing
  * between scrapes.
  */
+import { DEFAULTS } from '../config/defaults.js'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Store } from '../store/store.js'
 
@@ -95,7 +96,7 @@ export function createMetrics (options: MetricsOptions = {}): Metrics {
     if (store === null) return Promise.resolve(null)
     if (pendingStats === null) {
       const now = new Date()
-      pendingStats = store.queueStats(now, new Date(now.getTime() - 5 * 60_000))
+      pendingStats = store.queueStats(now, new Date(now.getTime() - DEFAULTS.metrics.failedWindowMs))
         .catch(() => null)
         .finally(() => { setImmediate(() => { pendingStats = null }) })
     }

@@ -17,6 +17,7 @@
  * Re-dials keep the job id: every event of one call, whatever the attempt, belongs to the same
  * job, so inline webhooks registered for it (contract §3) get all of them.
  */
+import { DEFAULTS } from '../config/defaults.js'
 import type { EventType } from '../events/event-types.js'
 import { newId } from '../util/ids.js'
 import type { Analysis, CallOutcome, OutcomeWeights } from './outcomes.js'
@@ -95,13 +96,13 @@ export interface CallSimulator {
 }
 
 export function resolveCallSimulatorOptions (options: CallSimulatorOptions): ResolvedCallSimulatorOptions {
-  const maxAttempts = options.maxAttempts ?? 3
+  const maxAttempts = options.maxAttempts ?? DEFAULTS.simulator.callMaxAttempts
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('maxAttempts must be a whole number ≥ 1')
   return {
     seed: options.seed,
     outcomeWeights: options.outcomeWeights ?? DEFAULT_OUTCOME_WEIGHTS,
     maxAttempts,
-    retryDelayMs: options.retryDelayMs ?? 600_000,
+    retryDelayMs: options.retryDelayMs ?? DEFAULTS.simulator.callRetryDelayMs,
     agentName: options.agentName ?? 'Sara',
     recordingBaseUrl: options.recordingBaseUrl ?? 'https://recordings.kejue.co',
   }

@@ -99,7 +99,7 @@ interface QueuedDial {
 }
 
 function conflict (message: string): ServiceError {
-  return new ServiceError('CONFLICT', message, { statusCode: 409 })
+  return new ServiceError('CONFLICT', message)
 }
 
 export function createCampaign (spec: CampaignSpec, deps: CampaignDeps): Campaign {

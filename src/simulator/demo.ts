@@ -4,6 +4,7 @@
  * at accelerated time, a progress bar, then a summary. Everything goes through the public HTTP
  * API except the delivery counts at the end, read from the store.
  */
+import { DEFAULTS } from '../config/defaults.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -64,14 +65,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /** Runs the demo; resolves with the exit code (0 only when every delivery verified). */
 export async function runDemo (options: DemoOptions = {}, io: DemoIo): Promise<number> {
-  const contacts = options.contacts ?? 50
-  const speed = options.speed ?? 1_000
-  const deadline = Date.now() + (options.timeoutMs ?? 55_000)
+  const contacts = options.contacts ?? DEFAULTS.simulator.demoContacts
+  const speed = options.speed ?? DEFAULTS.simulator.demoSpeed
+  const deadline = Date.now() + (options.timeoutMs ?? DEFAULTS.simulator.demoTimeoutMs)
   const startedAt = Date.now()
   const dir = await mkdtemp(join(tmpdir(), 'kejue-demo-'))
   const errors: Error[] = []
   const secret = newToken('whsec')
-  const listener = createListener({ port: 0, secret, failFirstAttemptRate: options.flakyRate ?? 0.1 }, { write: () => {} })
+  const listener = createListener({ port: 0, secret, failFirstAttemptRate: options.flakyRate ?? DEFAULTS.simulator.demoFlakyRate }, { write: () => {} })
   let service: Awaited<ReturnType<typeof startLocalService>> | null = null
   try {
     service = await startLocalService({ dataDir: dir, sandbox: { speed, seed: options.seed ?? null } }, { onError: (err) => errors.push(err) })

@@ -8,6 +8,7 @@
  * not retry a delivery that can never verify); otherwise `status` (default 200; `--status 500`
  * rehearses failures and the service's retries).
  */
+import { DEFAULTS } from '../config/defaults.js'
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, Server } from 'node:http'
@@ -115,13 +116,13 @@ export function formatDelivery (delivery: ReceivedDelivery): string {
 
 export function createListener (options: ListenerOptions = {}, deps: ListenerDeps = {}): Listener {
   const method = options.method ?? 'hmac_sha256'
-  const okStatus = options.status ?? 200
+  const okStatus = options.status ?? DEFAULTS.simulator.listenerStatus
   const secret = options.secret ?? null
   const write = deps.write ?? ((line: string) => { process.stdout.write(`${line}\n`) })
   const received: ReceivedDelivery[] = []
   const listeners: Array<(delivery: ReceivedDelivery) => void> = []
   let server: Server | null = null
-  const failRate = options.failFirstAttemptRate ?? 0
+  const failRate = options.failFirstAttemptRate ?? DEFAULTS.simulator.listenerFailRate
 
   function flaky (deliveryId: string | null, attempt: string | null): boolean {
     if (failRate <= 0 || deliveryId === null || attempt !== '1') return false
@@ -186,7 +187,7 @@ export function createListener (options: ListenerOptions = {}, deps: ListenerDep
           })
         })
         server.once('error', reject)
-        server.listen(options.port ?? 4000, options.host ?? '127.0.0.1', () => {
+        server.listen(options.port ?? DEFAULTS.simulator.listenerPort, options.host ?? DEFAULTS.simulator.listenerHost, () => {
           const address = server?.address() as AddressInfo
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
           resolve({ url: `http://${host}:${address.port}/`, port: address.port })

@@ -43,7 +43,7 @@ export async function startLocalService (options: LocalServiceOptions, deps: { o
   const keys = await prepareFirstStart(store, { adminKey: null })
   if (keys === null) {
     await store.close()
-    throw new ServiceError('CONFLICT', `the store in ${options.dataDir} was used before; give an empty directory`, { statusCode: 409 })
+    throw new ServiceError('CONFLICT', `the store in ${options.dataDir} was used before; give an empty directory`)
   }
   await markKeysShown(store)
   const sandbox = options.simulate === false ? undefined : createSandbox(options.sandbox ?? {}, { store, onError: deps.onError })

@@ -8,6 +8,7 @@
  * serves /campaigns. State lives in memory: a restart forgets campaigns (events already accepted
  * are durable like any other).
  */
+import { DEFAULTS } from '../config/defaults.js'
 import { randomInt } from 'node:crypto'
 import { ServiceError, coerceError, notFound } from '../errors.js'
 import { acceptEvent } from '../delivery/accept-event.js'
@@ -97,11 +98,11 @@ export function resolveSandboxOptions (options: SandboxOptions = {}): ResolvedSa
     throw new RangeError('outcome weights must be numbers ≥ 0 with a positive sum')
   }
   return {
-    speed: options.speed ?? 1,
+    speed: options.speed ?? DEFAULTS.simulator.speed,
     seed: options.seed ?? null,
     outcomeWeights: { ...DEFAULT_OUTCOME_WEIGHTS, ...weights },
-    maxConcurrentCalls: options.maxConcurrentCalls ?? 10,
-    deliveryWaitMs: options.deliveryWaitMs ?? 35_000,
+    maxConcurrentCalls: options.maxConcurrentCalls ?? DEFAULTS.simulator.maxConcurrentCalls,
+    deliveryWaitMs: options.deliveryWaitMs ?? DEFAULTS.simulator.deliveryWaitMs,
   }
 }
 
@@ -132,7 +133,7 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
 
   function emitterFor (workspaceId: string): EmitFn {
     return async (type: EventType, data: Record<string, unknown>): Promise<EmitReceipt> => {
-      if (stopped) throw new ServiceError('CONFLICT', 'the simulator has stopped', { statusCode: 409 })
+      if (stopped) throw new ServiceError('CONFLICT', 'the simulator has stopped')
       // acceptEvent checks the payload against the catalog; one it refuses is a bug here, never
       // the caller's bad input, so it is reported as INTERNAL rather than VALIDATION.
       const accepted = await acceptEvent(store, {

@@ -8,6 +8,7 @@
  * The timer source is injected (`TimerClock`): the system clock in the service, a manual clock in
  * unit tests.
  */
+import { DEFAULTS } from '../config/defaults.js'
 export interface TimerClock {
   /** Real time, Unix ms. */
   now (): number
@@ -41,7 +42,7 @@ export interface Scheduler {
 
 export function createScheduler (options: SchedulerOptions = {}, deps: { clock?: TimerClock } = {}): Scheduler {
   const clock = deps.clock ?? systemClock
-  const speed = options.speed ?? 1
+  const speed = options.speed ?? DEFAULTS.simulator.speed
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError('speed must be a positive number')
   const startedAt = clock.now()
   const pending = new Set<unknown>()

@@ -19,7 +19,7 @@ interface DeliveryJson {
   attempts: Array<{ attempt: number, status_code: number | null, response_excerpt: string | null }>
 }
 
-test('a test send delivers a sample event now and returns the delivery with its first attempt', { timeout: 30_000 }, async () => {
+test('a test send delivers a sample event now and returns the delivery with its first attempt', { timeout: 120_000 }, async () => {
   const h = await createHarness({ allowPrivateNetworks: true })
   const bodies: Array<{ event: string, metadata: unknown }> = []
   let status = 200

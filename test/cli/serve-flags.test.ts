@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Command } from 'commander'
+import type { Option } from 'commander'
 import { registerServe } from '../../src/cli/commands/serve.js'
 import { SETTINGS } from '../../src/config/schema.js'
 
@@ -13,7 +14,7 @@ test('every serve flag comes from SETTINGS and reaches resolveConfig under the s
   assert.ok(withFlags.length >= 5)
   for (const setting of withFlags) {
     const long = setting.flagSyntax?.split(' ')[0]
-    const option = serve.options.find((o) => o.long === long)
+    const option: Option | undefined = serve.options.find((o) => o.long === long)
     assert.ok(option, `serve has ${long}`)
     // commander stores the value under attributeName(); resolveConfig reads it as setting.flag.
     assert.equal(option.attributeName(), setting.flag, `${long} is read as ${setting.flag}`)

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-test('examples/quickstart.sh (the README quickstart) runs to the end', { timeout: 60_000 }, async () => {
+test('examples/quickstart.sh (the README quickstart) runs to the end', { timeout: 150_000 }, async () => {
   assert.ok(existsSync(`${ROOT}dist/cli/main.js`), 'dist is missing: run `npm run build` first')
   const child = spawn('bash', ['examples/quickstart.sh'], { cwd: ROOT, env: { ...process.env, KEJUE_ADMIN_KEY: '', KEJUE_DATABASE_URL: '', DATABASE_URL: '' } })
   let output = ''

@@ -47,7 +47,7 @@ function start (dataDir: string): Running {
 
 interface Received { headers: IncomingHttpHeaders, body: string }
 
-test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exits 0', { timeout: 60_000 }, async () => {
+test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exits 0', { timeout: 150_000 }, async () => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
   const dataDir = await mkdtemp(join(tmpdir(), 'kejue-e2e-'))
   const received: Received[] = []
@@ -134,7 +134,7 @@ test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exit
   }
 })
 
-test('serve: a bad setting stops the start with exit 1 and names the setting and its source', { timeout: 20_000 }, async () => {
+test('serve: a bad setting stops the start with exit 1 and names the setting and its source', { timeout: 60_000 }, async () => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
   const child = spawn(process.execPath, [MAIN, 'serve', '--log-level', 'loud'], { cwd: ROOT, env: { ...process.env, KEJUE_PORT: 'abc' } })
   let err = ''
@@ -145,7 +145,7 @@ test('serve: a bad setting stops the start with exit 1 and names the setting and
   assert.match(err, /--log-level \(flag\) must be one of/)
 })
 
-test('npm start: SIGTERM to npm stops the server too (the README\'s command under a process manager)', { timeout: 60_000 }, async () => {
+test('npm start: SIGTERM to npm stops the server too (the README\'s command under a process manager)', { timeout: 150_000 }, async () => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
   const dataDir = await mkdtemp(join(tmpdir(), 'kejue-npm-start-'))
   // Its own process group, so cleanup can reach a server that outlived npm.

@@ -59,7 +59,7 @@ function serve (role: 'api' | 'worker', url: string): Proc {
 }
 
 
-test('three workers and an API process on one PostgreSQL deliver 5,000 events; a SIGKILLed worker loses nothing', { timeout: 180_000 }, async (t) => {
+test('three workers and an API process on one PostgreSQL deliver 5,000 events; a SIGKILLed worker loses nothing', { timeout: 420_000 }, async (t) => {
   const name = `kejue_scale_${randomBytes(5).toString('hex')}`
   await admin(`CREATE DATABASE ${name}`)
   const url = databaseUrl(name)

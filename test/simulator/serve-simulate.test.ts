@@ -8,7 +8,7 @@ import { request } from 'undici'
 import { createListener } from '../../src/simulator/listener.js'
 import { events, waitFor } from './helpers.js'
 
-test('`serve --simulate` dials a call created with POST /persona-calls; SIGTERM stops it with exit 0', { timeout: 60_000 }, async () => {
+test('`serve --simulate` dials a call created with POST /persona-calls; SIGTERM stops it with exit 0', { timeout: 150_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kejue-serve-sim-'))
   const listener = createListener({ port: 0, secret: 'whsec_serve_simulate' }, { write: () => {} })
   const { url: receiverUrl } = await listener.start()

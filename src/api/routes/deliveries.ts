@@ -4,6 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULTS } from '../../config/defaults.js'
 import { notFound, ServiceError } from '../../errors.js'
 import type { Delivery, DeliveryFilter, Store } from '../../store/store.js'
 import { workspaceOf } from '../auth.js'
@@ -13,7 +14,7 @@ import { errorResponses, IdParams } from '../schemas/common.js'
 import { DeliveryListQuery, DeliveryObject, DeliveryPage, WebhookDeliveryListQuery } from '../schemas/deliveries.js'
 import { findWebhook } from './webhooks.js'
 
-const DEFAULT_PAGE_SIZE = 20
+const DEFAULT_PAGE_SIZE = DEFAULTS.api.pageSize
 
 export async function presentWithAttempts (store: Store, delivery: Delivery): Promise<Static<typeof DeliveryObject>> {
   return presentDelivery(delivery, await store.listAttempts(delivery.id))
@@ -108,7 +109,7 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const workspaceId = workspaceOf(request)
     const existing = await findDelivery(store, workspaceId, request.params.id)
     if (await store.getWebhook(workspaceId, existing.webhookId) === null) {
-      throw new ServiceError('CONFLICT', 'this delivery\'s webhook was deleted; there is nowhere to deliver it', { statusCode: 409 })
+      throw new ServiceError('CONFLICT', 'this delivery\'s webhook was deleted; there is nowhere to deliver it')
     }
     const delivery = await store.retryDelivery(workspaceId, request.params.id, new Date())
     if (delivery === null) throw notFound(`delivery ${request.params.id}`)

@@ -123,7 +123,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const workspaceId = workspaceOf(request)
     const webhook = await findWebhook(store, workspaceId, request.params.id)
     if (!methodNeedsSecret(webhook.signingMethod)) {
-      throw new ServiceError('CONFLICT', 'this webhook uses signing_method none, which has no secret', { statusCode: 409 })
+      throw new ServiceError('CONFLICT', 'this webhook uses signing_method none, which has no secret')
     }
     const given = request.body?.secret
     if (webhook.signingMethod === 'basic_auth' && given === undefined) {

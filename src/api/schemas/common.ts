@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../config/defaults.js'
 import { Type } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import { EVENT_TYPES } from '../../events/event-types.js'
@@ -38,5 +39,5 @@ export function errorResponses (...statuses: number[]): Record<number, typeof Er
 
 export const IdParams = Type.Object({ id: IdString })
 
-export const LimitQuery = Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+export const LimitQuery = Type.Integer({ minimum: 1, maximum: DEFAULTS.api.pageSizeMax, default: DEFAULTS.api.pageSize, description: 'Page size' })
 export const CursorQuery = Type.String({ minLength: 1, maxLength: 500, description: 'next_cursor of the previous page' })

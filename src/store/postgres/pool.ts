@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../config/defaults.js'
 import pg from 'pg'
 import { ConfigError } from '../../errors.js'
 
@@ -28,7 +29,7 @@ export function resolvePostgresOptions (options: PostgresStoreOptions): Resolved
   if (schema !== null && !SCHEMA_NAME.test(schema)) {
     throw new ConfigError(`postgres schema must match ${String(SCHEMA_NAME)}`)
   }
-  const poolSize = options.poolSize ?? 10
+  const poolSize = options.poolSize ?? DEFAULTS.store.postgresPoolSize
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new ConfigError('postgres poolSize must be a positive integer')
   return { connectionString: options.connectionString, schema, poolSize }
 }

@@ -12,7 +12,7 @@ export function conflictOnDuplicate<T> (what: string, fn: () => T): T {
     return fn()
   } catch (err) {
     if (isUniqueViolation(err)) {
-      throw new ServiceError('CONFLICT', `${what} already exists`, { statusCode: 409, cause: err })
+      throw new ServiceError('CONFLICT', `${what} already exists`, { cause: err })
     }
     throw err
   }

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../config/defaults.js'
 import type { RecordEventResult, Store } from '../store.js'
 import { createGroupCommit } from './group-commit.js'
 import { openDatabase } from './open-database.js'
@@ -38,7 +39,7 @@ function isNewWork (result: RecordEventResult): boolean {
  * const store = await createSqliteStore({ path: './data/webhooks.db' })
  */
 export async function createSqliteStore (options: SqliteStoreOptions): Promise<Store> {
-  const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5_000 })
+  const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULTS.store.sqliteBusyTimeoutMs })
   const accounts = prepareAccounts(db)
   const webhooks = prepareWebhooks(db)
   const deliveries = prepareDeliveries(db)

@@ -7,7 +7,7 @@ import { msOrNull, toApiKey, toWorkspace } from '../rows.js'
 import { isUniqueViolation } from '../transaction.js'
 
 function conflict (what: string, err: unknown): ServiceError {
-  return new ServiceError('CONFLICT', `${what} already exists`, { statusCode: 409, cause: err })
+  return new ServiceError('CONFLICT', `${what} already exists`, { cause: err })
 }
 
 export async function createWorkspace (db: pg.Pool, workspace: Workspace): Promise<void> {

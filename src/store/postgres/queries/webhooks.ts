@@ -23,7 +23,7 @@ export async function createWebhook (db: pg.Pool, webhook: NewWebhook, now: Date
   try {
     return await insertWebhook(db, webhook, now.getTime())
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'webhook already exists', { statusCode: 409, cause: err })
+    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'webhook already exists', { cause: err })
     throw err
   }
 }
@@ -159,7 +159,7 @@ export async function createCall (db: pg.Pool, call: Call, inlineWebhooks: NewWe
       }
     })
   } catch (err) {
-    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'call already exists', { statusCode: 409, cause: err })
+    if (isUniqueViolation(err)) throw new ServiceError('CONFLICT', 'call already exists', { cause: err })
     throw err
   }
 }
