@@ -4,8 +4,8 @@
  * same table; a unit test keeps the two in step.
  */
 import { DEFAULTS } from './defaults.js'
-import { DEFAULT_OUTCOME_WEIGHTS, parseOutcomeWeights } from '../simulator/outcomes.js'
-import type { OutcomeWeights } from '../simulator/outcomes.js'
+import { DEFAULT_OUTCOME_WEIGHTS, parseOutcomeWeights } from './outcome-weights.js'
+import type { OutcomeWeights } from './outcome-weights.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]

@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { resolveConfig } from './load.js'
-import { DEFAULT_OUTCOME_WEIGHTS } from '../simulator/outcomes.js'
+import { DEFAULT_OUTCOME_WEIGHTS } from './outcome-weights.js'
 
 test('the simulator is off by default, at real speed, with a random seed and the default weights', () => {
   const config = resolveConfig({ env: {} })

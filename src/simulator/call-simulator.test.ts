@@ -5,7 +5,7 @@ import { validateEventData } from '../events/validate.js'
 import { createCallSimulator } from './call-simulator.js'
 import type { CallRequest, EmitReceipt } from './call-simulator.js'
 import { createManualClock } from './manual-clock.js'
-import type { OutcomeWeights } from './outcomes.js'
+import type { OutcomeWeights } from '../config/outcome-weights.js'
 import { createScheduler } from './scheduler.js'
 
 interface Emitted {

@@ -20,8 +20,10 @@
 import { DEFAULTS } from '../config/defaults.js'
 import type { EventType } from '../events/event-types.js'
 import { newId } from '../util/ids.js'
-import type { Analysis, CallOutcome, OutcomeWeights } from './outcomes.js'
-import { DEFAULT_OUTCOME_WEIGHTS, RETRYABLE_OUTCOMES, analyzeCall, drawOutcome, shapeCall, transcriptFor } from './outcomes.js'
+import { DEFAULT_OUTCOME_WEIGHTS } from '../config/outcome-weights.js'
+import type { CallOutcome, OutcomeWeights } from '../config/outcome-weights.js'
+import type { Analysis } from './outcomes.js'
+import { RETRYABLE_OUTCOMES, analyzeCall, drawOutcome, shapeCall, transcriptFor } from './outcomes.js'
 import { randomFor } from './random.js'
 import type { Scheduler } from './scheduler.js'
 

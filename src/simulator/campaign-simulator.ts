@@ -25,7 +25,7 @@ import { computeCampaignPerformance } from '../events/performance.js'
 import type { CampaignPerformance } from '../events/schemas/campaign.js'
 import { newId } from '../util/ids.js'
 import type { AttemptReport, CallSimulator, EmitFn, SimContact } from './call-simulator.js'
-import type { CallOutcome } from './outcomes.js'
+import type { CallOutcome } from '../config/outcome-weights.js'
 import type { Scheduler } from './scheduler.js'
 
 export type CampaignStatus = 'pending' | 'running' | 'paused' | 'completed' | 'cancelled' | 'failed'

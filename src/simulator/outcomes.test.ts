@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { CALL_OUTCOMES, DEFAULT_OUTCOME_WEIGHTS, drawOutcome, parseOutcomeWeights, shapeCall } from './outcomes.js'
+import { CALL_OUTCOMES, DEFAULT_OUTCOME_WEIGHTS, parseOutcomeWeights } from '../config/outcome-weights.js'
+import { drawOutcome, shapeCall } from './outcomes.js'
 import { createRandom } from './random.js'
 
 test('outcomes follow the configured weights', () => {

@@ -3,32 +3,13 @@
  * rings and lasts, why it ended, and for a conversation its transcript and post-call analysis.
  * Everything is drawn from a `Random`, so the same seed gives the same calls.
  */
+import { DEFAULT_OUTCOME_WEIGHTS } from '../config/outcome-weights.js'
+import type { CallOutcome, OutcomeWeights } from '../config/outcome-weights.js'
 import type { Random } from './random.js'
 import { pickWeighted } from './random.js'
 
-export const CALL_OUTCOMES = ['completed', 'no_answer', 'busy', 'failed', 'voicemail'] as const
-export type CallOutcome = (typeof CALL_OUTCOMES)[number]
-
-export type OutcomeWeights = Record<CallOutcome, number>
-
-/**
- * Roughly what an outbound campaign to a warm list sees. The spec's campaign.ended example
- * (420 completed, 50 no answer, 10 failed, 20 voicemail of 500) is of the same shape.
- */
-export const DEFAULT_OUTCOME_WEIGHTS: OutcomeWeights = {
-  completed: 0.6,
-  no_answer: 0.18,
-  busy: 0.07,
-  failed: 0.05,
-  voicemail: 0.1,
-}
-
 /** Outcomes that are dialled again (brief: no_answer and busy, up to max_attempts). */
 export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(['no_answer', 'busy'])
-
-export function isCallOutcome (value: unknown): value is CallOutcome {
-  return typeof value === 'string' && (CALL_OUTCOMES as readonly string[]).includes(value)
-}
 
 export function drawOutcome (random: Random, weights: OutcomeWeights = DEFAULT_OUTCOME_WEIGHTS): CallOutcome {
   return pickWeighted(random, weights)
@@ -118,22 +99,4 @@ export function fakeContact (random: Random): { name: string, phone: string } {
     name: `${random.pick(FIRST)} ${random.pick(LAST)}`,
     phone: `+1415555${String(random.int(0, 9999)).padStart(4, '0')}`,
   }
-}
-
-/**
- * Reads weights written as `completed=0.6,no_answer=0.2,busy=0.05,failed=0.05,voicemail=0.1`.
- * Outcomes not named keep their default weight; `name=0` turns one off. Throws a RangeError
- * saying what is wrong.
- */
-export function parseOutcomeWeights (text: string): OutcomeWeights {
-  const weights: OutcomeWeights = { ...DEFAULT_OUTCOME_WEIGHTS }
-  for (const part of text.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
-    const match = /^([a-z_]+)\s*=\s*([0-9]*\.?[0-9]+)$/.exec(part)
-    if (match === null) throw new RangeError(`"${part}" is not outcome=weight`)
-    const [, name, value] = match
-    if (!isCallOutcome(name)) throw new RangeError(`"${String(name)}" is not one of ${CALL_OUTCOMES.join(', ')}`)
-    weights[name] = Number(value)
-  }
-  if (!(Object.values(weights).reduce((sum, w) => sum + w, 0) > 0)) throw new RangeError('the weights must not all be 0')
-  return weights
 }

@@ -45,7 +45,7 @@ test('without the simulator, /campaigns does not exist and persona calls are onl
   const { tmpdir } = await import('node:os')
   const { join } = await import('node:path')
   const { request } = await import('undici')
-  const { startLocalService } = await import('../../src/simulator/local-service.js')
+  const { startLocalService } = await import('../../src/cli/demo/local-service.js')
   const dir = await mkdtemp(join(tmpdir(), 'kejue-nosim-'))
   const service = await startLocalService({ dataDir: dir, simulate: false })
   try {

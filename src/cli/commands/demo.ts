@@ -3,7 +3,7 @@
  * command with nothing else running; exits 0 only when every delivery verified (docs/sandbox.md).
  */
 import type { Command } from 'commander'
-import { runDemo } from '../../simulator/demo.js'
+import { runDemo } from '../demo/demo.js'
 
 export interface DemoFlags {
   contacts: string

@@ -4,17 +4,17 @@
  * at accelerated time, a progress bar, then a summary. Everything goes through the public HTTP
  * API except the delivery counts at the end, read from the store.
  */
-import { DEFAULTS } from '../config/defaults.js'
+import { DEFAULTS } from '../../config/defaults.js'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'undici'
-import { coerceError } from '../errors.js'
-import type { Store } from '../store/store.js'
-import { newToken } from '../util/ids.js'
+import { coerceError } from '../../errors.js'
+import type { Store } from '../../store/store.js'
+import { newToken } from '../../util/ids.js'
 import { allVerified, renderProgress, renderSummary } from './demo-report.js'
 import type { DemoSummary } from './demo-report.js'
-import { createListener } from './listener.js'
+import { createListener } from '../../simulator/listener.js'
 import { startLocalService } from './local-service.js'
 
 export interface DemoOptions {

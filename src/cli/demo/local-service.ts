@@ -4,19 +4,19 @@
  * tests; `serve --simulate` is the long-running equivalent. Private networks are allowed, since
  * the receivers are local.
  */
-import { buildApp } from '../api/app.js'
-import { startServer } from '../api/server.js'
-import { markKeysShown, prepareFirstStart } from '../cli/first-start.js'
-import { resolveConfig } from '../config/load.js'
-import { createEngine } from '../delivery/engine.js'
-import { createHttpClient } from '../delivery/http-client.js'
-import { ServiceError } from '../errors.js'
-import { openStore } from '../store/open-store.js'
-import type { Store } from '../store/store.js'
-import { createLogger } from '../util/logger.js'
-import { USER_AGENT } from '../util/version.js'
-import { createSandbox } from './sandbox.js'
-import type { Sandbox, SandboxOptions } from './sandbox.js'
+import { buildApp } from '../../api/app.js'
+import { startServer } from '../../api/server.js'
+import { markKeysShown, prepareFirstStart } from '../first-start.js'
+import { resolveConfig } from '../../config/load.js'
+import { createEngine } from '../../delivery/engine.js'
+import { createHttpClient } from '../../delivery/http-client.js'
+import { ServiceError } from '../../errors.js'
+import { openStore } from '../../store/open-store.js'
+import type { Store } from '../../store/store.js'
+import { createLogger } from '../../util/logger.js'
+import { USER_AGENT } from '../../util/version.js'
+import { createSandbox } from '../../simulator/sandbox.js'
+import type { Sandbox, SandboxOptions } from '../../simulator/sandbox.js'
 
 export interface LocalServiceOptions {
   dataDir: string
