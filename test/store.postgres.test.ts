@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { createPostgresStore } from '../src/store/postgres/index.js'
 import type { AttemptResult, Store } from '../src/store/store.js'
@@ -13,6 +12,7 @@ import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
 import { storeContract } from './contract/store.contract.js'
 import { webhookInput } from './contract/store-fixtures.js'
+import { waitFor } from './helpers/wait-for.js'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
 const at = (ms: number): Date => new Date(T0.getTime() + ms)
@@ -113,15 +113,16 @@ describe('postgres store', () => {
     const { workspaceId, webhookId } = await seed(store)
     const [deliveryId] = await addDeliveries(store, workspaceId, webhookId, 1)
     assert.ok(deliveryId !== undefined)
-    const first = await store.claimDue({ now: new Date(), limit: 10, leaseMs: 50, owner: 'a', excludeWebhookIds: [] })
+    // Times are passed in, so the lease's life does not depend on how fast this machine is.
+    const t0 = Date.now()
+    const first = await store.claimDue({ now: new Date(t0), limit: 10, leaseMs: 50, owner: 'a', excludeWebhookIds: [] })
     const mine = first.find((c) => c.deliveryId === deliveryId)
     assert.ok(mine, 'first worker claims the delivery')
     assert.equal(mine.attempt, 1)
     assert.equal(mine.webhook?.id, webhookId)
     // While the lease lives, nobody else gets it.
-    assert.equal((await store.claimDue({ now: new Date(), limit: 10, leaseMs: 50, owner: 'b' })).length, 0)
-    await sleep(80)
-    const second = await store.claimDue({ now: new Date(), limit: 10, leaseMs: 60_000, owner: 'b' })
+    assert.equal((await store.claimDue({ now: new Date(t0 + 40), limit: 10, leaseMs: 50, owner: 'b' })).length, 0)
+    const second = await store.claimDue({ now: new Date(t0 + 80), limit: 10, leaseMs: 60_000, owner: 'b' })
     const theirs = second.find((c) => c.deliveryId === deliveryId)
     assert.ok(theirs, 'the expired lease is claimed again')
     assert.notEqual(theirs.leaseToken, mine.leaseToken)
@@ -322,17 +323,15 @@ describe('postgres store across processes', () => {
         })
       })
       await addDeliveries(a, workspaceId, webhookId, 1)
-      await Promise.race([
-        woke,
-        sleep(5_000).then(() => { throw new Error('store b was not woken within 5 s') }),
-      ])
+      let woken = false
+      void woke.then(() => { woken = true })
+      await waitFor('store b to be woken', () => woken)
       let retried = false
       b.onWork(() => { retried = true })
       const [id] = (await a.listDeliveries({ workspaceId, limit: 1 })).data.map((d) => d.id)
       assert.ok(id)
       await a.retryDelivery(workspaceId, id, new Date())
-      for (let i = 0; i < 50 && !retried; i++) await sleep(50)
-      assert.ok(retried, 'retryDelivery wakes the other instance too')
+      await waitFor('retryDelivery to wake the other instance too', () => retried)
       assert.equal(strayWakes, 0)
     } finally {
       await a.close()
@@ -357,13 +356,11 @@ describe('postgres store across processes', () => {
          WHERE datname = current_database() AND application_name = $1`, [`kejue-webhooks listener ${schema}`])
       assert.equal(killed.rowCount, 2)
       // Wait for the reconnect (it wakes the listeners once, to cover notifications missed meanwhile).
-      for (let i = 0; i < 60 && wakes === 0; i++) await sleep(50)
-      assert.ok(wakes >= 1, 'the reconnect wakes the listeners')
+      await waitFor('the reconnect to wake the listeners', () => wakes >= 1)
       const before = wakes
       const { workspaceId, webhookId } = await seed(a)
       await addDeliveries(a, workspaceId, webhookId, 1)
-      for (let i = 0; i < 60 && wakes === before; i++) await sleep(50)
-      assert.ok(wakes > before, 'notifications arrive again after the reconnect')
+      await waitFor('notifications to arrive again after the reconnect', () => wakes > before)
     } finally {
       await admin.end()
       await a.close()
