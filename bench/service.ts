@@ -7,11 +7,13 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
 import type { StoreLocation } from './phase.js'
 
-const MAIN = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
+// KEJUE_BENCH_SERVE=/other/checkout/dist/cli/main.js measures another build (e.g. main's) in the same run conditions.
+const MAIN = process.env.KEJUE_BENCH_SERVE ?? fileURLToPath(new URL('../dist/cli/main.js', import.meta.url))
 export const ADMIN_KEY = 'ka_bench_admin_key_0123456789'
 
 export interface ServiceOptions {
@@ -36,6 +38,8 @@ export interface Service {
   createWorkspace (): Promise<{ workspaceId: string, key: string }>
   /** A webhook on all events, through the API; its id. */
   createWebhook (key: string, url: string, secret: string, extra?: Record<string, unknown>): Promise<string>
+  /** CPU time (user + system, ms) the service process has used so far (Linux /proc). */
+  cpuMs (): number
   /** SIGTERM, and wait for the exit (and the profile to be written). */
   stop (): Promise<void>
 }
@@ -97,6 +101,13 @@ export async function startService (options: ServiceOptions): Promise<Service> {
     async createWebhook (key, hookUrl, secret, extra = {}) {
       const body = expect(await call('POST', '/api/v1/webhooks', key, { url: hookUrl, events: ['*'], secret, ...extra }), 201, 'create webhook')
       return String(body.id)
+    },
+    cpuMs () {
+      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms; the command
+      // name (field 2) may hold spaces, so count from the closing parenthesis.
+      const stat = readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      return (Number(fields[11]) + Number(fields[12])) * 10
     },
     async stop () {
       await pool.close()
