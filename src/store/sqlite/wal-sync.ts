@@ -17,7 +17,8 @@ import type { Database } from 'better-sqlite3'
  * is checked anyway and the file reopened.
  *
  * Several batches share one fdatasync: while one runs, the batches that commit meanwhile wait
- * for the next, which starts when it ends.
+ * for the next, which starts when it ends. So at most one of libuv's four pool threads is busy
+ * syncing, and DNS lookups of webhook hosts (also on the pool) never queue behind fsyncs.
  */
 export interface WalSync {
   /** Resolves when everything committed before the call is on disk. */
