@@ -3,6 +3,8 @@
  * workspace, `ka_…` for the admin — stored only as their sha256; a request's key is hashed,
  * looked up by hash, and the hashes compared in constant time.
  *
+ * Found keys are cached for a few seconds (createAuthenticator).
+ *
  * Workspace keys reach their own workspace only: another workspace's objects are 404, never 403.
  * The admin key manages workspaces and keys; it is not a key of any workspace, so workspace
  * routes answer it with 403 FORBIDDEN (and admin routes answer a workspace key the same way).
@@ -53,11 +55,59 @@ function unauthorized (message: string): ServiceError {
   return new ServiceError('UNAUTHORIZED', message)
 }
 
-export async function authenticate (store: Store, header: string | string[] | undefined): Promise<Principal> {
-  if (header === undefined || header === '') throw unauthorized('missing API key: send it in the X-API-Key header')
-  const key = Array.isArray(header) ? header[0] ?? '' : header
-  if (key.length > MAX_KEY_LENGTH) throw unauthorized('invalid API key')
-  const hash = hashKey(key)
+/**
+ * How long a key found in the store is trusted without asking the store again. A key revoked
+ * through this process's API stops working at once (the revoke clears the cache); one revoked by
+ * another process (several processes on one PostgreSQL) stops working here within this time.
+ * docs/api.md says so.
+ */
+export const KEY_CACHE_TTL_MS = 5_000
+/** Bounds the cache's memory; past this many keys it starts over. */
+const KEY_CACHE_MAX = 10_000
+
+export interface Authenticator {
+  /** The principal of an X-API-Key header, or 401. */
+  authenticate (header: string | string[] | undefined): Promise<Principal>
+  /** Forget every cached key (after a revoke: the next request asks the store). */
+  invalidate (): void
+}
+
+/**
+ * API key checks with a short cache of sha256(key) → principal, so a busy producer's requests do
+ * not each cost a store lookup. Only keys that were found are cached: a new key works at once and
+ * an unknown one always reaches the store.
+ */
+export function createAuthenticator (store: Store, options: { ttlMs?: number, now?: () => number } = {}): Authenticator {
+  const ttlMs = options.ttlMs ?? KEY_CACHE_TTL_MS
+  const now = options.now ?? Date.now
+  let cache = new Map<string, { principal: Principal, until: number }>()
+  // Bumped by every invalidate, so a lookup that started before a revoke does not cache its result.
+  let generation = 0
+
+  return {
+    async authenticate (header) {
+      if (header === undefined || header === '') throw unauthorized('missing API key: send it in the X-API-Key header')
+      const key = Array.isArray(header) ? header[0] ?? '' : header
+      if (key.length > MAX_KEY_LENGTH) throw unauthorized('invalid API key')
+      const hash = hashKey(key)
+      const cached = cache.get(hash)
+      if (cached !== undefined && cached.until > now()) return cached.principal
+      const started = generation
+      const principal = await lookUp(store, hash)
+      if (started === generation) {
+        if (cache.size >= KEY_CACHE_MAX) cache = new Map()
+        cache.set(hash, { principal, until: now() + ttlMs })
+      }
+      return principal
+    },
+    invalidate () {
+      generation++
+      cache = new Map()
+    },
+  }
+}
+
+async function lookUp (store: Store, hash: string): Promise<Principal> {
   const row = await store.findApiKeyByHash(hash)
   if (row === null || row.revokedAt !== null) throw unauthorized('invalid API key')
   // The lookup is by hash already; compare again in constant time so no code path depends on

@@ -108,6 +108,8 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const key = keys.find((k) => k.id === request.params.key_id && k.workspaceId === workspace.id)
     if (key === undefined) throw notFound(`API key ${request.params.key_id}`)
     if (key.revokedAt === null) await store.revokeApiKey(key.id, new Date())
+    // This process refuses the key from now on; others within KEY_CACHE_TTL_MS (src/api/auth.ts).
+    deps.auth.invalidate()
     return reply.status(204).send()
   })
 }

@@ -5,14 +5,26 @@ export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
  * Group commit for calls that each need their own transaction: calls made in the same turn of
  * the event loop are queued and run together by `runBatch` in ONE write transaction (one fsync),
  * each inside its own savepoint so that one failing call leaves the others intact. A call's
- * promise settles only after the shared transaction committed, so a resolved call is durable.
- * If the commit itself fails, every call of the batch rejects with that error.
+ * promise settles only after the shared transaction committed and `durable` (when given: the WAL
+ * fsync off the main thread, wal-sync.ts) resolved, so a resolved call is durable. If the commit
+ * or the sync fails, every call of the batch rejects with that error.
  */
 export function createGroupCommit<I, O> (
   runBatch: (inputs: readonly I[]) => Array<Outcome<O>>,
   afterCommit: (inputs: readonly I[], outcomes: ReadonlyArray<Outcome<O>>) => void = () => {},
+  durable?: () => Promise<void>,
 ): { submit: (input: I) => Promise<O>, flush: () => void } {
   let queue: Array<{ input: I, resolve: (value: O) => void, reject: (error: unknown) => void }> = []
+
+  function settle (batch: typeof queue, outcomes: Array<Outcome<O>>): void {
+    afterCommit(batch.map((item) => item.input), outcomes)
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]
+      if (outcome === undefined) item.reject(new Error('group commit lost a result'))
+      else if (outcome.ok) item.resolve(outcome.value)
+      else item.reject(outcome.error)
+    })
+  }
 
   function flush (): void {
     const batch = queue
@@ -25,12 +37,12 @@ export function createGroupCommit<I, O> (
       for (const item of batch) item.reject(error)
       return
     }
-    afterCommit(batch.map((item) => item.input), outcomes)
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]
-      if (outcome === undefined) item.reject(new Error('group commit lost a result'))
-      else if (outcome.ok) item.resolve(outcome.value)
-      else item.reject(outcome.error)
+    if (durable === undefined) {
+      settle(batch, outcomes)
+      return
+    }
+    durable().then(() => { settle(batch, outcomes) }, (error: unknown) => {
+      for (const item of batch) item.reject(error)
     })
   }
 

@@ -8,6 +8,7 @@ import type { Database } from 'better-sqlite3'
  * crash-recovery path (at least once, contract §2). A process crash loses neither (WAL).
  * WAL appends frames in order and a later FULL commit fsyncs all of them, so no durable write
  * can depend on a lost lease write. Halves the fsyncs of a claim → send → settle cycle.
+ * Event batches use it too, but are made durable before they are acknowledged: wal-sync.ts.
  */
 export function withRelaxedSync<T> (db: Database, fn: () => T): T {
   db.pragma('synchronous = NORMAL')

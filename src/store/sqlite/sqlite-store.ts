@@ -11,6 +11,7 @@ import { prepareListDeliveries } from './queries/list-deliveries.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
+import { createWalSync } from './wal-sync.js'
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created when missing. `:memory:` for a throwaway store. */
@@ -63,11 +64,13 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     }
   }
 
-  // Concurrent API requests share one commit (one fsync) instead of queueing for one each.
+  // Concurrent API requests share one commit (one fsync) instead of queueing for one each; the
+  // fsync runs off the main thread (wal-sync.ts) and the engine is woken once it is done.
+  const walSync = createWalSync(db)
   const recordEvent = createGroupCommit(recordEvents, (_inputs, outcomes) => {
     const newWork = outcomes.some((o) => o.ok && isNewWork(o.value))
     if (newWork) notifyWork()
-  })
+  }, walSync.sync)
 
   return {
     driver: 'sqlite',
@@ -132,6 +135,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       if (closed) return
       closed = true
       recordEvent.flush()
+      await walSync.close()
       listeners.clear()
       db.close()
     },

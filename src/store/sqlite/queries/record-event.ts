@@ -1,13 +1,16 @@
 import type { Database } from 'better-sqlite3'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import type { Outcome } from '../group-commit.js'
+import { withRelaxedSync } from '../relaxed-sync.js'
 import { toMs } from '../rows.js'
 
 /**
  * The outbox write: the event, every delivery and the call in one transaction, so an accepted
  * event always has all its deliveries (contract §2 "Nothing accepted is ever lost"). Idempotent
  * by (workspace, event id): a repeat writes nothing and reports the deliveries made the first time.
- * Runs a batch of events (see group-commit.ts); each event is atomic on its own.
+ * Runs a batch of events (see group-commit.ts); each event is atomic on its own. The batch commits
+ * with synchronous=NORMAL: the store fsyncs the WAL off the main thread before anyone is told the
+ * events were accepted (wal-sync.ts), so durability is FULL's without blocking the event loop.
  */
 export function prepareRecordEvent (db: Database) {
   const insertEvent = db.prepare(`INSERT INTO events (workspace_id, id, type, body, created_at)
@@ -61,5 +64,5 @@ export function prepareRecordEvent (db: Database) {
       }
     }))
 
-  return (inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> => recordMany.immediate(inputs)
+  return (inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> => withRelaxedSync(db, () => recordMany.immediate(inputs))
 }

@@ -1,0 +1,132 @@
+/**
+ * The ingest path as producers use it: events POSTed to `POST /api/v1/events` of a real `serve`
+ * process (role all), delivered by its engine to the run's loopback receiver.
+ *
+ *  - full:    N events with 64 requests in flight; the rate from the first POST to the last
+ *             arrival at the receiver (÷ the raw signed-POST baseline), and the acks' p50/p99.
+ *  - latency: a steady R events/s for S seconds; receiver-side p50/p99 of
+ *             (arrival − the time the event was due to be sent), so a sender that falls behind
+ *             shows up as latency rather than hiding it.
+ */
+import { samplePayload } from '../src/events/samples.js'
+import type { BenchContext, Phase } from './phase.js'
+import { numberArg, percentile, sleep } from './phase.js'
+import { startService } from './service.js'
+import type { Service } from './service.js'
+
+const SECRET = 'whsec_bench'
+const IN_FLIGHT = 64
+const WARM_UP = 500
+const GOALS = {
+  full: { sqlite: '≥ 0.35×', postgres: '≥ 0.20×' },
+  p99: { sqlite: '≤ 20 ms', postgres: '≤ 50 ms' },
+}
+
+function clock (): number {
+  return performance.timeOrigin + performance.now()
+}
+
+interface Ready { service: Service, key: string }
+
+/** A service on a fresh store with one webhook to the receiver, warmed up, receiver reset. */
+async function ready (ctx: BenchContext): Promise<Ready> {
+  const service = await startService({ location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
+  try {
+    const { key } = await service.createWorkspace()
+    await service.createWebhook(key, ctx.receiverUrl, SECRET)
+    await ctx.receiver.reset()
+    await post(service, key, WARM_UP, IN_FLIGHT)
+    await ctx.receiver.waitForCount(WARM_UP, 60_000)
+    await ctx.receiver.reset()
+    return { service, key }
+  } catch (err) {
+    await service.stop()
+    throw err
+  }
+}
+
+const data = samplePayload('call.ended')
+
+async function publish (service: Service, key: string, metadata?: Record<string, unknown>): Promise<number> {
+  const started = performance.now()
+  const res = await service.call('POST', '/api/v1/events', key, { event: 'call.ended', data, metadata })
+  if (res.status !== 202) throw new Error(`POST /events: HTTP ${res.status} ${JSON.stringify(res.body)}`)
+  return performance.now() - started
+}
+
+/** `total` events, `inFlight` at a time; the ack latencies. */
+async function post (service: Service, key: string, total: number, inFlight: number): Promise<number[]> {
+  const acks: number[] = []
+  let next = 0
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < total) {
+      next++
+      acks.push(await publish(service, key))
+    }
+  }))
+  return acks
+}
+
+export const fullPhase: Phase = {
+  name: 'full',
+  description: `POST /api/v1/events with ${IN_FLIGHT} in flight → engine → receiver (--events N)`,
+  async run (ctx) {
+    const total = numberArg(ctx, 'events')
+    const { service, key } = await ready(ctx)
+    try {
+      const cpuBefore = service.cpuMs()
+      const started = clock()
+      const acks = await post(service, key, total, IN_FLIGHT)
+      const ackSeconds = (clock() - started) / 1000
+      const stats = await ctx.receiver.waitForCount(total, 600_000)
+      const cpuMs = service.cpuMs() - cpuBefore
+      const rate = total / ((stats.lastAt - started) / 1000)
+      acks.sort((a, b) => a - b)
+      ctx.report({ figure: 'full path, POST /events → receiver', value: rate, unit: 'ev/s', vsBaseline: true, goal: GOALS.full[ctx.store] })
+      // Less sensitive to other load on the machine than the rates: what each event costs the service.
+      ctx.report({ figure: 'service CPU per event (API + engine)', value: (cpuMs * 1000) / total, unit: 'µs' })
+      ctx.report({ figure: 'POST /events acks alone', value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })
+      ctx.report({ figure: `POST /events ack at ${IN_FLIGHT} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
+      ctx.report({ figure: `POST /events ack at ${IN_FLIGHT} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })
+    } finally {
+      await service.stop()
+    }
+  },
+}
+
+export const latencyPhase: Phase = {
+  name: 'latency',
+  description: 'a steady --rate R events/s through POST /events for --seconds S: receiver-side p50/p99',
+  async run (ctx) {
+    const rate = numberArg(ctx, 'rate')
+    const seconds = numberArg(ctx, 'seconds')
+    const total = Math.round(rate * seconds)
+    const { service, key } = await ready(ctx)
+    try {
+      const acks: number[] = []
+      const sending: Array<Promise<void>> = []
+      const started = clock()
+      for (let sent = 0; sent < total;) {
+        // Send every event that is due by now; each carries the time it was due.
+        const due = Math.min(total, Math.floor(((clock() - started) / 1000) * rate) + 1)
+        for (; sent < due; sent++) {
+          const dueAt = started + (sent * 1000) / rate
+          sending.push(publish(service, key, { sent_at_ms: dueAt }).then((ms) => { acks.push(ms) }))
+        }
+        await sleep(Math.max(0, started + (sent * 1000) / rate - clock()))
+      }
+      await Promise.all(sending)
+      const stats = await ctx.receiver.waitForCount(total, 600_000)
+      const latencies = stats.latencies.sort((a, b) => a - b)
+      acks.sort((a, b) => a - b)
+      const sustained = total / ((stats.lastAt - started) / 1000)
+      ctx.report({ figure: `receiver-side latency at ${rate} ev/s, p50`, value: percentile(latencies, 50), unit: 'ms' })
+      ctx.report({ figure: `receiver-side latency at ${rate} ev/s, p99`, value: percentile(latencies, 99), unit: 'ms', goal: GOALS.p99[ctx.store] })
+      ctx.report({ figure: `receiver-side latency at ${rate} ev/s, max`, value: percentile(latencies, 100), unit: 'ms' })
+      ctx.report({ figure: `POST /events ack at ${rate} ev/s, p99`, value: percentile(acks, 99), unit: 'ms' })
+      ctx.report({ figure: `sustained rate (asked ${rate} ev/s)`, value: sustained, unit: 'ev/s' })
+    } finally {
+      await service.stop()
+    }
+  },
+}

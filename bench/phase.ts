@@ -1,0 +1,67 @@
+/**
+ * What a bench phase is and what it gets from run.ts. A phase is a self-contained module
+ * (bench/full.ts, bench/engine.ts, …) that measures one thing against the run's shared loopback
+ * receiver and raw signed-POST baseline, and reports figures as rows of the final table.
+ *
+ * To add one: export a `Phase` from its own file, add it to PHASES in run.ts. It gets
+ * `--phases name` for free; options of its own go in `extraOptions` (parsed by run.ts).
+ */
+import type { Receiver } from './receiver.js'
+
+export type StoreKind = 'sqlite' | 'postgres'
+
+export interface ResultRow {
+  /** e.g. "full path, POST /events → receiver". */
+  figure: string
+  value: number
+  unit: string
+  /** Shown as "= 0.34× baseline" when set (value ÷ the run's raw signed-POST rate). */
+  vsBaseline?: boolean
+  /** Free text, e.g. "≥ 0.35×" or "≤ 20 ms". */
+  goal?: string
+}
+
+export interface BenchContext {
+  store: StoreKind
+  /** The loopback receiver process every phase delivers to (reset it before measuring). */
+  receiver: Receiver
+  /** POST here to reach the receiver (path /hook). */
+  receiverUrl: string
+  /** The raw signed-POST rate (req/s) measured at the start of this run. */
+  baseline: number
+  /** Parsed command-line options (run.ts's and every phase's `extraOptions`). */
+  args: Readonly<Record<string, string | boolean | undefined>>
+  /** A fresh store location: a temp dir for SQLite, a new database for PostgreSQL; cleaned up after the run. */
+  freshStore (): Promise<StoreLocation>
+  report (row: ResultRow): void
+  /** A line of progress or explanation, printed at once. */
+  log (line: string): void
+}
+
+export interface StoreLocation {
+  dataDir: string
+  /** Set for PostgreSQL. */
+  databaseUrl?: string
+}
+
+export interface Phase {
+  name: string
+  description: string
+  extraOptions?: Record<string, { type: 'string' | 'boolean', default?: string | boolean }>
+  run (ctx: BenchContext): Promise<void>
+}
+
+export function percentile (sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+}
+
+export function sleep (ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export function numberArg (ctx: BenchContext, name: string): number {
+  const value = Number(ctx.args[name])
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
+  return value
+}
