@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'DESTINATION_NOT_ALLOWED'
   | 'CONFIG_INVALID'
   | 'LEASE_LOST'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL'
 
 export interface FieldError {
@@ -47,6 +48,14 @@ export function validationError (message: string, fields: FieldError[], statusCo
 
 export function notFound (what: string): ServiceError {
   return new ServiceError('NOT_FOUND', `${what} not found`, { statusCode: 404 })
+}
+
+/**
+ * The store cannot be reached or written (database connection lost or refused, disk full,
+ * read-only file): 503, so clients retry later. The cause stays in the log, never in the body.
+ */
+export function storeUnavailable (cause: unknown): ServiceError {
+  return new ServiceError('STORE_UNAVAILABLE', 'the store cannot be reached or written; try again shortly', { statusCode: 503, cause })
 }
 
 /** A boot-time setting that cannot be used; the message names the setting and its source. */
