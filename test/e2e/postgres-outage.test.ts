@@ -12,37 +12,15 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { TEST_DATABASE_URL } from '../helpers/postgres.js'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const MAIN = join(ROOT, 'dist', 'cli', 'main.js')
-
-const CALL_ENDED = {
-  job_id: 'job_outage', contact_id: 'ct_1', status: 'completed', ended_reason: 'agent_hangup', duration_seconds: 30,
-  transcript: 'Agent: Hello', recording_url: 'https://recordings.kejue.co/x',
-  retry: { will_retry: false, next_retry_at: null, attempt_number: 1, max_attempts: 3 },
-}
-
-async function waitFor<T> (what: string, check: () => T | null | undefined | Promise<T | null | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== null && value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+import type { Service } from '../helpers/served.js'
+import { createWebhook, health, MAIN, postEvent, startReceiver, startService, stopService, waitFor } from '../helpers/served.js'
 
 /** Runs `sql` on the shared test database (never on the service's own). */
 async function admin<R extends pg.QueryResultRow> (sql: string, values: unknown[] = []): Promise<R[]> {
@@ -75,91 +53,6 @@ async function terminateBackends (database: string): Promise<number> {
   return rows[0]?.n ?? 0
 }
 
-interface Service {
-  child: ChildProcessWithoutNullStreams
-  url: string
-  apiKey: string
-  stderr: () => string
-  exited: Promise<number | null>
-}
-
-async function startService (databaseUrl: string, dataDir: string): Promise<Service> {
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
-    cwd: ROOT,
-    env: { ...process.env, KEJUE_DATA_DIR: dataDir, KEJUE_DATABASE_URL: databaseUrl, DATABASE_URL: '', KEJUE_PORT: '0', KEJUE_ALLOW_PRIVATE_NETWORKS: 'true', KEJUE_LOG_LEVEL: 'warn', KEJUE_ADMIN_KEY: '' },
-  })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const banner = await waitFor('the banner', () => child.exitCode !== null ? `exited: ${err}` : /Workspace API key: +(kw_\S+)/.test(out) ? out : null, 30_000)
-  const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1]
-  const apiKey = /Workspace API key: +(kw_\S+)/.exec(banner)?.[1]
-  assert.ok(url !== undefined && apiKey !== undefined, banner)
-  return { child, url, apiKey, stderr: () => err, exited }
-}
-
-async function stopService (service: Service): Promise<void> {
-  if (service.child.exitCode !== null) return
-  service.child.kill('SIGTERM')
-  const timer = setTimeout(() => service.child.kill('SIGKILL'), 20_000)
-  await service.exited
-  clearTimeout(timer)
-}
-
-/** A receiver that records every event id it gets; `answer` may refuse an attempt. */
-async function startReceiver (answer: (eventId: string, attempt: number) => number = () => 200) {
-  const received = new Map<string, number>()
-  const server = createServer((req, res) => {
-    req.resume()
-    req.on('end', () => {
-      const eventId = String(req.headers['x-kejue-event-id'])
-      received.set(eventId, (received.get(eventId) ?? 0) + 1)
-      res.writeHead(answer(eventId, Number(req.headers['x-kejue-attempt']))).end()
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    close: async () => { await new Promise((resolve) => server.close(resolve)) },
-  }
-}
-
-interface PostOutcome { status: number, eventId?: string, code?: string, body: string }
-
-async function postEvent (service: Service, eventId: string): Promise<PostOutcome> {
-  // A hang is a failure: the service must answer well within this.
-  const res = await fetch(`${service.url}/api/v1/events`, {
-    method: 'POST',
-    headers: { 'x-api-key': service.apiKey, 'content-type': 'application/json' },
-    body: JSON.stringify({ event: 'call.ended', event_id: eventId, data: CALL_ENDED }),
-    signal: AbortSignal.timeout(30_000),
-  })
-  const body = await res.text()
-  const json = JSON.parse(body) as { event_id?: string, code?: string, error?: unknown, details?: unknown }
-  if (res.status === 503) {
-    assert.equal(typeof json.error, 'string', body)
-    assert.deepEqual(json.details, {}, body)
-  }
-  return { status: res.status, eventId: json.event_id, code: json.code, body }
-}
-
-async function createWebhook (service: Service, url: string): Promise<void> {
-  const res = await fetch(`${service.url}/api/v1/webhooks`, {
-    method: 'POST',
-    headers: { 'x-api-key': service.apiKey, 'content-type': 'application/json' },
-    // Many quick retries: a refused attempt is always retried, however long the outage takes.
-    body: JSON.stringify({ url, events: ['call.ended'], max_retries: 10, backoff_ms: 200 }),
-  })
-  assert.equal(res.status, 201, await res.text())
-}
-
-async function health (service: Service): Promise<number> {
-  return (await fetch(`${service.url}/healthz`, { signal: AbortSignal.timeout(30_000) })).status
-}
-
 test('postgres: backends terminated under load — the process stays up, no 500, every 202 event is delivered', { timeout: 240_000 }, async (t) => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
   const db = await createDatabase()
@@ -167,7 +60,7 @@ test('postgres: backends terminated under load — the process stays up, no 500,
   const receiver = await startReceiver()
   let service: Service | null = null
   try {
-    service = await startService(db.url, dataDir)
+    service = await startService(dataDir, db.url)
     const running = service
     await createWebhook(running, receiver.url)
 
@@ -235,7 +128,7 @@ test('postgres: while the database refuses connections /healthz is 503 and reque
   let service: Service | null = null
   let blocked = false
   try {
-    service = await startService(db.url, dataDir)
+    service = await startService(dataDir, db.url)
     const running = service
     await createWebhook(running, receiver.url)
     assert.equal(await health(running), 200)
