@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from '../helpers/served.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js')
@@ -41,16 +42,6 @@ function start (dataDir: string): Running {
     resolve(code)
   }))
   return { child, stdout: () => out, exited }
-}
-
-async function waitFor<T> (what: string, check: () => T | null | undefined | Promise<T | null | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== null && value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
 }
 
 interface Received { headers: IncomingHttpHeaders, body: string }
