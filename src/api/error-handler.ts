@@ -49,8 +49,10 @@ export function createErrorHandler (bodyLimitBytes: number) {
   return function errorHandler (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = errorBody(err, bodyLimitBytes)
     // An outage fails every request alike: the engine logs it once (docs/storage.md), not each request.
-    if (body.code === 'STORE_UNAVAILABLE') request.log.debug({ err, reqId: request.id }, body.error)
-    else if (status >= 500) request.log.error({ err, reqId: request.id }, 'request failed')
+    if (body.code === 'STORE_UNAVAILABLE') {
+      request.log.debug({ err, reqId: request.id }, body.error)
+      void reply.header('retry-after', '1')
+    } else if (status >= 500) request.log.error({ err, reqId: request.id }, 'request failed')
     else request.log.debug({ code: body.code, status }, body.error)
     void reply.status(status).send(body)
   }

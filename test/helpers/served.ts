@@ -95,6 +95,7 @@ export async function postEvent (service: Service, eventId: string): Promise<Pos
   const body = await res.text()
   const json = JSON.parse(body) as { event_id?: string, code?: string, error?: unknown, details?: unknown }
   if (res.status === 503) {
+    assert.equal(res.headers.get('retry-after'), '1')
     assert.equal(typeof json.error, 'string', body)
     assert.deepEqual(json.details, {}, body)
   }
