@@ -22,7 +22,6 @@ const OUTAGE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'is not queryable',
-  'Connection terminated due to connection timeout',
 ]
 
 /** True when `err` says the database is unreachable or cannot be written right now. */
