@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'DESTINATION_NOT_ALLOWED'
   | 'CONFIG_INVALID'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL'
 
 /**
@@ -30,6 +31,8 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   DESTINATION_NOT_ALLOWED: 422,
   CONFIG_INVALID: 500,
+  // Retryable: the client should send the same request again shortly (Retry-After: 1).
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 }
 
@@ -65,6 +68,14 @@ export function validationError (message: string, fields: FieldError[]): Service
 
 export function notFound (what: string): ServiceError {
   return new ServiceError('NOT_FOUND', `${what} not found`)
+}
+
+/**
+ * The store cannot be reached or written (database connection lost or refused, disk full,
+ * read-only file): 503, so clients retry later. The cause stays in the log, never in the body.
+ */
+export function storeUnavailable (cause: unknown): ServiceError {
+  return new ServiceError('STORE_UNAVAILABLE', 'the store cannot be reached or written; try again shortly', { cause })
 }
 
 /** A boot-time setting that cannot be used; the message names the setting and its source. */

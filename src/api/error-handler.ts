@@ -1,7 +1,8 @@
 /**
- * Every error leaves as `{error, code, details}` (contract §4). Below 500 the message says what
- * to fix; a 5xx always sends `{error: 'Internal Server Error', code: 'INTERNAL', details: {}}`
- * and logs the real error with the request id.
+ * Every error leaves as `{error, code, details}` (docs/errors.md). Below 500 the message says what
+ * to fix. A store that cannot be reached or written answers 503 STORE_UNAVAILABLE (retry later);
+ * any other 5xx sends `{error: 'Internal Server Error', code: 'INTERNAL', details: {}}` and logs
+ * the real error with the request id.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ServiceError } from '../errors.js'
@@ -23,7 +24,7 @@ const FASTIFY_CODES: Record<string, { status: number, code: ErrorCode, message?:
 }
 
 export function errorBody (err: FastifyError | Error, bodyLimitBytes: number): { status: number, body: ErrorBody } {
-  if (err instanceof ServiceError && err.statusCode < 500) {
+  if (err instanceof ServiceError && (err.statusCode < 500 || err.code === 'STORE_UNAVAILABLE')) {
     return { status: err.statusCode, body: { error: err.message, code: err.code, details: err.details } }
   }
   const fastifyCode = (err as FastifyError).code
@@ -47,7 +48,11 @@ export function errorBody (err: FastifyError | Error, bodyLimitBytes: number): {
 export function createErrorHandler (bodyLimitBytes: number) {
   return function errorHandler (err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
     const { status, body } = errorBody(err, bodyLimitBytes)
-    if (status >= 500) request.log.error({ err, reqId: request.id }, 'request failed')
+    // An outage fails every request alike: the engine logs it once (docs/storage.md), not each request.
+    if (body.code === 'STORE_UNAVAILABLE') {
+      request.log.debug({ err, reqId: request.id }, body.error)
+      void reply.header('retry-after', '1')
+    } else if (status >= 500) request.log.error({ err, reqId: request.id }, 'request failed')
     else request.log.debug({ code: body.code, status }, body.error)
     void reply.status(status).send(body)
   }

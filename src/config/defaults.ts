@@ -26,6 +26,9 @@ export const DEFAULTS = {
     // Delivery log pages: GET /deliveries?limit= (1–100).
     pageSize: 20,
     pageSizeMax: 100,
+    // /healthz: one write probe serves every caller this long; a slower probe counts as down.
+    healthProbeTtlMs: 1_000,
+    healthProbeTimeoutMs: 3_000,
   },
   store: {
     dataDir: './data',

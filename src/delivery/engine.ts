@@ -91,6 +91,11 @@ interface Held {
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
 
+// While the store fails (database down, disk full), claims back off from idlePollMs up to this.
+const MAX_STORE_BACKOFF_MS = 5_000
+// A failed settle write is retried this many times (backoff as above) while the leases hold.
+const SETTLE_WRITE_TRIES = 4
+
 export function resolveEngineOptions (options: Partial<EngineOptions> = {}): EngineOptions {
   return {
     maxInFlight: options.maxInFlight ?? DEFAULTS.engine.maxInFlight,
@@ -141,6 +146,30 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   let flushing: Promise<void> | null = null
   let idleWaiters: Array<() => void> = []
 
+  // Store calls failed in a row: one log line per outage, not one per failed call, and claims
+  // back off until the store answers again (docs/storage.md).
+  let storeFailures = 0
+
+  function storeFailed (err: unknown, what: string): void {
+    storeFailures++
+    const error = coerceError(err) as Error & { code?: unknown }
+    if (storeFailures === 1 || error.code !== 'STORE_UNAVAILABLE') {
+      logger.error({ err: error }, `${what} failed; retrying with backoff until the store answers`)
+    } else {
+      logger.debug({ err: error, failures: storeFailures }, `${what} failed again`)
+    }
+  }
+
+  function storeAnswered (): void {
+    if (storeFailures === 0) return
+    logger.warn({ failures: storeFailures }, 'the store answers again; delivery resumes')
+    storeFailures = 0
+  }
+
+  function storeBackoffMs (): number {
+    return Math.min(opts.idlePollMs * 2 ** Math.min(Math.max(storeFailures - 1, 0), 10), MAX_STORE_BACKOFF_MS)
+  }
+
   function count (map: Map<string, number>, key: string, delta: number): number {
     const next = (map.get(key) ?? 0) + delta
     if (next <= 0) map.delete(key)
@@ -174,8 +203,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         await claimOnce()
       } while (pumpAgain && running && !stopping)
     } catch (err) {
-      logger.error({ err: coerceError(err) }, 'claiming deliveries failed; trying again')
-      schedulePump(opts.idlePollMs)
+      storeFailed(err, 'claiming deliveries')
+      schedulePump(storeBackoffMs())
     } finally {
       claiming = false
     }
@@ -195,6 +224,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       owner: opts.owner,
       excludeWebhookIds: excluded,
     })
+    storeAnswered()
     if (stopping) {
       await store.releaseLeases(claimed)
       return
@@ -339,11 +369,18 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   async function writeBatch (batch: AttemptResult[]): Promise<void> {
     let rejected: string[] = []
-    try {
-      rejected = (await store.completeAttempts(batch, new Date(now()))).rejected
-    } catch (err) {
-      // Not recorded: leases keep the deliveries ours until they expire, then they are retried.
-      logger.error({ err: coerceError(err), count: batch.length }, 'recording attempts failed')
+    for (let tries = 1; ; tries++) {
+      try {
+        rejected = (await store.completeAttempts(batch, new Date(now()))).rejected
+        storeAnswered()
+        break
+      } catch (err) {
+        storeFailed(err, 'recording attempts')
+        // Given up: not recorded, the leases lapse and the deliveries are sent again (at least once).
+        if (tries >= SETTLE_WRITE_TRIES || stopping) break
+        // The leases keep these deliveries ours for a while: a short outage costs no resend.
+        await new Promise((resolve) => setTimeout(resolve, storeBackoffMs()))
+      }
     }
     if (rejected.length > 0) logger.warn({ deliveryIds: rejected }, 'lease lost before settling; another worker owns these deliveries')
     let earliestRetry = Infinity
@@ -369,6 +406,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const items = [...held.values()].map(({ claim }) => claim)
     try {
       const renewed = new Set(await store.renewLeases(items, opts.leaseMs, new Date(now())))
+      storeAnswered()
       for (const claim of items) {
         if (renewed.has(claim.deliveryId)) continue
         const entry = held.get(claim.deliveryId)
@@ -380,7 +418,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         }
       }
     } catch (err) {
-      logger.error({ err: coerceError(err) }, 'renewing leases failed')
+      // The leases run on; the next heartbeat tries again (or they lapse and are claimed anew).
+      storeFailed(err, 'renewing leases')
     }
   }
 

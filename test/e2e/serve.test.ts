@@ -44,7 +44,6 @@ function start (dataDir: string): Running {
   return { child, stdout: () => out, exited }
 }
 
-
 interface Received { headers: IncomingHttpHeaders, body: string }
 
 test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exits 0', { timeout: 150_000 }, async () => {

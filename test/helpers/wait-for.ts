@@ -12,7 +12,7 @@
 export async function waitFor<T> (
   what: string,
   check: () => T | Promise<T>,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
   intervalMs = 20,
 ): Promise<Exclude<T, false | null | undefined>> {
   const deadline = Date.now() + timeoutMs

@@ -1,20 +1,22 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import type { ApiDeps } from '../deps.js'
+import { createHealthProbe } from '../health-probe.js'
 
 const HealthResponse = Type.Object({ status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]) })
 
-/** Liveness for load balancers and Prometheus scraping (contract §5); no API key needed. */
+/** Health for load balancers and Prometheus scraping (docs/api.md); no API key needed. */
 export function healthRoutes (app: FastifyInstance, deps: ApiDeps): void {
+  const storeWritable = createHealthProbe(deps.store)
   app.get('/healthz', {
     schema: {
       tags: ['operations'],
-      summary: 'Health: 200 when the store answers, 503 when it does not',
+      summary: 'Health: 200 when the store can be written, 503 when it cannot',
       security: [],
       response: { 200: HealthResponse, 503: HealthResponse },
     },
   }, async (_request, reply) => {
-    const ok = await deps.store.ping().catch(() => false)
+    const ok = await storeWritable()
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable' })
   })
 

@@ -33,7 +33,8 @@ export const ErrorResponse = Type.Object({
 /** Error responses every /api/v1 route may give, for the OpenAPI document. */
 export function errorResponses (...statuses: number[]): Record<number, typeof ErrorResponse> {
   const out: Record<number, typeof ErrorResponse> = {}
-  for (const status of [401, ...statuses]) out[status] = ErrorResponse
+  // 503 STORE_UNAVAILABLE can answer any route that reads or writes the store.
+  for (const status of [401, 503, ...statuses]) out[status] = ErrorResponse
   return out
 }
 

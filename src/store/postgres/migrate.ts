@@ -12,6 +12,9 @@ const MIGRATION_LOCK_KEY = 0x6b6a7765
 export async function migrate (pool: pg.Pool, schema: string | null): Promise<number[]> {
   const client = await pool.connect()
   const applied: number[] = []
+  // A connection lost while checked out emits 'error'; the failing query already reports it.
+  const ignore = (): void => {}
+  client.on('error', ignore)
   try {
     await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK_KEY, schema ?? ''])
     try {
@@ -44,6 +47,7 @@ export async function migrate (pool: pg.Pool, schema: string | null): Promise<nu
     }
   } finally {
     client.release()
+    client.removeListener('error', ignore)
   }
   return applied
 }

@@ -21,6 +21,7 @@ export interface ResolvedPostgresStoreOptions {
 }
 
 const INT8_OID = 20
+const CONNECT_TIMEOUT_MS = 10_000
 // Plain identifiers only: the name goes into `-c search_path=` and into SQL text unescaped.
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -51,15 +52,27 @@ export function clientConfig (options: ResolvedPostgresStoreOptions): pg.ClientC
     connectionString: options.connectionString,
     types: typeParsers,
     application_name: 'kejue-webhooks',
+    // A dead peer that never sent a FIN (a cut cable, a firewall) is noticed by TCP keep-alive
+    // probes (within minutes, at the OS's probe interval) instead of waited on forever.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    // While the database is unreachable a connection attempt (a pooled one, or the listener's)
+    // gives up after this long; a request then fails with 503 STORE_UNAVAILABLE.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // Set at connection start-up, so every pooled connection sees our tables first.
     ...(options.schema === null ? {} : { options: `-c search_path=${options.schema}` }),
   }
 }
 
 export function createPool (options: ResolvedPostgresStoreOptions): pg.Pool {
-  const pool = new pg.Pool({ ...clientConfig(options), max: options.poolSize, idleTimeoutMillis: 30_000 })
+  const pool = new pg.Pool({
+    ...clientConfig(options),
+    max: options.poolSize,
+    idleTimeoutMillis: 30_000,
+  })
   // An idle client that loses its connection emits here; without a handler the process dies.
-  // The pool drops that client and the next query opens a fresh one.
+  // The pool drops that client and the next query opens a fresh one. (A checked-out client is
+  // covered by transaction(); pool.query covers its own.)
   pool.on('error', () => {})
   return pool
 }

@@ -4,7 +4,9 @@
  * See docs/scaling.md for how these fit together.
  */
 import type { Store } from '../store.js'
+import { guardStore } from '../unavailable.js'
 import { migrate } from './migrate.js'
+import { isPostgresOutage } from './pg-errors.js'
 import type { PostgresStoreOptions } from './pool.js'
 import { createPool, resolvePostgresOptions } from './pool.js'
 import * as accounts from './queries/accounts.js'
@@ -19,7 +21,9 @@ import { startWorkListener } from './work-listener.js'
 
 /**
  * Opens the pool, applies pending migrations (safe when several processes start at once) and
- * starts listening for work.
+ * starts listening for work. Once open, it rides through lost connections and database
+ * restarts: calls made while the database is unreachable reject with 503 STORE_UNAVAILABLE, and
+ * the pool and the listener reconnect on their own (docs/storage.md).
  * @example const store = await createPostgresStore({ connectionString: 'postgres://postgres@127.0.0.1/kejue' })
  */
 export async function createPostgresStore (options: PostgresStoreOptions): Promise<Store> {
@@ -54,7 +58,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   const workListener = await startWorkListener(resolved, wake)
   let closed = false
 
-  return {
+  return guardStore({
     driver: 'postgres',
 
     createWorkspace: async (workspace) => await accounts.createWorkspace(pool, workspace),
@@ -109,8 +113,14 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     },
 
     async ping () {
+      // A real, committed write: a read-only server or a full disk fails it, a SELECT would not.
       try {
-        await pool.query('SELECT 1')
+        await pool.query({
+          name: 'kejue-health-probe',
+          text: `INSERT INTO settings (key, value) VALUES ('health_probe', $1)
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+          values: [String(Date.now())],
+        })
         return true
       } catch {
         return false
@@ -124,7 +134,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       await workListener.close()
       await pool.end()
     },
-  }
+  }, isPostgresOutage)
 }
 
 /**

@@ -4,6 +4,11 @@ import type pg from 'pg'
 export async function transaction<T> (pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken = false
+  // The pool listens for errors only on idle clients. A connection that dies while checked out
+  // (pg_terminate_backend, a restart) emits 'error' here, often after the failed query already
+  // rejected: without a listener that event would kill the process.
+  const onError = (): void => { broken = true }
+  client.on('error', onError)
   try {
     await client.query('BEGIN')
     const result = await fn(client)
@@ -19,6 +24,7 @@ export async function transaction<T> (pool: pg.Pool, fn: (client: pg.PoolClient)
     throw err
   } finally {
     client.release(broken)
+    client.removeListener('error', onError)
   }
 }
 

@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../../config/defaults.js'
 import type { RecordEventResult, Store } from '../store.js'
+import { guardStore } from '../unavailable.js'
 import { createGroupCommit } from './group-commit.js'
 import { openDatabase } from './open-database.js'
 import { prepareAccounts } from './queries/accounts.js'
@@ -12,6 +13,7 @@ import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
 import { createWalSync } from './wal-sync.js'
+import { isSqliteOutage } from './sqlite-errors.js'
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created when missing. `:memory:` for a throwaway store. */
@@ -72,7 +74,17 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     if (newWork) notifyWork()
   }, walSync.sync)
 
-  return {
+  // A page-sized value: the probe must allocate a page, as a growing table does (docs/storage.md).
+  const probeValue = 'x'.repeat(db.pragma('page_size', { simple: true }) as number)
+  const probeInsert = db.prepare("INSERT INTO settings (key, value) VALUES ('health_probe', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+  const probeDelete = db.prepare("DELETE FROM settings WHERE key = 'health_probe'")
+  const probeWrite = db.transaction(() => {
+    probeInsert.run(probeValue)
+    probeDelete.run()
+  })
+
+  // Disk full, read-only or locked files reject with 503 STORE_UNAVAILABLE (sqlite-errors.ts).
+  return guardStore({
     driver: 'sqlite',
 
     createWorkspace: async (workspace) => accounts.createWorkspace(workspace),
@@ -125,8 +137,11 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
 
     ping: async () => {
       if (closed) return false
+      // A committed write (appended to the WAL and synced), so a full disk or a read-only file
+      // fails it; a SELECT would still succeed.
       try {
-        return db.prepare<[], { ok: number }>('SELECT 1 AS ok').get()?.ok === 1
+        probeWrite.immediate()
+        return true
       } catch {
         return false
       }
@@ -139,5 +154,5 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       listeners.clear()
       db.close()
     },
-  }
+  }, isSqliteOutage)
 }

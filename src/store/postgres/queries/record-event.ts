@@ -63,8 +63,11 @@ export async function recordEvent (db: pg.Pool | pg.PoolClient, schema: string |
 /**
  * Group commit for recordEvent: calls made in the same turn of the event loop share ONE
  * transaction, so one WAL flush (the commit's fsync, ~2 ms here) serves them all instead of one
- * each. Each caller's promise settles only after that commit. If the shared transaction fails,
- * every call is retried on its own, so one bad event never fails its neighbours.
+ * each. Each caller's promise settles only after that commit. If the shared transaction fails
+ * (one bad event, or its connection died mid-batch), every call is retried on its own, so one bad
+ * event never fails its neighbours and every caller gets its own answer: recorded (an event the
+ * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
+ * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever.
  */
 export function createRecordEventBatcher (pool: pg.Pool, schema: string | null): (input: RecordEventInput) => Promise<RecordEventResult> {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
