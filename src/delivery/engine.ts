@@ -157,6 +157,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   let roomLimited = false
   // Some webhook was (or became) full at the last claim: claim again once one has room.
   let webhookLimited = false
+  // Those webhooks. Whether one is full also depends on its stalling, so each is checked again
+  // when its deliveries are released or its last stalled attempt ends (roomAgain).
+  let limited = new Set<string>()
   let pumpTimer: NodeJS.Timeout | null = null
   let pumpTimerAt = Infinity
   let heartbeat: NodeJS.Timeout | null = null
@@ -224,11 +227,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       await store.releaseLeases(claimed)
       return
     }
+    limited = new Set(excluded)
     let saturated = false
     for (const claim of claimed) saturated = accept(claim) || saturated
     dispatch()
     roomLimited = claimed.length === room && room < opts.claimBatch
-    webhookLimited = excluded.length > 0 || saturated
+    webhookLimited = limited.size > 0
     if (claimed.length === room) {
       // A webhook that just filled up would be excluded from the next claim, which then has to
       // skip its whole backlog: wait for it to drain below the cap instead (release() pumps).
@@ -262,7 +266,16 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
-    return claimFull(webhookId, count(heldByWebhook, webhookId, 1))
+    const full = claimFull(webhookId, count(heldByWebhook, webhookId, 1))
+    if (full) limited.add(webhookId)
+    return full
+  }
+
+  /** True (once) when a webhook the last claim found full has room again. */
+  function roomAgain (webhookId: string): boolean {
+    if (!limited.has(webhookId) || claimFull(webhookId, heldByWebhook.get(webhookId) ?? 0)) return false
+    limited.delete(webhookId)
+    return true
   }
 
   /** Whether `webhookId` may start an attempt now (the budgets in the header). */
@@ -312,7 +325,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     if (entry.stalled) {
       entry.stalled = false
       stalled--
-      count(stalledByWebhook, webhookId, -1)
+      // No longer stalling: it may take a buffer from claims again.
+      if (count(stalledByWebhook, webhookId, -1) === 0 && roomAgain(webhookId)) schedulePump(0)
     } else {
       active.delete(entry)
     }
@@ -404,7 +418,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       if (result.settlement.status === 'pending') earliestRetry = Math.min(earliestRetry, result.settlement.nextAttemptAt.getTime())
     }
     if (earliestRetry !== Infinity) schedulePump(earliestRetry - now())
-    if ((webhookLimited && roomFreed) || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
+    if (roomFreed || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 
   /** Lets go of a delivery; true when its webhook was full and now has room again. */
@@ -412,8 +426,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const entry = held.get(deliveryId)
     if (entry === undefined) return false
     held.delete(deliveryId)
-    const n = count(heldByWebhook, entry.webhookId, -1)
-    return claimFull(entry.webhookId, n + 1) && !claimFull(entry.webhookId, n)
+    count(heldByWebhook, entry.webhookId, -1)
+    return roomAgain(entry.webhookId)
   }
 
   /**
