@@ -1,7 +1,8 @@
 /**
  * Isolation bench (docs/delivery.md, "Isolation"; issue: a dead neighbour on the same host took
  * a healthy webhook down to 0.019× its rate). A phase module: `npm run bench -- --isolation`, or
- * alone: `node --import tsx bench/isolation.ts [--store postgres] [--events N] [--backlog N]`.
+ * alone: `node --import tsx bench/isolation.ts [--store postgres] [--events N] [--backlog N]
+ * [--cases fast,dead-same,dead-other,hostile]`.
  *
  * Each case is a fresh store with two or more webhooks: the healthy one (`/live`, answers 200 at
  * once) and its neighbours, whose backlog of `backlog` deliveries (all neighbours together) is
@@ -42,17 +43,20 @@ export interface IsolationOptions {
   events?: number
   /** Deliveries pending to the neighbours (all together) before the engine starts. @defaultValue 3000 */
   backlog?: number
+  /** Which cases to run, by key (`fast,dead-same,dead-other,hostile`). @defaultValue all */
+  cases?: string[]
 }
 
 interface Neighbour { host: '127.0.0.1' | '127.0.0.2', path: string }
 
 interface CaseResult { name: string, rate: number, cpuMsPerDelivery: number }
 
-const CASES: Array<{ name: string, neighbours: Neighbour[] }> = [
-  { name: 'fast neighbour', neighbours: [{ host: '127.0.0.1', path: '/fast' }] },
-  { name: 'dead, same host', neighbours: [{ host: '127.0.0.1', path: '/dead' }] },
-  { name: 'dead, other host', neighbours: [{ host: '127.0.0.2', path: '/dead' }] },
+const CASES: Array<{ key: string, name: string, neighbours: Neighbour[] }> = [
+  { key: 'fast', name: 'fast neighbour', neighbours: [{ host: '127.0.0.1', path: '/fast' }] },
+  { key: 'dead-same', name: 'dead, same host', neighbours: [{ host: '127.0.0.1', path: '/dead' }] },
+  { key: 'dead-other', name: 'dead, other host', neighbours: [{ host: '127.0.0.2', path: '/dead' }] },
   {
+    key: 'hostile',
     name: 'hostile, same host',
     neighbours: [
       { host: '127.0.0.1', path: '/endless-headers' },
@@ -191,12 +195,13 @@ async function runCase (receivers: ReceiverHandle, options: Required<IsolationOp
 
 /** Runs every case once and prints a table; returns the results for the caller. */
 export async function runIsolation (input: IsolationOptions): Promise<CaseResult[]> {
-  const options: Required<IsolationOptions> = { events: 5_000, backlog: 3_000, ...input }
+  const options: Required<IsolationOptions> = { events: 5_000, backlog: 3_000, cases: CASES.map((c) => c.key), ...input }
   const receivers = await startReceivers()
   const results: CaseResult[] = []
   try {
     console.log(`isolation — store ${options.store}, ${options.events} healthy deliveries, ${options.backlog} pending to the neighbours (timeout 5 s), no breaker`)
-    for (const c of CASES) {
+    // The fast case is the reference for the ratios, so it always runs first.
+    for (const c of CASES.filter((c) => c.key === 'fast' || options.cases.includes(c.key))) {
       const { rate, cpuMsPerDelivery } = await runCase(receivers, options, c.neighbours)
       results.push({ name: c.name, rate, cpuMsPerDelivery })
       const fast = results[0]?.rate ?? rate
@@ -212,7 +217,12 @@ if (process.argv.includes('--receiver')) {
   receiverMain()
 } else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { values } = parseArgs({
-    options: { store: { type: 'string', default: 'sqlite' }, events: { type: 'string', default: '5000' }, backlog: { type: 'string', default: '3000' } },
+    options: {
+      store: { type: 'string', default: 'sqlite' },
+      events: { type: 'string', default: '5000' },
+      backlog: { type: 'string', default: '3000' },
+      cases: { type: 'string', default: CASES.map((c) => c.key).join(',') },
+    },
   })
-  await runIsolation({ store: values.store === 'postgres' ? 'postgres' : 'sqlite', events: Number(values.events), backlog: Number(values.backlog) })
+  await runIsolation({ store: values.store === 'postgres' ? 'postgres' : 'sqlite', events: Number(values.events), backlog: Number(values.backlog), cases: values.cases.split(',') })
 }

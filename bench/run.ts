@@ -8,7 +8,8 @@
  *  4. latency  — accept→arrival p50/p99 while events are accepted at a steady rate (target p99 ≤ 20 ms at 1,000/s).
  *
  * Options: --events N (50000), --rate R (1000), --seconds S (5), --store sqlite|postgres,
- *          --workers 1,2 (postgres: drain with each number of worker processes).
+ *          --workers 1,2 (postgres: drain with each number of worker processes),
+ *          --isolation (instead: bench/isolation.ts, a healthy webhook beside dead or hostile ones).
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -24,6 +25,7 @@ import { samplePayload } from '../src/events/samples.js'
 import { signHeaders } from '../src/signing/signer.js'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
+import { runIsolation } from './isolation.js'
 import { startWorkerProcesses } from './worker-processes.js'
 import type { Store, Webhook } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
@@ -36,6 +38,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     store: { type: 'string', default: 'sqlite' },
     workers: { type: 'string', default: '1,2' },
+    // Only the isolation phases (bench/isolation.ts): a healthy webhook beside dead or hostile ones.
+    isolation: { type: 'boolean', default: false },
   },
 })
 const EVENTS = Number(args.events)
@@ -222,4 +226,5 @@ async function createBenchDatabase (): Promise<string> {
   return url.toString()
 }
 
-await main()
+if (args.isolation) await runIsolation({ store: args.store === 'postgres' ? 'postgres' : 'sqlite' })
+else await main()
