@@ -11,6 +11,8 @@
  *   npm run bench -- --phases latency --rate 1000 --seconds 10
  *   npm run bench -- --phases full --profile /tmp/prof   # the service under node --cpu-prof
  *
+ *   npm run bench -- --isolation                   # a healthy webhook beside dead or hostile ones (bench/isolation.ts)
+ *
  * Options: --phases a,b (full,latency,drain), --store sqlite|postgres, --events N (10000),
  *          --rate R (1000), --seconds S (5), --profile DIR, plus each phase's own (see PHASES).
  * PostgreSQL: KEJUE_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test) is the
@@ -31,6 +33,7 @@ import { drainPhase } from './engine.js'
 import { fullPhase, latencyPhase } from './full.js'
 import type { BenchContext, Phase, ResultRow, StoreKind, StoreLocation } from './phase.js'
 import { startReceiver } from './receiver.js'
+import { runIsolation } from './isolation.js'
 
 /** Every phase run.ts knows; `--phases` picks among them, in this order. */
 const PHASES: Phase[] = [fullPhase, latencyPhase, drainPhase]
@@ -44,6 +47,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '5' },
     profile: { type: 'string' },
+    // Instead of the phases: bench/isolation.ts, a healthy webhook beside dead or hostile ones.
+    isolation: { type: 'boolean', default: false },
     ...Object.assign({}, ...PHASES.map((p) => p.extraOptions ?? {})) as Record<string, { type: 'string' | 'boolean', default?: string | boolean }>,
   },
 })
@@ -151,4 +156,5 @@ async function main (): Promise<void> {
   }
 }
 
-await main()
+if (args.isolation) await runIsolation({ store: args.store === 'postgres' ? 'postgres' : 'sqlite' })
+else await main()

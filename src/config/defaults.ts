@@ -58,6 +58,9 @@ export const DEFAULTS = {
     idlePollMs: 1_000,
     // Outcomes gather this long before one commit records them all (group commit; 25 beat 50).
     settleDelayMs: 25,
+    // An attempt still running after this leaves the global in-flight budget for the stall lane,
+    // so dead endpoints cannot hold the slots healthy ones need (docs/delivery.md "Isolation").
+    stallAfterMs: 1_000,
   },
   // Failure-rate window of the /metrics queue gauges and the dashboard's health strip.
   metrics: { failedWindowMs: 5 * 60_000 },

@@ -11,13 +11,24 @@
  * - Claim: `store.claimDue` leases a batch (one transaction) for `leaseMs`; the lease is renewed
  *   every leaseMs/3 while the delivery is held here, so only a dead process loses it. After a
  *   crash, its leases expire and any worker claims the deliveries again: at least once.
- * - Isolation: at most `maxInFlightPerWebhook` requests to one webhook and `maxInFlight` in all.
- *   A webhook holding `2 × maxInFlightPerWebhook + claimBatch` deliveries is left out of the next
- *   claim, so one slow or dead endpoint can never take the slots or the claims the others need.
+ * - Isolation (docs/delivery.md, "Isolation"): a webhook's failures never take capacity another
+ *   webhook needs. At most `maxInFlightPerWebhook` requests to one webhook (the sender has a
+ *   connection pool per webhook of that size) and `maxInFlight` *active* requests in all. An
+ *   attempt still running after `stallAfterMs` is *stalled*: it moves out of the active budget
+ *   into a stall lane of `2 × maxInFlight`, so webhooks that hang (each up to its own cap) cannot
+ *   hold the slots healthy webhooks use for longer than `stallAfterMs`, however long their
+ *   timeout_ms. A webhook with a stalled attempt is *stalling*: it starts new attempts only while
+ *   the lane has room, keeps no buffer (its buffered deliveries go back to the store) and is
+ *   left out of claims once it holds `maxInFlightPerWebhook`. Stalled attempts do not count
+ *   against the claim budget either, so a backlog to dead webhooks cannot stop claims for the
+ *   others. None of this waits for a failure to be recorded, and none of it needs a breaker.
+ *   Any webhook holding `2 × maxInFlightPerWebhook + claimBatch` deliveries is left out of the
+ *   next claim, so one busy endpoint can never take the claims the others need.
  * - Settle: outcomes collect in a buffer that one transaction writes at a time (group commit);
  *   results whose lease was lost (fencing) are rejected by the store and dropped here.
  * - Only `send` touches the network and only settling writes attempts.
  */
+import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import type { AttemptResult, ClaimedDelivery, Settlement, Store } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
@@ -42,6 +53,12 @@ export interface EngineOptions {
   owner: string
   /** How long outcomes gather before one commit records them all. @defaultValue 25 */
   settleDelayMs: number
+  /**
+   * An attempt running longer than this leaves the active budget for the stall lane (see the
+   * header). Healthy receivers answer well within it; a dead one holds active slots no longer.
+   * @defaultValue 1000
+   */
+  stallAfterMs: number
 }
 
 export interface EngineLogger {
@@ -87,6 +104,10 @@ interface Held {
   claim: ClaimedDelivery
   webhookId: string
   sending: boolean
+  /** `performance.now()` when its attempt started; only meaningful while sending. */
+  sendStartedAt: number
+  /** Its attempt has run past `stallAfterMs` and sits in the stall lane. */
+  stalled: boolean
 }
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
@@ -106,6 +127,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     idlePollMs: options.idlePollMs ?? DEFAULTS.engineTuning.idlePollMs,
     owner: options.owner ?? `worker-${process.pid}`,
     settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
+    stallAfterMs: options.stallAfterMs ?? DEFAULTS.engineTuning.stallAfterMs,
   }
 }
 
@@ -118,15 +140,24 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   // A webhook holding this many deliveries is left out of claims: its slots, the results
   // waiting for the group commit, and one batch in reserve.
   const heldPerWebhookCap = opts.maxInFlightPerWebhook * 2 + opts.claimBatch
-  // Deliveries held at most: enough to keep every slot busy while the next claim runs.
+  // Deliveries held at most, stalled attempts not counted: enough to keep every slot busy while
+  // the next claim runs.
   const maxHeld = opts.maxInFlight * 2
+  // Stalled attempts at most. Each holds a socket, so this and maxInFlight bound the sockets
+  // (768 by default, under the common 1,024 file descriptor limit).
+  const maxStalled = opts.maxInFlight * 2
 
   const held = new Map<string, Held>()
   const heldByWebhook = new Map<string, number>()
+  // Attempts in flight per webhook, stalled ones included: the per-webhook cap.
   const sendingByWebhook = new Map<string, number>()
+  const stalledByWebhook = new Map<string, number>()
   // Buffered deliveries per webhook, in claim order.
   const queues = new Map<string, ClaimedDelivery[]>()
-  let sending = 0
+  // Attempts in flight and not stalled: the active budget (maxInFlight).
+  const active = new Set<Held>()
+  let stalled = 0
+  let stallTimer: NodeJS.Timeout | null = null
 
   let running = false
   let stopping = false
@@ -137,6 +168,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   let roomLimited = false
   // Some webhook was (or became) full at the last claim: claim again once one has room.
   let webhookLimited = false
+  // Those webhooks. Whether one is full also depends on its stalling, so each is checked again
+  // when its deliveries are released or its last stalled attempt ends (roomAgain).
+  let limited = new Set<string>()
   let pumpTimer: NodeJS.Timeout | null = null
   let pumpTimerAt = Infinity
   let heartbeat: NodeJS.Timeout | null = null
@@ -211,12 +245,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   async function claimOnce (): Promise<void> {
-    const room = Math.min(opts.claimBatch, maxHeld - held.size)
+    const room = Math.min(opts.claimBatch, maxHeld - heldCounted())
     if (room <= 0) {
       roomLimited = true
       return
     }
-    const excluded = [...heldByWebhook].filter(([, n]) => n >= heldPerWebhookCap).map(([id]) => id)
+    const excluded = [...heldByWebhook].filter(([id, n]) => claimFull(id, n)).map(([id]) => id)
     const claimed = await store.claimDue({
       now: new Date(now()),
       limit: room,
@@ -229,11 +263,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       await store.releaseLeases(claimed)
       return
     }
+    limited = new Set(excluded)
     let saturated = false
     for (const claim of claimed) saturated = accept(claim) || saturated
     dispatch()
     roomLimited = claimed.length === room && room < opts.claimBatch
-    webhookLimited = excluded.length > 0 || saturated
+    webhookLimited = limited.size > 0
     if (claimed.length === room) {
       // A webhook that just filled up would be excluded from the next claim, which then has to
       // skip its whole backlog: wait for it to drain below the cap instead (release() pumps).
@@ -248,24 +283,52 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     else schedulePump(webhookLimited ? opts.idlePollMs : 5)
   }
 
+  /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled. */
+  function heldCounted (): number {
+    return held.size - stalled
+  }
+
+  /** A webhook holding `n` deliveries takes no more from claims. */
+  function claimFull (webhookId: string, n: number): boolean {
+    if (n >= heldPerWebhookCap) return true
+    // A stalling webhook cannot use a buffer: it gets what it has slots for, no more.
+    return n >= opts.maxInFlightPerWebhook && stalledByWebhook.has(webhookId)
+  }
+
   /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
   function accept (claim: ClaimedDelivery): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
-    held.set(claim.deliveryId, { claim, webhookId, sending: false })
+    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
-    return count(heldByWebhook, webhookId, 1) >= heldPerWebhookCap
+    const full = claimFull(webhookId, count(heldByWebhook, webhookId, 1))
+    if (full) limited.add(webhookId)
+    return full
+  }
+
+  /** True (once) when a webhook the last claim found full has room again. */
+  function roomAgain (webhookId: string): boolean {
+    if (!limited.has(webhookId) || claimFull(webhookId, heldByWebhook.get(webhookId) ?? 0)) return false
+    limited.delete(webhookId)
+    return true
+  }
+
+  /** Whether `webhookId` may start an attempt now (the budgets in the header). */
+  function maySend (webhookId: string): boolean {
+    if ((sendingByWebhook.get(webhookId) ?? 0) >= opts.maxInFlightPerWebhook) return false
+    // A stalling webhook's next attempt will likely stall too: only while the lane has room.
+    return stalled < maxStalled || !stalledByWebhook.has(webhookId)
   }
 
   /** Starts sends while slots are free, round-robin over webhooks with buffered deliveries. */
   function dispatch (): void {
     let progressed = true
-    while (progressed && sending < opts.maxInFlight && !stopping) {
+    while (progressed && active.size < opts.maxInFlight && !stopping) {
       progressed = false
       for (const [webhookId, queue] of queues) {
-        if (sending >= opts.maxInFlight) break
-        if ((sendingByWebhook.get(webhookId) ?? 0) >= opts.maxInFlightPerWebhook) continue
+        if (active.size >= opts.maxInFlight) break
+        if (!maySend(webhookId)) continue
         const claim = queue.shift()
         if (queue.length === 0) queues.delete(webhookId)
         if (claim === undefined) continue
@@ -276,9 +339,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   async function attempt (claim: ClaimedDelivery, webhookId: string): Promise<void> {
-    const entry = held.get(claim.deliveryId)
-    if (entry !== undefined) entry.sending = true
-    sending++
+    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false }
+    entry.sending = true
+    entry.sendStartedAt = performance.now()
+    active.add(entry)
     count(sendingByWebhook, webhookId, 1)
     const startedAt = now()
     let outcome: AttemptOutcome
@@ -294,7 +358,14 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         outcome = { kind: 'failed', reason: 'network', statusCode: null, durationMs: now() - startedAt, error: 'internal send error', responseExcerpt: null }
       }
     }
-    sending--
+    if (entry.stalled) {
+      entry.stalled = false
+      stalled--
+      // No longer stalling: it may take a buffer from claims again.
+      if (count(stalledByWebhook, webhookId, -1) === 0 && roomAgain(webhookId)) schedulePump(0)
+    } else {
+      active.delete(entry)
+    }
     count(sendingByWebhook, webhookId, -1)
     settle(claim, webhookId, startedAt, outcome)
   }
@@ -390,7 +461,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       if (result.settlement.status === 'pending') earliestRetry = Math.min(earliestRetry, result.settlement.nextAttemptAt.getTime())
     }
     if (earliestRetry !== Infinity) schedulePump(earliestRetry - now())
-    if ((webhookLimited && roomFreed) || (roomLimited && held.size <= maxHeld - opts.claimBatch)) schedulePump(0)
+    if (roomFreed || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 
   /** Lets go of a delivery; true when its webhook was full and now has room again. */
@@ -398,7 +469,44 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const entry = held.get(deliveryId)
     if (entry === undefined) return false
     held.delete(deliveryId)
-    return count(heldByWebhook, entry.webhookId, -1) === heldPerWebhookCap - 1
+    count(heldByWebhook, entry.webhookId, -1)
+    return roomAgain(entry.webhookId)
+  }
+
+  /**
+   * Moves attempts running past `stallAfterMs` from the active budget to the stall lane, and
+   * hands back the buffer of each webhook that has just started stalling: at its pace those
+   * deliveries would sit here for a timeout or more, holding room other webhooks need.
+   */
+  function moveStalled (): void {
+    const stalledBefore = performance.now() - opts.stallAfterMs
+    const startedStalling: string[] = []
+    let moved = 0
+    // `active` is in start order: the first attempt younger than the limit ends the scan.
+    for (const entry of active) {
+      if (stalled >= maxStalled || entry.sendStartedAt > stalledBefore) break
+      moved++
+      active.delete(entry)
+      entry.stalled = true
+      stalled++
+      if (count(stalledByWebhook, entry.webhookId, 1) === 1) startedStalling.push(entry.webhookId)
+    }
+    const handBack: ClaimedDelivery[] = []
+    for (const webhookId of startedStalling) {
+      const queue = queues.get(webhookId)
+      if (queue === undefined) continue
+      const keep = Math.max(0, opts.maxInFlightPerWebhook - (sendingByWebhook.get(webhookId) ?? 0))
+      const extra = queue.splice(keep)
+      if (queue.length === 0) queues.delete(webhookId)
+      for (const claim of extra) release(claim.deliveryId)
+      handBack.push(...extra)
+    }
+    if (handBack.length > 0) {
+      store.releaseLeases(handBack).catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+    }
+    if (moved === 0) return
+    dispatch()
+    if (roomLimited && heldCounted() <= maxHeld - opts.claimBatch) schedulePump(0)
   }
 
   async function renewLeases (): Promise<void> {
@@ -437,6 +545,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       unsubscribe = store.onWork(() => { void pump() })
       heartbeat = setInterval(() => { void renewLeases() }, Math.max(10, Math.floor(opts.leaseMs / 3)))
       heartbeat.unref()
+      stallTimer = setInterval(moveStalled, Math.max(10, Math.floor(opts.stallAfterMs / 4)))
+      stallTimer.unref()
       void pump()
     },
 
@@ -467,6 +577,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       }
       if (heartbeat !== null) clearInterval(heartbeat)
       heartbeat = null
+      if (stallTimer !== null) clearInterval(stallTimer)
+      stallTimer = null
       running = false
     },
 

@@ -2,9 +2,19 @@
  * Sends one delivery attempt over undici and turns whatever happens into an `AttemptOutcome`
  * value (never a throw). Only this file touches the network for deliveries.
  *
- * - `agent.dispatch` with one handler object per attempt on a keep-alive `Agent` (never `fetch`,
- *   never the global dispatcher, so HTTP_PROXY/HTTPS_PROXY are ignored: a webhook goes straight
- *   to its host). Not `request()`: its stream and per-request AbortSignal cost ~40% of the CPU.
+ * - `pool.dispatch` with one handler object per attempt on a keep-alive undici `Pool` (never
+ *   `fetch`, never the global dispatcher, so HTTP_PROXY/HTTPS_PROXY are ignored: a webhook goes
+ *   straight to its host). Not `request()`: its stream and per-request AbortSignal cost ~40% of
+ *   the CPU.
+ * - One pool per (webhook, origin), made on first use and closed after `POOL_IDLE_MS` without
+ *   attempts, so 10,000 webhooks seen once do not keep 10,000 pools. A pool per origin would let
+ *   a webhook that never answers take every socket to a host it shares with other webhooks
+ *   (Zapier, n8n, one gateway with many paths); keyed by webhook it can only take its own
+ *   `connections` (= the engine's per-webhook cap). docs/delivery.md, "Isolation".
+ * - Hostile responses cost little: headers are capped at `MAX_HEADER_BYTES` (undici fails the
+ *   attempt past it), the body is read up to the excerpt cap, and a trickled answer (headers or
+ *   body at 1 byte/s) ends at the attempt's deadline like any other; between bytes it costs
+ *   nothing but the socket.
  * - No redirect interceptor: a 3xx is the answer (contract §2: "redirects are never followed").
  * - One timer covers the whole attempt, from queueing on the pool through connect, headers and
  *   the body (contract §2: "no complete response within `timeout_ms`"); it ends the attempt at
@@ -17,7 +27,7 @@
  *   a header (an Authorization secret) or anything else from the request.
  */
 import { performance } from 'node:perf_hooks'
-import { Agent, buildConnector } from 'undici'
+import { Pool, buildConnector } from 'undici'
 import type { Dispatcher } from 'undici'
 import { DEFAULTS } from '../config/defaults.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from './outcome.js'
@@ -42,9 +52,9 @@ export interface HttpClientOptions {
    */
   maxResponseBytes?: number
   /**
-   * Keep-alive connections per origin. A slow origin can hold at most this many; other origins
-   * have their own pools, so it never delays them (contract §2).
-   * @defaultValue 64
+   * Keep-alive connections per webhook and origin: the engine's per-webhook in-flight cap, so a
+   * webhook never waits for a socket of its own pool and never uses anyone else's.
+   * @defaultValue 64 (DEFAULTS.engine.maxInFlightPerWebhook)
    */
   connections?: number
 }
@@ -54,7 +64,12 @@ export interface HttpClientDeps {
   lookup?: LookupAll
 }
 
-const DEFAULT_CONNECTIONS = 64
+const DEFAULT_CONNECTIONS = DEFAULTS.engine.maxInFlightPerWebhook
+// A pool with no attempt for this long is closed (its keep-alive sockets have closed by then).
+const POOL_IDLE_MS = 30_000
+// Node's own default for incoming headers; a webhook receiver has no reason to send more, and a
+// receiver streaming endless headers is cut off here instead of being parsed for timeout_ms.
+const MAX_HEADER_BYTES = 16 * 1024
 // The per-attempt timer is what enforces timeout_ms; the connector's own timeout is only a
 // backstop for sockets left connecting after an attempt gave up, so the longest allowed timeout.
 const CONNECT_TIMEOUT_MS = DEFAULTS.limits.timeoutMsMax
@@ -266,6 +281,14 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 }
 
+interface PoolEntry {
+  pool: Pool
+  /** Attempts of this pool not yet settled; a pool is only closed at 0. */
+  active: number
+  /** `performance.now()` of the last attempt's start or end. */
+  lastUsedAt: number
+}
+
 function buildHeaders (request: OutgoingRequest, userAgent: string): Record<string, string> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -301,12 +324,36 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
         baseConnect(connectOptions, callback)
       }
     : baseConnect
-  const agent = new Agent({
+  const poolOptions: Pool.Options = {
     connections: options.connections ?? DEFAULT_CONNECTIONS,
     pipelining: 1,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: MAX_HEADER_BYTES,
     connect,
-  })
+  }
+  const pools = new Map<string, PoolEntry>()
+  let closed = false
+
+  function poolFor (webhookId: string, origin: string): PoolEntry {
+    const key = `${webhookId} ${origin}`
+    let entry = pools.get(key)
+    if (entry === undefined) {
+      entry = { pool: new Pool(origin, poolOptions), active: 0, lastUsedAt: performance.now() }
+      pools.set(key, entry)
+    }
+    return entry
+  }
+
+  // One sweep for all pools, instead of a timer per pool.
+  const sweeper = setInterval(() => {
+    const idleSince = performance.now() - POOL_IDLE_MS
+    for (const [key, entry] of pools) {
+      if (entry.active > 0 || entry.lastUsedAt > idleSince) continue
+      pools.delete(key)
+      entry.pool.close().catch(() => {})
+    }
+  }, POOL_IDLE_MS / 2)
+  sweeper.unref()
 
   async function send (outgoing: OutgoingRequest): Promise<AttemptOutcome> {
     const startedAt = performance.now()
@@ -320,11 +367,17 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
 
     const { timeoutMs } = outgoing
     const url = shape.url
+    if (closed) return { kind: 'failed', reason: 'network', statusCode: null, durationMs: elapsedMs(), error: 'HTTP client is closed', responseExcerpt: null }
+    const entry = poolFor(outgoing.webhookId, url.origin)
+    entry.active++
     return new Promise((resolve) => {
-      const attempt = new Attempt(resolve, startedAt, timeoutMs, maxResponseBytes)
+      const attempt = new Attempt((outcome) => {
+        entry.active--
+        entry.lastUsedAt = performance.now()
+        resolve(outcome)
+      }, startedAt, timeoutMs, maxResponseBytes)
       // dispatch reports its own errors (bad header values included) through onResponseError.
-      agent.dispatch({
-        origin: url.origin,
+      entry.pool.dispatch({
         path: url.search === '' ? url.pathname : `${url.pathname}${url.search}`,
         method: 'POST',
         headers: buildHeaders(outgoing, options.userAgent),
@@ -340,7 +393,11 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
   return {
     send,
     async close () {
-      await agent.close()
+      closed = true
+      clearInterval(sweeper)
+      const open = [...pools.values()]
+      pools.clear()
+      await Promise.all(open.map(async ({ pool }) => { await pool.close() }))
     },
   }
 }

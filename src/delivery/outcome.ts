@@ -12,6 +12,12 @@ export type AttemptOutcome =
   | { kind: 'blocked', reason: 'private-address' | 'invalid-url' | 'webhook-deleted', durationMs: number, error: string }
 
 export interface OutgoingRequest {
+  /**
+   * Whose attempt this is. The sender keeps one connection pool per webhook and origin, so a
+   * webhook that hangs can only tie up its own sockets, never those of another webhook on the
+   * same host (docs/delivery.md, "Isolation").
+   */
+  webhookId: string
   url: string
   headers: Record<string, string>
   body: string

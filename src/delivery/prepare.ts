@@ -8,6 +8,7 @@ import type { OutgoingRequest } from './outcome.js'
  */
 export function prepareRequest (claim: ClaimedDelivery, webhook: Webhook, nowMs: number): OutgoingRequest {
   return {
+    webhookId: webhook.id,
     url: webhook.url,
     timeoutMs: webhook.timeoutMs,
     body: claim.body,

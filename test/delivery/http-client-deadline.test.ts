@@ -17,7 +17,7 @@ import type { LookupAll } from '../../src/delivery/ssrf.js'
 const USER_AGENT = 'kejue-webhooks/0.0.0-test'
 
 function outgoing (url: string, timeoutMs: number): OutgoingRequest {
-  return { url, headers: { 'X-Kejue-Event': 'call.ended' }, body: '{"event":"call.ended"}', timeoutMs }
+  return { webhookId: 'wh_test', url, headers: { 'X-Kejue-Event': 'call.ended' }, body: '{"event":"call.ended"}', timeoutMs }
 }
 
 function expectTimeout (outcome: AttemptOutcome, timeoutMs: number): number {

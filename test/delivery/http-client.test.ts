@@ -12,7 +12,7 @@ const USER_AGENT = 'kejue-webhooks/0.0.0-test'
 const BODY = '{"event":"call.ended","event_id":"evt_1","data":{"note":"héllo ✓"}}'
 
 function outgoing (url: string, extra: Partial<OutgoingRequest> = {}): OutgoingRequest {
-  return { url, headers: { 'X-Kejue-Event': 'call.ended' }, body: BODY, timeoutMs: 5_000, ...extra }
+  return { webhookId: 'wh_test', url, headers: { 'X-Kejue-Event': 'call.ended' }, body: BODY, timeoutMs: 5_000, ...extra }
 }
 
 function expectKind<K extends AttemptOutcome['kind']> (outcome: AttemptOutcome, kind: K): Extract<AttemptOutcome, { kind: K }> {

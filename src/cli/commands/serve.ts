@@ -49,6 +49,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       allowPrivateNetworks: config.allowPrivateNetworks,
       userAgent: USER_AGENT,
       maxResponseBytes: config.engine.responseExcerptBytes,
+      // A pool per webhook as large as its in-flight cap (docs/delivery.md, "Isolation").
+      connections: config.engine.maxInFlightPerWebhook,
     })
   const e = config.engine
   const engine = sender === null
