@@ -8,9 +8,21 @@ import type { QueueStats } from '../../store.js'
  * sleeping until this time does not spin on deliveries already in flight).
  */
 export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
+  // Never an aggregate over every pending row (a dead endpoint's backlog can be millions): `free`
+  // is the first pending row without a lease in deliveries_due order, reached after stepping over
+  // the leased rows before it (no more than the attempts in flight). A leased row can come first
+  // only when due before `free`, so the rows due before it are the only leased ones to look at.
   const result = await db.query<{ at: number | null }>(
-    `SELECT min(greatest(next_attempt_at, coalesce(lease_expires_at, 0))) AS at
-     FROM deliveries WHERE status = 'pending'`)
+    `WITH free AS (
+       SELECT next_attempt_at AS at FROM deliveries
+       WHERE status = 'pending' AND lease_expires_at IS NULL
+       ORDER BY next_attempt_at, id LIMIT 1
+     )
+     SELECT least(
+       (SELECT at FROM free),
+       (SELECT min(greatest(next_attempt_at, coalesce(lease_expires_at, 0))) FROM deliveries
+        WHERE status = 'pending' AND next_attempt_at < coalesce((SELECT at FROM free), 9223372036854775807))
+     ) AS at`)
   const at = result.rows[0]?.at ?? null
   return at === null ? null : new Date(at)
 }
