@@ -8,7 +8,8 @@
  *  4. latency  — accept→arrival p50/p99 while events are accepted at a steady rate (target p99 ≤ 20 ms at 1,000/s).
  *
  * Options: --events N (50000), --rate R (1000), --seconds S (5), --store sqlite|postgres,
- *          --workers 1,2 (postgres: drain with each number of worker processes).
+ *          --workers 1,2 (postgres: drain with each number of worker processes),
+ *          --backlog N (only the backlog phase, bench/backlog.ts: N pending to dead endpoints).
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -25,6 +26,7 @@ import { signHeaders } from '../src/signing/signer.js'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
 import { startWorkerProcesses } from './worker-processes.js'
+import { runBacklogPhase } from './backlog.js'
 import type { Store, Webhook } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { USER_AGENT } from '../src/util/version.js'
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '5' },
     store: { type: 'string', default: 'sqlite' },
     workers: { type: 'string', default: '1,2' },
+    backlog: { type: 'string', default: '0' },
   },
 })
 const EVENTS = Number(args.events)
@@ -130,6 +133,9 @@ async function main (): Promise<void> {
   const store = await openStore({ dataDir: dir, databaseUrl })
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
   try {
+    if (Number(args.backlog) > 0) {
+      return await runBacklogPhase({ dataDir: dir, databaseUrl, sender, receiverUrl: url, receiver, backlog: Number(args.backlog), events: Math.min(EVENTS, 5_000) })
+    }
     console.log(`kejue-webhooks bench — store ${store.driver}, ${EVENTS} events, receiver in its own process, ${CONCURRENCY} connections`)
     await baseline(url, Math.min(5_000, EVENTS))
     await receiver.reset()
