@@ -24,6 +24,32 @@ const DUE_COLUMNS = 'd.id, d.event_id, d.event_type, d.webhook_id, d.attempt_cou
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_at <= @now
       AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= @now)`
 
+/** The statements, exported so that tests can check their plans (EXPLAIN QUERY PLAN). */
+export const CLAIM_SQL = {
+  due: `
+    SELECT ${DUE_COLUMNS}
+    FROM deliveries d INDEXED BY deliveries_due
+    JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+    WHERE ${CLAIMABLE}
+    ORDER BY d.next_attempt_at, d.id
+    LIMIT @limit`,
+  // The loose index scan: the next webhook id that has pending deliveries.
+  nextLane: `
+    SELECT d.webhook_id FROM deliveries d INDEXED BY deliveries_lane
+    WHERE d.status = 'pending' AND d.webhook_id > @after
+    ORDER BY d.webhook_id LIMIT 1`,
+  laneDue: `
+    SELECT d.id, d.next_attempt_at FROM deliveries d INDEXED BY deliveries_lane
+    WHERE d.webhook_id = @webhook AND ${CLAIMABLE}
+    ORDER BY d.next_attempt_at, d.id
+    LIMIT @limit`,
+  one: `
+    SELECT ${DUE_COLUMNS}
+    FROM deliveries d
+    JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
+    WHERE d.id = ?`,
+} as const
+
 /**
  * Leases a batch of due deliveries in ONE write transaction. `BEGIN IMMEDIATE` takes SQLite's
  * single write lock before the SELECT, so two claimers (threads or processes) never read the same
@@ -41,28 +67,10 @@ const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_at <= @now
  *   webhooks that have pending rows and with `limit`, not with anyone's backlog.
  */
 export function prepareClaimDue (db: Database) {
-  const selectDue = db.prepare<{ now: number, limit: number }, DueRow>(`
-    SELECT ${DUE_COLUMNS}
-    FROM deliveries d INDEXED BY deliveries_due
-    JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
-    WHERE ${CLAIMABLE}
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT @limit`)
-  // The loose index scan: the next webhook id that has pending deliveries.
-  const nextLane = db.prepare<{ after: string }, { webhook_id: string }>(`
-    SELECT d.webhook_id FROM deliveries d INDEXED BY deliveries_lane
-    WHERE d.status = 'pending' AND d.webhook_id > @after
-    ORDER BY d.webhook_id LIMIT 1`)
-  const laneDue = db.prepare<{ webhook: string, now: number, limit: number }, LaneRow>(`
-    SELECT d.id, d.next_attempt_at FROM deliveries d INDEXED BY deliveries_lane
-    WHERE d.webhook_id = @webhook AND ${CLAIMABLE}
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT @limit`)
-  const selectOne = db.prepare<[string], DueRow>(`
-    SELECT ${DUE_COLUMNS}
-    FROM deliveries d
-    JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
-    WHERE d.id = ?`)
+  const selectDue = db.prepare<{ now: number, limit: number }, DueRow>(CLAIM_SQL.due)
+  const nextLane = db.prepare<{ after: string }, { webhook_id: string }>(CLAIM_SQL.nextLane)
+  const laneDue = db.prepare<{ webhook: string, now: number, limit: number }, LaneRow>(CLAIM_SQL.laneDue)
+  const selectOne = db.prepare<[string], DueRow>(CLAIM_SQL.one)
 
   /** The same rows as selectDue with the excluded webhooks left out, without entering their lanes. */
   function selectDueByLane (now: number, limit: number, excluded: ReadonlySet<string>): DueRow[] {
