@@ -12,6 +12,7 @@
  *   npm run bench -- --phases full --profile /tmp/prof   # the service under node --cpu-prof
  *
  *   npm run bench -- --isolation                   # a healthy webhook beside dead or hostile ones (bench/isolation.ts)
+ *   npm run bench -- --backlog 1000000             # accept and drain beside 1M deliveries pending to dead endpoints (bench/backlog.ts)
  *
  * Options: --phases a,b (full,latency,drain), --store sqlite|postgres, --events N (10000),
  *          --rate R (1000), --seconds S (5), --profile DIR, plus each phase's own (see PHASES).
@@ -34,6 +35,8 @@ import { fullPhase, latencyPhase } from './full.js'
 import type { BenchContext, Phase, ResultRow, StoreKind, StoreLocation } from './phase.js'
 import { startReceiver } from './receiver.js'
 import { runIsolation } from './isolation.js'
+import { runBacklogPhase } from './backlog.js'
+import { createHttpClient } from '../src/delivery/http-client.js'
 
 /** Every phase run.ts knows; `--phases` picks among them, in this order. */
 const PHASES: Phase[] = [fullPhase, latencyPhase, drainPhase]
@@ -49,6 +52,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     // Instead of the phases: bench/isolation.ts, a healthy webhook beside dead or hostile ones.
     isolation: { type: 'boolean', default: false },
+    // Instead of the phases: bench/backlog.ts with N deliveries pending to dead endpoints.
+    backlog: { type: 'string', default: '0' },
     ...Object.assign({}, ...PHASES.map((p) => p.extraOptions ?? {})) as Record<string, { type: 'string' | 'boolean', default?: string | boolean }>,
   },
 })
@@ -156,5 +161,30 @@ async function main (): Promise<void> {
   }
 }
 
+/** `--backlog N`: an empty queue against N deliveries pending to dead endpoints, in turns. */
+async function backlog (): Promise<void> {
+  const receiver = await startReceiver()
+  const dataDir = mkdtempSync(join(tmpdir(), 'kejue-bench-'))
+  const name = `kejue_bench_${process.pid}_backlog`
+  let databaseUrl: string | undefined
+  if (args.store === 'postgres') {
+    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await adminQuery(`CREATE DATABASE ${name}`)
+    const url = new URL(ADMIN_URL)
+    url.pathname = `/${name}`
+    databaseUrl = url.toString()
+  }
+  const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+  try {
+    await runBacklogPhase({ dataDir, databaseUrl, sender, receiverUrl: `http://127.0.0.1:${receiver.port}/hook`, receiver, backlog: Number(args.backlog), events: Math.min(Number(args.events), 5_000) })
+  } finally {
+    await sender.close()
+    receiver.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    if (databaseUrl !== undefined) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  }
+}
+
 if (args.isolation) await runIsolation({ store: args.store === 'postgres' ? 'postgres' : 'sqlite' })
+else if (Number(args.backlog) > 0) await backlog()
 else await main()

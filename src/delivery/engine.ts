@@ -270,9 +270,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     roomLimited = claimed.length === room && room < opts.claimBatch
     webhookLimited = limited.size > 0
     if (claimed.length === room) {
-      // A webhook that just filled up would be excluded from the next claim, which then has to
-      // skip its whole backlog: wait for it to drain below the cap instead (release() pumps).
-      if (!saturated) pumpAgain = true
+      // More may be due: claim again at once. A webhook that just filled up is left out of that
+      // claim, which steps over its lane without reading its backlog (claimDue), so the others
+      // need not wait until a hanging endpoint's requests time out and give back a slot.
+      pumpAgain = true
       return
     }
     const nextDue = await store.nextDueAt()

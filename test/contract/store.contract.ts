@@ -700,5 +700,94 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.ok(store.driver === 'sqlite' || store.driver === 'postgres')
       })
     })
+
+    describe('claiming around excluded webhooks', () => {
+      it('takes the same rows in the same due order as a claim without them, never one of theirs', async (store) => {
+        const { webhooks } = await seed(store, 5)
+        const [a, b, c, d, e] = webhooks
+        assert.ok(a && b && c && d && e)
+        // Interleaved due times over five webhooks; ties broken by id as without exclusions.
+        const inputs = []
+        for (let i = 0; i < 6; i++) {
+          inputs.push(eventFor([a, b, c], { dueAt: at(10 * i) }), eventFor([d], { dueAt: at(10 * i + 5) }), eventFor([e], { dueAt: at(1_000 + i) }))
+        }
+        inputs.push(eventFor([b], { dueAt: at(60_000) }))
+        for (const input of inputs) await store.recordEvent(input)
+        const excluded = new Set([a.id, c.id])
+        const eligible = inputs.flatMap((input) => input.deliveries)
+          .filter((dl) => !excluded.has(dl.webhookId) && dl.nextAttemptAt.getTime() <= at(2_000).getTime())
+          .sort((x, y) => x.nextAttemptAt.getTime() - y.nextAttemptAt.getTime() || (x.id < y.id ? -1 : 1))
+        assert.equal(eligible.length, 18)
+
+        const first = await store.claimDue(claimOptions(at(2_000), { limit: 7, excludeWebhookIds: [a.id, c.id] }))
+        assert.deepEqual(first.map((x) => x.deliveryId), eligible.slice(0, 7).map((x) => x.id))
+        assert.deepEqual(first.map((x) => x.webhook?.id), eligible.slice(0, 7).map((x) => x.webhookId), 'each with its own webhook')
+        // Leased rows are skipped; the rest follows in order; not-yet-due rows stay.
+        const rest = await store.claimDue(claimOptions(at(2_000), { excludeWebhookIds: [c.id, a.id, 'wh_unknown'] }))
+        assert.deepEqual(rest.map((x) => x.deliveryId), eligible.slice(7).map((x) => x.id))
+        assert.deepEqual(await store.claimDue(claimOptions(at(2_000), { excludeWebhookIds: [a.id, c.id] })), [])
+        const theirs = await store.claimDue(claimOptions(at(2_000), { excludeWebhookIds: [b.id, d.id, e.id] }))
+        assert.deepEqual(new Set(theirs.map((x) => x.webhook?.id)), new Set([a.id, c.id]))
+        assert.equal(theirs.length, 12)
+      })
+
+      it("reaches other webhooks' rows behind an excluded webhook's whole due backlog", async (store) => {
+        const { webhooks: [dead, healthy, idle] } = await seed(store, 3)
+        assert.ok(dead && healthy && idle)
+        // 2,000 due rows of the excluded webhook, every one due before the first healthy row.
+        for (let i = 0; i < 20; i++) {
+          await store.recordEvent({
+            event: event(dead.workspaceId, 'call.ended', at(i)),
+            deliveries: Array.from({ length: 100 }, () => deliveryTo(dead, at(i))),
+          })
+        }
+        const wanted = []
+        for (let i = 0; i < 3; i++) {
+          const input = eventFor([healthy], { dueAt: at(100 + i) })
+          await store.recordEvent(input)
+          wanted.push(input.deliveries[0]?.id)
+        }
+        await store.recordEvent(eventFor([idle], { dueAt: at(90_000) }))
+        const claimed = await store.claimDue(claimOptions(at(1_000), { limit: 10, excludeWebhookIds: [dead.id] }))
+        assert.deepEqual(claimed.map((x) => x.deliveryId), wanted)
+        assert.deepEqual(await store.claimDue(claimOptions(at(1_000), { excludeWebhookIds: [dead.id] })), [])
+        const again = await store.claimDue(claimOptions(at(1_000), { limit: 5 }))
+        assert.deepEqual(again.map((x) => x.webhook?.id), Array(5).fill(dead.id), 'without the exclusion its rows come first')
+      })
+
+      it('gives a webhook excluded by one claimer to another, and never one row to both', async (store) => {
+        const { webhooks: [a, b] } = await seed(store, 2)
+        assert.ok(a && b)
+        const all: string[] = []
+        for (let i = 0; i < 10; i++) {
+          const input = eventFor([a, b], { dueAt: at(i) })
+          await store.recordEvent(input)
+          all.push(...input.deliveries.map((x) => x.id))
+        }
+        const batches = await Promise.all([
+          store.claimDue(claimOptions(at(100), { limit: 6, owner: 'w1', excludeWebhookIds: [a.id] })),
+          store.claimDue(claimOptions(at(100), { limit: 6, owner: 'w2', excludeWebhookIds: [b.id] })),
+          store.claimDue(claimOptions(at(100), { limit: 6, owner: 'w3' })),
+        ])
+        const claimed = batches.flat().map((x) => x.deliveryId)
+        assert.equal(new Set(claimed).size, claimed.length, 'no delivery twice')
+        assert.ok(batches[0]?.every((x) => x.webhook?.id === b.id))
+        assert.ok(batches[1]?.every((x) => x.webhook?.id === a.id))
+        const rest = await store.claimDue(claimOptions(at(100)))
+        assert.deepEqual([...claimed, ...rest.map((x) => x.deliveryId)].sort(), [...all].sort())
+      })
+
+      it('sees the first lease expiry before a later free delivery, past many leased ones', async (store) => {
+        const { webhooks: [hook, other] } = await seed(store, 2)
+        assert.ok(hook && other)
+        for (let i = 0; i < 5; i++) await store.recordEvent(eventFor([hook], { dueAt: at(0) }))
+        await store.recordEvent(eventFor([other], { dueAt: at(5_000) }))
+        const leased = await store.claimDue(claimOptions(at(10), { limit: 5, leaseMs: 2_000 }))
+        assert.equal(leased.length, 5)
+        assert.deepEqual(await store.nextDueAt(), at(2_010), 'the leases end before the free delivery is due')
+        await store.renewLeases(leased.map((x) => ({ deliveryId: x.deliveryId, leaseToken: x.leaseToken })), 10_000, at(20))
+        assert.deepEqual(await store.nextDueAt(), at(5_000), 'renewed past it: the free delivery is next')
+      })
+    })
   })
 }

@@ -8,12 +8,31 @@ import type { QueueStats } from '../../store.js'
  * sleeping until this time does not spin on deliveries already in flight).
  */
 export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
-  const result = await db.query<{ at: number | null }>(
-    `SELECT min(greatest(next_attempt_at, coalesce(lease_expires_at, 0))) AS at
-     FROM deliveries WHERE status = 'pending'`)
-  const at = result.rows[0]?.at ?? null
-  return at === null ? null : new Date(at)
+  // Never an aggregate over every pending row (a dead endpoint's backlog can be millions): walk
+  // deliveries_due from its head, page by page, to the first row without a lease. Leased rows can
+  // only come before it (no more than the attempts in flight); a row after it is due no earlier.
+  // ORDER BY … LIMIT keeps the plan on the index whatever the planner thinks the range holds.
+  let earliest = Infinity
+  let after: { at: number, id: string } | null = null
+  for (;;) {
+    const page: pg.QueryResult<{ id: string, at: number, lease: number | null }> = after === null
+      ? await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
+          WHERE status = 'pending' ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`)
+      : await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
+          WHERE status = 'pending' AND (next_attempt_at, id) > ($1, $2) ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`,
+        [after.at, after.id])
+    for (const row of page.rows) {
+      if (row.at >= earliest) return new Date(earliest)
+      if (row.lease === null) return new Date(row.at)
+      earliest = Math.min(earliest, Math.max(row.at, row.lease))
+    }
+    const last = page.rows.at(-1)
+    if (last === undefined || page.rows.length < NEXT_DUE_PAGE) return earliest === Infinity ? null : new Date(earliest)
+    after = { at: last.at, id: last.id }
+  }
 }
+
+const NEXT_DUE_PAGE = 1_000
 
 const DUE = "status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
 
