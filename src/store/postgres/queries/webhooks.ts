@@ -45,6 +45,26 @@ export async function listWebhooks (db: pg.Pool, workspaceId: string): Promise<W
   return result.rows.map(toWebhook)
 }
 
+/**
+ * Store.routeWebhooks: the candidate ids from the index `webhook_routes` (migration 0002), then
+ * each webhook by primary key, in one round trip. Named, so it is prepared once per connection.
+ */
+export async function routeWebhooks (
+  db: pg.Pool, workspaceId: string, filters: readonly string[], personaId: string | null,
+): Promise<Webhook[]> {
+  if (filters.length === 0) return []
+  const result = await db.query<WebhookRow>({
+    name: 'kejue-route-webhooks',
+    text: `SELECT ${WEBHOOK_COLUMNS} FROM webhooks
+      WHERE id IN (SELECT webhook_id FROM webhook_routes
+                   WHERE workspace_id = $1 AND event_type = ANY($2::text[]) AND persona_key IN ('', $3))
+        AND job_id IS NULL
+      ORDER BY created_at, id`,
+    values: [workspaceId, [...filters], personaId],
+  })
+  return result.rows.map(toWebhook)
+}
+
 // Patch field → column; `events` is jsonb and cast below.
 const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   url: 'url',

@@ -37,6 +37,24 @@ export function prepareWebhooks (db: Database) {
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL AND job_id IS NULL ORDER BY created_at, id`)
+  // Routing (Store.routeWebhooks): the index `webhook_routes` (migration 0002) yields the
+  // candidate ids first — CROSS JOIN keeps SQLite from walking the workspace's webhooks instead —
+  // then each webhook by primary key. One statement per number of filters (normally 2).
+  const routeStatements = new Map<number, Statement<unknown[], WebhookRow>>()
+  function routeStatement (filterCount: number): Statement<unknown[], WebhookRow> {
+    let statement = routeStatements.get(filterCount)
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], WebhookRow>(`SELECT ${WEBHOOK_COLUMNS.map((c) => `w.${c}`).join(', ')}
+        FROM (SELECT DISTINCT webhook_id FROM webhook_routes
+              WHERE workspace_id = ? AND event_type IN (${Array(filterCount).fill('?').join(', ')})
+                AND persona_key IN ('', ?)) AS r
+        CROSS JOIN webhooks AS w ON w.id = r.webhook_id
+        WHERE w.deleted_at IS NULL AND w.job_id IS NULL
+        ORDER BY w.created_at, w.id`)
+      routeStatements.set(filterCount, statement)
+    }
+    return statement
+  }
   const selectInline = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND job_id = ? AND deleted_at IS NULL ORDER BY created_at, id`)
   // The secret goes with the row: a deleted webhook signs nothing any more.
@@ -103,6 +121,10 @@ export function prepareWebhooks (db: Database) {
     getWebhook: get,
     listWebhooks (workspaceId: string): Webhook[] {
       return selectWebhooks.all(workspaceId).map(toWebhook)
+    },
+    routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Webhook[] {
+      if (filters.length === 0) return []
+      return routeStatement(filters.length).all(workspaceId, ...filters, personaId).map(toWebhook)
     },
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
