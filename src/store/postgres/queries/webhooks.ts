@@ -196,8 +196,11 @@ export async function getCall (db: pg.Pool, workspaceId: string, jobId: string):
 }
 
 export async function listInlineWebhooks (db: pg.Pool, workspaceId: string, jobId: string): Promise<Webhook[]> {
-  const result = await db.query<WebhookRow>(
-    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id = $2 ORDER BY created_at, id`,
-    [workspaceId, jobId])
+  // Named: routing reads it for every call.* event of a call with inline webhooks.
+  const result = await db.query<WebhookRow>({
+    name: 'kejue-list-inline-webhooks',
+    text: `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id = $2 ORDER BY created_at, id`,
+    values: [workspaceId, jobId],
+  })
   return result.rows.map(toWebhook)
 }
