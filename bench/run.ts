@@ -8,7 +8,8 @@
  *  4. latency  — accept→arrival p50/p99 while events are accepted at a steady rate (target p99 ≤ 20 ms at 1,000/s).
  *
  * Options: --events N (50000), --rate R (1000), --seconds S (5), --store sqlite|postgres,
- *          --workers 1,2 (postgres: drain with each number of worker processes).
+ *          --workers 1,2 (postgres: drain with each number of worker processes),
+ *          --phase routing (only ingest vs the number of webhooks: bench/routing.ts).
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -25,9 +26,16 @@ import { signHeaders } from '../src/signing/signer.js'
 import pg from 'pg'
 import { openStore } from '../src/store/open-store.js'
 import { startWorkerProcesses } from './worker-processes.js'
+import { runRoutingBench } from './routing.js'
 import type { Store, Webhook } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { USER_AGENT } from '../src/util/version.js'
+
+// `--phase routing`: only the routing phase (bench/routing.ts), which takes its own options.
+if (process.argv.slice(2).join(' ').includes('--phase routing')) {
+  await runRoutingBench(process.argv.slice(2))
+  process.exit(0)
+}
 
 const { values: args } = parseArgs({
   options: {
