@@ -11,11 +11,15 @@ import { join } from 'node:path'
 import { describe, test } from 'node:test'
 import { acceptEvent } from '../../src/delivery/accept-event.js'
 import { samplePayload } from '../../src/events/samples.js'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { routeStatement } from '../../src/store/postgres/queries/webhooks.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import { routeSql } from '../../src/store/sqlite/queries/webhooks.js'
 import type { NewWebhook, Store } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import { webhookInput } from '../contract/store-fixtures.js'
-import { makePostgresStore } from '../helpers/postgres.js'
+import { TEST_DATABASE_URL, makePostgresStore } from '../helpers/postgres.js'
 
 const OTHERS = 2_000
 
@@ -47,7 +51,7 @@ async function deliveredTo (store: Store, workspaceId: string, deliveryIds: read
   return ids.sort()
 }
 
-async function routesAmongMany (store: Store): Promise<void> {
+async function routesAmongMany (store: Store): Promise<string> {
   const workspaceId = newId('ws')
   await store.createWorkspace({ id: workspaceId, name: 'many', createdAt: new Date() })
   // Half subscribe to another type, half are scoped to other personas and subscribe to the same type.
@@ -84,14 +88,47 @@ async function routesAmongMany (store: Store): Promise<void> {
   delete campaign.persona_id
   assert.deepEqual(await accept('campaign.started', campaign), [wildcard.id])
   assert.deepEqual(Object.fromEntries(counting.rows), { routeWebhooks: 2 })
+  return workspaceId
+}
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Actual Rows'?: number
+  'Actual Loops'?: number
+  'Rows Removed by Filter'?: number
+  'Rows Removed by Index Recheck'?: number
+  Plans?: PlanNode[]
+}
+
+/** Rows every scan of the plan touched: returned, or read and thrown away. */
+function rowsTouched (node: PlanNode): number {
+  const own = /Scan/.test(node['Node Type']) && node['Relation Name'] !== undefined
+    ? ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * (node['Actual Loops'] ?? 1)
+    : 0
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsTouched(child), 0)
 }
 
 describe('routing with 2,000 webhooks that do not match', () => {
   test('sqlite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kejue-routing-'))
-    const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+    const path = join(dir, 'webhooks.db')
+    const store = await createSqliteStore({ path })
     try {
       await routesAmongMany(store)
+      // The statement seeks the routing index and fetches webhooks by key, with or without
+      // statistics: no step walks a table or the workspace's webhooks.
+      const db = new Database(path)
+      try {
+        for (const analyzed of [false, true]) {
+          if (analyzed) db.exec('ANALYZE')
+          const steps = db.prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${routeSql(2)}`).all('ws', 'call.started', '*', 'per')
+          const scans = steps.map((step) => step.detail).filter((detail) => /^SCAN (?!r\b)/.test(detail) || /webhooks_by_workspace/.test(detail))
+          assert.deepEqual(scans, [], `analyzed: ${analyzed}: ${steps.map((step) => step.detail).join('; ')}`)
+        }
+      } finally {
+        db.close()
+      }
     } finally {
       await store.close()
       rmSync(dir, { recursive: true, force: true })
@@ -99,9 +136,27 @@ describe('routing with 2,000 webhooks that do not match', () => {
   })
 
   test('postgres', async () => {
-    const { store, cleanup } = await makePostgresStore()
+    const { store, schema, cleanup } = await makePostgresStore()
     try {
-      await routesAmongMany(store)
+      const workspaceId = await routesAmongMany(store)
+      // The rows the statement touches stay a handful with either plan PostgreSQL may cache for
+      // it: the custom one for these values, or the generic one it settles on after a few runs.
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
+      await client.connect()
+      try {
+        await client.query('ANALYZE')
+        await client.query(`PREPARE route(text, text, text, text) AS ${routeStatement(2)}`)
+        for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+          await client.query(`SET plan_cache_mode = ${mode}`)
+          const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+            `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE route(${[workspaceId, 'per_other_1', 'call.started', '*'].map((v) => client.escapeLiteral(v)).join(', ')})`)
+          const plan = explained.rows[0]?.['QUERY PLAN'][0]?.Plan
+          assert.ok(plan !== undefined)
+          assert.ok(rowsTouched(plan) <= 12, `${mode}: ${rowsTouched(plan)} rows touched: ${JSON.stringify(plan)}`)
+        }
+      } finally {
+        await client.end()
+      }
     } finally {
       await cleanup()
     }

@@ -54,7 +54,7 @@ export async function listWebhooks (db: pg.Pool, workspaceId: string): Promise<W
  * every webhook.) The index probe removes duplicate ids. Named per number of filters (normally 2),
  * so each is prepared once per connection.
  */
-function routeStatement (filterCount: number): string {
+export function routeStatement (filterCount: number): string {
   const branches: string[] = []
   for (let i = 0; i < filterCount; i++) {
     for (const persona of ["''", '$2']) {

@@ -28,6 +28,22 @@ function isPatchKey (key: string): key is keyof WebhookPatch {
   return Object.hasOwn(PATCH_COLUMNS, key)
 }
 
+/**
+ * Store.routeWebhooks: the index `webhook_routes` (migration 0002) yields the candidate ids first —
+ * CROSS JOIN keeps SQLite from walking the workspace's webhooks instead — then each webhook by
+ * primary key. Parameters: workspace, the `filterCount` filters, the persona (or null). Prepared
+ * once per number of filters (normally 2).
+ */
+export function routeSql (filterCount: number): string {
+  return `SELECT ${WEBHOOK_COLUMNS.map((c) => `w.${c}`).join(', ')}
+    FROM (SELECT DISTINCT webhook_id FROM webhook_routes
+          WHERE workspace_id = ? AND event_type IN (${Array(filterCount).fill('?').join(', ')})
+            AND persona_key IN ('', ?)) AS r
+    CROSS JOIN webhooks AS w ON w.id = r.webhook_id
+    WHERE w.deleted_at IS NULL AND w.job_id IS NULL
+    ORDER BY w.created_at, w.id`
+}
+
 /** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
@@ -37,20 +53,11 @@ export function prepareWebhooks (db: Database) {
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL AND job_id IS NULL ORDER BY created_at, id`)
-  // Routing (Store.routeWebhooks): the index `webhook_routes` (migration 0002) yields the
-  // candidate ids first — CROSS JOIN keeps SQLite from walking the workspace's webhooks instead —
-  // then each webhook by primary key. One statement per number of filters (normally 2).
   const routeStatements = new Map<number, Statement<unknown[], WebhookRow>>()
   function routeStatement (filterCount: number): Statement<unknown[], WebhookRow> {
     let statement = routeStatements.get(filterCount)
     if (statement === undefined) {
-      statement = db.prepare<unknown[], WebhookRow>(`SELECT ${WEBHOOK_COLUMNS.map((c) => `w.${c}`).join(', ')}
-        FROM (SELECT DISTINCT webhook_id FROM webhook_routes
-              WHERE workspace_id = ? AND event_type IN (${Array(filterCount).fill('?').join(', ')})
-                AND persona_key IN ('', ?)) AS r
-        CROSS JOIN webhooks AS w ON w.id = r.webhook_id
-        WHERE w.deleted_at IS NULL AND w.job_id IS NULL
-        ORDER BY w.created_at, w.id`)
+      statement = db.prepare<unknown[], WebhookRow>(routeSql(filterCount))
       routeStatements.set(filterCount, statement)
     }
     return statement
