@@ -86,7 +86,8 @@ async function timeIngest (count: number, send: (data: Record<string, unknown>) 
   await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
     while (next < count) {
       next++
-      deliveries += await send({ ...base, job_id: newId('job') })
+      const created = await send({ ...base, job_id: newId('job') })
+      deliveries += created
     }
   }))
   const rate = count / ((performance.now() - started) / 1000)
