@@ -29,19 +29,25 @@ function isPatchKey (key: string): key is keyof WebhookPatch {
 }
 
 /**
- * Store.routeWebhooks: the index `webhook_routes` (migration 0002) yields the candidate ids first —
- * CROSS JOIN keeps SQLite from walking the workspace's webhooks instead — then each webhook by
- * primary key. Parameters: workspace, the `filterCount` filters, the persona (or null). Prepared
- * once per number of filters (normally 2).
+ * Store.routeWebhooks: the index `webhook_routes` (migration 0002) is read first — CROSS JOIN keeps
+ * SQLite from walking the workspace's webhooks instead — then each webhook by primary key.
+ * Parameters: workspace, the `filterCount` filters, the persona (or null). A webhook listing both
+ * the type and "*" comes twice; the caller keeps one and orders them (cheaper in JS for these few
+ * rows than a DISTINCT and an ORDER BY, each a temporary b-tree per event). Prepared once per
+ * number of filters (normally 2).
  */
 export function routeSql (filterCount: number): string {
   return `SELECT ${WEBHOOK_COLUMNS.map((c) => `w.${c}`).join(', ')}
-    FROM (SELECT DISTINCT webhook_id FROM webhook_routes
-          WHERE workspace_id = ? AND event_type IN (${Array(filterCount).fill('?').join(', ')})
-            AND persona_key IN ('', ?)) AS r
-    CROSS JOIN webhooks AS w ON w.id = r.webhook_id
-    WHERE w.deleted_at IS NULL AND w.job_id IS NULL
-    ORDER BY w.created_at, w.id`
+    FROM webhook_routes AS r CROSS JOIN webhooks AS w ON w.id = r.webhook_id
+    WHERE r.workspace_id = ? AND r.event_type IN (${Array(filterCount).fill('?').join(', ')})
+      AND r.persona_key IN ('', ?) AND w.deleted_at IS NULL AND w.job_id IS NULL`
+}
+
+/** Each webhook once, oldest first (by created_at, then id), as listings order them. */
+function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
+  const byId = new Map<string, WebhookRow>()
+  for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row)
+  return [...byId.values()].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 /** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
@@ -131,7 +137,8 @@ export function prepareWebhooks (db: Database) {
     },
     routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Webhook[] {
       if (filters.length === 0) return []
-      return routeStatement(filters.length).all(workspaceId, ...filters, personaId).map(toWebhook)
+      const rows = routeStatement(filters.length).all(workspaceId, ...filters, personaId)
+      return (rows.length > 1 ? distinctOldestFirst(rows) : rows).map(toWebhook)
     },
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
