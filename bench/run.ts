@@ -11,6 +11,7 @@
  *   npm run bench -- --phases latency --rate 1000 --seconds 10
  *   npm run bench -- --phases full --profile /tmp/prof   # the service under node --cpu-prof
  *
+ *   npm run bench -- --routing                     # ingest with 1 vs 10,000 webhooks in the workspace (bench/routing.ts)
  *   npm run bench -- --isolation                   # a healthy webhook beside dead or hostile ones (bench/isolation.ts)
  *   npm run bench -- --backlog 1000000             # accept and drain beside 1M deliveries pending to dead endpoints (bench/backlog.ts)
  *
@@ -35,6 +36,7 @@ import { fullPhase, latencyPhase } from './full.js'
 import type { BenchContext, Phase, ResultRow, StoreKind, StoreLocation } from './phase.js'
 import { startReceiver } from './receiver.js'
 import { runIsolation } from './isolation.js'
+import { runRoutingBench } from './routing.js'
 import { runBacklogPhase } from './backlog.js'
 import { createHttpClient } from '../src/delivery/http-client.js'
 
@@ -52,6 +54,8 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     // Instead of the phases: bench/isolation.ts, a healthy webhook beside dead or hostile ones.
     isolation: { type: 'boolean', default: false },
+    // Instead of the phases: bench/routing.ts, ingest with 1 vs 10,000 webhooks in the workspace.
+    routing: { type: 'boolean', default: false },
     // Instead of the phases: bench/backlog.ts with N deliveries pending to dead endpoints.
     backlog: { type: 'string', default: '0' },
     ...Object.assign({}, ...PHASES.map((p) => p.extraOptions ?? {})) as Record<string, { type: 'string' | 'boolean', default?: string | boolean }>,
@@ -185,6 +189,7 @@ async function backlog (): Promise<void> {
   }
 }
 
-if (args.isolation) await runIsolation({ store: args.store === 'postgres' ? 'postgres' : 'sqlite' })
+if (args.routing) await runRoutingBench(process.argv.slice(2).filter((a) => a !== '--routing'))
+else if (args.isolation) await runIsolation({ store: args.store === 'postgres' ? 'postgres' : 'sqlite' })
 else if (Number(args.backlog) > 0) await backlog()
 else await main()

@@ -6,6 +6,7 @@
 import { createEnvelope, serializeEnvelope } from '../events/envelope.js'
 import { validateEventData } from '../events/validate.js'
 import { validationError } from '../errors.js'
+import { eventFilters } from '../events/event-types.js'
 import type { EventType } from '../events/event-types.js'
 import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
@@ -95,5 +96,8 @@ export async function routeEvent (
   // A call's persona comes from its creation or its call.started, so call.ended and
   // call.analyzed of the same job are scoped too.
   const personaId = eventPersonaId(data) ?? call?.personaId ?? null
-  return selectSubscriptions(await store.listWebhooks(workspaceId), type, personaId)
+  // The store reads only the candidates from its routing index, never the whole workspace:
+  // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index").
+  const candidates = await store.routeWebhooks(workspaceId, eventFilters(type), personaId)
+  return selectSubscriptions(candidates, type, personaId)
 }

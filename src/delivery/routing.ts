@@ -27,7 +27,11 @@ export function isCallEvent (type: string): boolean {
   return type.startsWith('call.')
 }
 
-/** The workspace subscriptions that get an event of `type` belonging to `personaId`. */
+/**
+ * The workspace subscriptions that get an event of `type` belonging to `personaId`. `webhooks`
+ * may be every subscription of the workspace or only the store's candidates (Store.routeWebhooks,
+ * which include disabled webhooks): the rule is applied here either way.
+ */
 export function selectSubscriptions (webhooks: readonly Webhook[], type: string, personaId: string | null): Webhook[] {
   return webhooks.filter((webhook) =>
     webhook.enabled &&

@@ -19,7 +19,17 @@ export function isEventType (value: unknown): value is EventType {
   return typeof value === 'string' && (EVENT_TYPES as readonly string[]).includes(value)
 }
 
+/**
+ * The `events` entries that select an event of `type`: the type itself and the wildcard "*".
+ * Routing asks the store for webhooks listing one of these (Store.routeWebhooks) and decides in
+ * memory with matchesEventFilter below, so the two cannot disagree. A type that only its name
+ * may select (the operational webhook.disabled, which "*" does not match) returns `[type]` here.
+ */
+export function eventFilters (type: string): string[] {
+  return [type, '*']
+}
+
 /** True when a subscription's `events` list selects `type`. */
 export function matchesEventFilter (filters: readonly string[], type: string): boolean {
-  return filters.includes('*') || filters.includes(type)
+  return eventFilters(type).some((filter) => filters.includes(filter))
 }

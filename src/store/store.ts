@@ -233,6 +233,15 @@ export interface Store {
   getWebhook (workspaceId: string, id: string): Promise<Webhook | null>
   /** Workspace subscriptions only (no inline webhooks), oldest first. */
   listWebhooks (workspaceId: string): Promise<Webhook[]>
+  /**
+   * Routing candidates: the workspace's subscriptions whose `events` hold one of `filters` (exact
+   * strings, so the caller decides whether "*" is one of them) and that are global or scoped to
+   * `personaId` (global only when it is null), oldest first. Disabled webhooks are included;
+   * inline and deleted ones never. Answered from an index (docs/storage.md, "Routing index"), so
+   * its cost follows the webhooks returned, not the workspace's size. It only narrows: the
+   * routing rule itself is applied by the caller (src/delivery/routing.ts).
+   */
+  routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Promise<Webhook[]>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
   /** Deletes the webhook; its pending deliveries end failed ("webhook deleted"). */
   deleteWebhook (workspaceId: string, id: string, now: Date): Promise<boolean>

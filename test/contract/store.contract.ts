@@ -789,5 +789,83 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(await store.nextDueAt(), at(5_000), 'renewed past it: the free delivery is next')
       })
     })
+
+    describe('routing candidates (routeWebhooks)', () => {
+      const routed = async (store: Store, workspaceId: string, filters: string[], personaId: string | null = null): Promise<string[]> =>
+        (await store.routeWebhooks(workspaceId, filters, personaId)).map((w) => w.id)
+
+      it('returns the subscriptions listing one of the filters, "*" only when asked, oldest first, whole', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        const all = await store.createWebhook(webhookInput(ws.id, { events: ['*'] }), at(3))
+        const started = await store.createWebhook(webhookInput(ws.id, { events: ['call.started', 'call.ended'] }), at(1))
+        const both = await store.createWebhook(webhookInput(ws.id, { events: ['call.started', '*'] }), at(2))
+        await store.createWebhook(webhookInput(ws.id, { events: ['campaign.ended'] }), at(4))
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*']), [started.id, both.id, all.id], 'each once, by creation')
+        assert.deepEqual(await routed(store, ws.id, ['call.started']), [started.id, both.id], 'by name only')
+        assert.deepEqual(await routed(store, ws.id, ['call.analyzed']), [])
+        assert.deepEqual(await routed(store, ws.id, []), [])
+        assert.deepEqual(await store.routeWebhooks(ws.id, ['call.ended'], null), [started])
+        const { ws: stranger } = await seed(store, 0)
+        assert.deepEqual(await routed(store, stranger.id, ['call.started', '*']), [], 'never another workspace\'s')
+      })
+
+      it('includes persona-scoped subscriptions of the given persona only', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        const global = await store.createWebhook(webhookInput(ws.id), at(1))
+        const mine = await store.createWebhook(webhookInput(ws.id, { scopeType: 'persona', personaId: 'per_mine' }), at(2))
+        await store.createWebhook(webhookInput(ws.id, { scopeType: 'persona', personaId: 'per_other' }), at(3))
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], 'per_mine'), [global.id, mine.id])
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], null), [global.id])
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], 'per_none'), [global.id])
+      })
+
+      it('includes disabled subscriptions (the routing rule decides), never deleted or inline ones', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        const off = await store.createWebhook(webhookInput(ws.id, { enabled: false }), at(1))
+        const gone = await store.createWebhook(webhookInput(ws.id), at(2))
+        const jobId = newId('job')
+        await store.createCall({ workspaceId: ws.id, jobId, personaId: null, hasInlineWebhooks: true, createdAt: at(3) },
+          [webhookInput(ws.id, { jobId, events: ['*'] })])
+        assert.equal(await store.deleteWebhook(ws.id, gone.id, at(4)), true)
+        const candidates = await store.routeWebhooks(ws.id, ['call.started', '*'], null)
+        assert.deepEqual(candidates.map((w) => [w.id, w.enabled]), [[off.id, false]])
+      })
+
+      it('follows updates of events, scope and persona', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        await store.updateWebhook(ws.id, hook.id, { events: ['call.ended'] }, at(10))
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*']), [], 'the old list no longer routes')
+        assert.deepEqual(await store.routeWebhooks(ws.id, ['call.ended', '*'], null),
+          [{ ...hook, events: ['call.ended'], updatedAt: at(10) }])
+        await store.updateWebhook(ws.id, hook.id, { scopeType: 'persona', personaId: 'per_a' }, at(11))
+        assert.deepEqual(await routed(store, ws.id, ['call.ended', '*'], null), [])
+        assert.deepEqual(await routed(store, ws.id, ['call.ended', '*'], 'per_a'), [hook.id])
+        await store.updateWebhook(ws.id, hook.id, { personaId: 'per_b' }, at(12))
+        assert.deepEqual(await routed(store, ws.id, ['call.ended', '*'], 'per_a'), [])
+        assert.deepEqual(await routed(store, ws.id, ['call.ended', '*'], 'per_b'), [hook.id])
+        await store.updateWebhook(ws.id, hook.id, { scopeType: 'global', personaId: null, events: ['*', 'call.ended'] }, at(13))
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], null), [hook.id])
+        await store.updateWebhook(ws.id, hook.id, { enabled: false, url: 'https://example.org/x' }, at(14))
+        assert.deepEqual((await store.routeWebhooks(ws.id, ['call.ended'], null)).map((w) => [w.id, w.enabled, w.url]),
+          [[hook.id, false, 'https://example.org/x']], 'other changes keep the routes and show in the rows')
+      })
+
+      it('returns the few matches among hundreds of other subscriptions', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        for (let i = 0; i < 300; i += 50) {
+          await Promise.all(Array.from({ length: 50 }, async (_, j) => await store.createWebhook(webhookInput(ws.id, {
+            events: ['call.ended'], ...((i + j) % 2 === 0 ? {} : { scopeType: 'persona', personaId: `per_${i + j}`, events: ['call.started'] }),
+          }), at(i + j))))
+        }
+        const target = await store.createWebhook(webhookInput(ws.id, { events: ['call.started'] }), at(1_000))
+        assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], 'per_0'), [target.id])
+        assert.deepEqual((await routed(store, ws.id, ['call.started', '*'], 'per_7')).length, 2)
+      })
+    })
   })
 }

@@ -74,6 +74,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     createWebhook: async (webhook, now) => await webhooks.createWebhook(pool, webhook, now),
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
+    routeWebhooks: async (workspaceId, filters, personaId) => await webhooks.routeWebhooks(pool, workspaceId, filters, personaId),
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now) => await webhooks.deleteWebhook(pool, workspaceId, id, now),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),

@@ -100,6 +100,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     createWebhook: async (webhook, now) => webhooks.createWebhook(webhook, now),
     getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),
     listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
+    routeWebhooks: async (workspaceId, filters, personaId) => webhooks.routeWebhooks(workspaceId, filters, personaId),
     updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now) => webhooks.deleteWebhook(workspaceId, id, now),
     webhookStats: async (workspaceId, ids) => stats.webhookStats(workspaceId, ids),

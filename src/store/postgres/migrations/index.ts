@@ -1,4 +1,5 @@
 import { migration0001 } from './0001-init.js'
+import { migration0002 } from './0002-webhook-routes.js'
 import { migration0003 } from './0003-claim-lanes.js'
 
 export interface Migration {
@@ -8,4 +9,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0003]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003]

@@ -9,9 +9,12 @@ import { transaction } from '../transaction.js'
 import { WORK_CHANNEL } from '../work-listener.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
-  const result = await db.query<EventRow>(
-    'SELECT workspace_id, id, type, body, created_at FROM events WHERE workspace_id = $1 AND id = $2',
-    [workspaceId, eventId])
+  // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
+  const result = await db.query<EventRow>({
+    name: 'kejue-get-event',
+    text: 'SELECT workspace_id, id, type, body, created_at FROM events WHERE workspace_id = $1 AND id = $2',
+    values: [workspaceId, eventId],
+  })
   const row = result.rows[0]
   return row === undefined ? null : toEvent(row)
 }

@@ -45,6 +45,39 @@ export async function listWebhooks (db: pg.Pool, workspaceId: string): Promise<W
   return result.rows.map(toWebhook)
 }
 
+/**
+ * Store.routeWebhooks in one round trip: the candidate ids from the index `webhook_routes`
+ * (migration 0002), then the webhooks by primary key. One branch per (filter, '' or persona),
+ * each an equality on the whole index prefix, and `id = ANY (ARRAY(…))` for the second step: so
+ * that even the generic plan PostgreSQL settles on for a named statement reads by index. (With
+ * `event_type = ANY($2)` or a join, the generic plan walked every route of the workspace, or
+ * every webhook.) The index probe removes duplicate ids. Named per number of filters (normally 2),
+ * so each is prepared once per connection.
+ */
+export function routeStatement (filterCount: number): string {
+  const branches: string[] = []
+  for (let i = 0; i < filterCount; i++) {
+    for (const persona of ["''", '$2']) {
+      branches.push(`SELECT webhook_id FROM webhook_routes WHERE workspace_id = $1 AND event_type = $${i + 3} AND persona_key = ${persona}`)
+    }
+  }
+  return `SELECT ${WEBHOOK_COLUMNS} FROM webhooks
+    WHERE id = ANY (ARRAY(${branches.join(' UNION ALL ')})) AND job_id IS NULL
+    ORDER BY created_at, id`
+}
+
+export async function routeWebhooks (
+  db: pg.Pool, workspaceId: string, filters: readonly string[], personaId: string | null,
+): Promise<Webhook[]> {
+  if (filters.length === 0) return []
+  const result = await db.query<WebhookRow>({
+    name: `kejue-route-webhooks-${filters.length}`,
+    text: routeStatement(filters.length),
+    values: [workspaceId, personaId, ...filters],
+  })
+  return result.rows.map(toWebhook)
+}
+
 // Patch field → column; `events` is jsonb and cast below.
 const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   url: 'url',
@@ -176,8 +209,11 @@ export async function getCall (db: pg.Pool, workspaceId: string, jobId: string):
 }
 
 export async function listInlineWebhooks (db: pg.Pool, workspaceId: string, jobId: string): Promise<Webhook[]> {
-  const result = await db.query<WebhookRow>(
-    `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id = $2 ORDER BY created_at, id`,
-    [workspaceId, jobId])
+  // Named: routing reads it for every call.* event of a call with inline webhooks.
+  const result = await db.query<WebhookRow>({
+    name: 'kejue-list-inline-webhooks',
+    text: `SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE workspace_id = $1 AND job_id = $2 ORDER BY created_at, id`,
+    values: [workspaceId, jobId],
+  })
   return result.rows.map(toWebhook)
 }

@@ -28,6 +28,28 @@ function isPatchKey (key: string): key is keyof WebhookPatch {
   return Object.hasOwn(PATCH_COLUMNS, key)
 }
 
+/**
+ * Store.routeWebhooks: the index `webhook_routes` (migration 0002) is read first — CROSS JOIN keeps
+ * SQLite from walking the workspace's webhooks instead — then each webhook by primary key.
+ * Parameters: workspace, the `filterCount` filters, the persona (or null). A webhook listing both
+ * the type and "*" comes twice; the caller keeps one and orders them (cheaper in JS for these few
+ * rows than a DISTINCT and an ORDER BY, each a temporary b-tree per event). Prepared once per
+ * number of filters (normally 2).
+ */
+export function routeSql (filterCount: number): string {
+  return `SELECT ${WEBHOOK_COLUMNS.map((c) => `w.${c}`).join(', ')}
+    FROM webhook_routes AS r CROSS JOIN webhooks AS w ON w.id = r.webhook_id
+    WHERE r.workspace_id = ? AND r.event_type IN (${Array(filterCount).fill('?').join(', ')})
+      AND r.persona_key IN ('', ?) AND w.deleted_at IS NULL AND w.job_id IS NULL`
+}
+
+/** Each webhook once, oldest first (by created_at, then id), as listings order them. */
+function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
+  const byId = new Map<string, WebhookRow>()
+  for (const row of rows) if (!byId.has(row.id)) byId.set(row.id, row)
+  return [...byId.values()].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
 /** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
@@ -37,6 +59,15 @@ export function prepareWebhooks (db: Database) {
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND deleted_at IS NULL AND job_id IS NULL ORDER BY created_at, id`)
+  const routeStatements = new Map<number, Statement<unknown[], WebhookRow>>()
+  function routeStatement (filterCount: number): Statement<unknown[], WebhookRow> {
+    let statement = routeStatements.get(filterCount)
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], WebhookRow>(routeSql(filterCount))
+      routeStatements.set(filterCount, statement)
+    }
+    return statement
+  }
   const selectInline = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND job_id = ? AND deleted_at IS NULL ORDER BY created_at, id`)
   // The secret goes with the row: a deleted webhook signs nothing any more.
@@ -103,6 +134,11 @@ export function prepareWebhooks (db: Database) {
     getWebhook: get,
     listWebhooks (workspaceId: string): Webhook[] {
       return selectWebhooks.all(workspaceId).map(toWebhook)
+    },
+    routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Webhook[] {
+      if (filters.length === 0) return []
+      const rows = routeStatement(filters.length).all(workspaceId, ...filters, personaId)
+      return (rows.length > 1 ? distinctOldestFirst(rows) : rows).map(toWebhook)
     },
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
