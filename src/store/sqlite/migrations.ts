@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import { ServiceError } from '../../errors.js'
 import { migration0001 } from './migrations/0001-init.js'
+import { migration0004 } from './migrations/0004-cli-sessions.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */
 export interface Migration {
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0004]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

@@ -1,4 +1,5 @@
 import { migration0001 } from './0001-init.js'
+import { migration0004 } from './0004-cli-sessions.js'
 
 export interface Migration {
   version: number
@@ -7,4 +8,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0004]

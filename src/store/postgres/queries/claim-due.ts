@@ -29,6 +29,8 @@ WITH picked AS (
     AND next_attempt_at <= $1
     AND (lease_expires_at IS NULL OR lease_expires_at <= $1)
     AND webhook_id <> ALL ($2::text[])
+    AND (CASE WHEN $6::text IS NULL THEN webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)
+         ELSE webhook_id IN (SELECT webhook_id FROM cli_sessions WHERE hub_id = $6) END)
   ORDER BY next_attempt_at, id
   LIMIT $3
   FOR UPDATE SKIP LOCKED
@@ -56,6 +58,7 @@ export async function claimDue (db: pg.Pool, options: ClaimOptions): Promise<Cla
     limit,
     Math.max(0, Math.round(options.leaseMs)),
     options.owner,
+    options.cliHubId ?? null,
   ])
   return result.rows.map((row) => ({
     deliveryId: row.id,

@@ -10,7 +10,7 @@ import type { QueueStats } from '../../store.js'
 export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
   const result = await db.query<{ at: number | null }>(
     `SELECT min(greatest(next_attempt_at, coalesce(lease_expires_at, 0))) AS at
-     FROM deliveries WHERE status = 'pending'`)
+     FROM deliveries WHERE status = 'pending' AND webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)`)
   const at = result.rows[0]?.at ?? null
   return at === null ? null : new Date(at)
 }

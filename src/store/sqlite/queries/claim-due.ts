@@ -23,7 +23,7 @@ interface DueRow {
  * with a live lease are skipped, and there are at most as many of those as attempts in flight.
  */
 export function prepareClaimDue (db: Database) {
-  const selectDue = db.prepare<{ now: number, limit: number, exclude: string }, DueRow>(`
+  const selectDue = db.prepare<{ now: number, limit: number, exclude: string, hub: string | null }, DueRow>(`
     SELECT d.id, d.event_id, d.event_type, d.webhook_id, d.attempt_count, d.max_attempts, e.body
     FROM deliveries d
     JOIN events e ON e.workspace_id = d.workspace_id AND e.id = d.event_id
@@ -31,6 +31,8 @@ export function prepareClaimDue (db: Database) {
       AND d.next_attempt_at <= @now
       AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= @now)
       AND d.webhook_id NOT IN (SELECT value FROM json_each(@exclude))
+      AND (CASE WHEN @hub IS NULL THEN d.webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)
+           ELSE d.webhook_id IN (SELECT webhook_id FROM cli_sessions WHERE hub_id = @hub) END)
     ORDER BY d.next_attempt_at, d.id
     LIMIT @limit`)
   const lease = db.prepare('UPDATE deliveries SET lease_token = ?, lease_owner = ?, lease_expires_at = ? WHERE id = ?')
@@ -40,7 +42,7 @@ export function prepareClaimDue (db: Database) {
   const claim = db.transaction((options: ClaimOptions): ClaimedDelivery[] => {
     const now = options.now.getTime()
     const expiresAt = now + options.leaseMs
-    const rows = selectDue.all({ now, limit: options.limit, exclude: JSON.stringify(options.excludeWebhookIds ?? []) })
+    const rows = selectDue.all({ now, limit: options.limit, exclude: JSON.stringify(options.excludeWebhookIds ?? []), hub: options.cliHubId ?? null })
     // A batch usually goes to few webhooks: read each once.
     const webhooks = new Map<string, Webhook | null>()
     const claimed: ClaimedDelivery[] = []
