@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { createPostgresStore } from '../src/store/postgres/index.js'
+import { MIGRATIONS } from '../src/store/postgres/migrations/index.js'
 import type { AttemptResult, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
@@ -295,7 +296,7 @@ describe('postgres store across processes', () => {
       await client.connect()
       try {
         const rows = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)
-        assert.deepEqual(rows.rows.map((r: { version: number }) => r.version), [1])
+        assert.deepEqual(rows.rows.map((r: { version: number }) => r.version), MIGRATIONS.map((m) => m.version))
       } finally {
         await client.end()
       }

@@ -36,7 +36,7 @@ const REPORT_GRACE_MS = 5_000
 /** Claims while the hub has sessions: new events also wake it (store.onWork), retries come due on this beat. */
 const POLL_MS = 250
 const HEARTBEAT_MS = 10_000
-/** A session whose hub has not beaten for this long belongs to a dead process. */
+/** Six missed heartbeats: the process is gone, not busy. */
 const STALE_MS = 60_000
 const CLAIM_BATCH = 32
 
@@ -98,6 +98,10 @@ export interface CliHub {
 
 export interface CliHubDeps {
   store: Store
+  /** How often sessions are marked alive and dead processes' sessions swept. @defaultValue 10000 */
+  heartbeatMs?: number
+  /** A session not marked alive for this long belongs to a dead process. @defaultValue 60000 */
+  staleMs?: number
   logger?: { warn (obj: object, msg: string): void, error (obj: object, msg: string): void }
   now?: () => number
 }
@@ -255,7 +259,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
     const at = new Date(now())
     try {
       if (sessions.size > 0) await store.heartbeatCliSessions(id, at)
-      for (const stale of await store.listStaleCliSessions(new Date(at.getTime() - STALE_MS))) {
+      for (const stale of await store.listStaleCliSessions(new Date(at.getTime() - (deps.staleMs ?? STALE_MS)))) {
         if (stale.hubId === id) continue
         deps.logger?.warn({ sessionId: stale.id, hubId: stale.hubId }, 'ending a cli session whose process stopped')
         await endCliSession(store, stale, at)
@@ -315,7 +319,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
 
     start () {
       if (beatTimer !== null) return
-      beatTimer = setInterval(() => { void beat() }, HEARTBEAT_MS)
+      beatTimer = setInterval(() => { void beat() }, deps.heartbeatMs ?? HEARTBEAT_MS)
       beatTimer.unref()
     },
 
