@@ -265,7 +265,7 @@ export interface Store {
   getCall (workspaceId: string, jobId: string): Promise<Call | null>
   listInlineWebhooks (workspaceId: string, jobId: string): Promise<Webhook[]>
 
-  // — `listen` sessions (CliSession); the rules (create and end order, staleness) are in src/cli-sessions —
+  // — `listen` sessions (CliSession); the rules (create and end order, staleness) are in src/delivery/cli-hub.ts —
   insertCliSession (session: CliSession): Promise<void>
   getCliSession (workspaceId: string, id: string): Promise<CliSession | null>
   deleteCliSession (id: string): Promise<void>

@@ -1,26 +1,8 @@
-/** `listen` sessions (Store's CliSession), SQL only; src/cli-sessions holds the rules. */
+/** `listen` sessions (Store's CliSession), SQL only; src/delivery/cli-hub.ts holds the rules. */
 import type pg from 'pg'
 import type { CliSession } from '../../store.js'
-
-interface CliSessionRow {
-  id: string
-  workspace_id: string
-  webhook_id: string
-  hub_id: string
-  created_at: string | number
-  heartbeat_at: string | number
-}
-
-function toCliSession (row: CliSessionRow): CliSession {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    webhookId: row.webhook_id,
-    hubId: row.hub_id,
-    createdAt: new Date(Number(row.created_at)),
-    heartbeatAt: new Date(Number(row.heartbeat_at)),
-  }
-}
+import { toCliSession } from '../../cli-session-row.js'
+import type { CliSessionRow } from '../../cli-session-row.js'
 
 export async function insertCliSession (db: pg.Pool, session: CliSession): Promise<void> {
   await db.query(

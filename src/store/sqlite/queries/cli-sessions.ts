@@ -1,28 +1,10 @@
 import type { Database } from 'better-sqlite3'
 import type { CliSession } from '../../store.js'
-import { fromMs, toMs } from '../rows.js'
+import { toMs } from '../rows.js'
+import { toCliSession } from '../../cli-session-row.js'
+import type { CliSessionRow } from '../../cli-session-row.js'
 
-interface CliSessionRow {
-  id: string
-  workspace_id: string
-  webhook_id: string
-  hub_id: string
-  created_at: number
-  heartbeat_at: number
-}
-
-function toCliSession (row: CliSessionRow): CliSession {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    webhookId: row.webhook_id,
-    hubId: row.hub_id,
-    createdAt: fromMs(row.created_at),
-    heartbeatAt: fromMs(row.heartbeat_at),
-  }
-}
-
-/** `listen` sessions (Store's CliSession), SQL only; src/cli-sessions holds the rules. */
+/** `listen` sessions (Store's CliSession), SQL only; src/delivery/cli-hub.ts holds the rules. */
 export function prepareCliSessions (db: Database) {
   const insert = db.prepare(`INSERT INTO cli_sessions (id, workspace_id, webhook_id, hub_id, created_at, heartbeat_at)
     VALUES (@id, @workspace_id, @webhook_id, @hub_id, @created_at, @heartbeat_at)`)
