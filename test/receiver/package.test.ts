@@ -97,3 +97,17 @@ test('the packed receiver installs offline into an empty project, alone, and ver
 function headers (delivery: { headers: Record<string, string> }, name: string): string | undefined {
   return delivery.headers[name]
 }
+
+test('kejue-webhooks/receiver (the service package) keeps exporting the same receiver', {
+  skip: BUILT && existsSync(join(ROOT, 'dist/receiver/index.js')) ? false : 'not built (npm run build)',
+}, async () => {
+  // Specifiers in variables: resolved by Node at run time (a self-reference through package.json
+  // "exports", and the built package), not by the type checker.
+  const main: string = 'kejue-webhooks/receiver'
+  const standalone: string = join(PACKAGE_DIR, 'dist/esm/index.js')
+  const fromMain = await import(main) as Record<string, unknown>
+  const fromPackage = await import(standalone) as Record<string, unknown>
+  assert.deepEqual(Object.keys(fromMain).sort(), Object.keys(fromPackage).sort())
+  assert.equal(typeof fromMain.verify, 'function')
+  assert.deepEqual(fromMain.VERIFICATION_ERROR_CODES, fromPackage.VERIFICATION_ERROR_CODES)
+})
