@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import pg from 'pg'
 import { isPostgresUrl, migrateOnly, openStore } from '../src/store/open-store.js'
+import { MIGRATIONS } from '../src/store/postgres/migrations/index.js'
 import { TEST_DATABASE_URL, dropSchema, randomSchemaName } from './helpers/postgres.js'
 
 test('postgres:// and postgresql:// URLs select PostgreSQL; anything else SQLite', () => {
@@ -24,7 +25,7 @@ test('openStore opens a migrated PostgreSQL store; migrateOnly applies nothing t
   await admin.end()
   const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
   try {
-    assert.deepEqual(await migrateOnly({ databaseUrl: url, dataDir: '/nonexistent' }), [1])
+    assert.deepEqual(await migrateOnly({ databaseUrl: url, dataDir: '/nonexistent' }), MIGRATIONS.map((m) => m.version))
     const store = await openStore({ databaseUrl: url, dataDir: '/nonexistent' })
     try {
       assert.equal(store.driver, 'postgres')
