@@ -1,12 +1,16 @@
 import { newId } from '../util/ids.js'
 import type { EventType } from './event-types.js'
-import type { KejueEnvelope } from '../receiver/events.js'
 
-/**
- * What every delivery's body holds (contract §1), in this key order. Written once, as the
- * receiver's dependency-free type (src/receiver/events.ts), which receivers see too.
- */
-export type Envelope<T extends string = EventType, D = Record<string, unknown>> = KejueEnvelope<T, D>
+/** What every delivery's body holds (contract §1), in this key order. */
+export interface Envelope<T extends string = EventType, D = Record<string, unknown>> {
+  event: T
+  event_id: string
+  workspace_id: string
+  /** The event's time, ISO-8601 UTC. */
+  timestamp: string
+  data: D
+  metadata: Record<string, unknown>
+}
 
 export interface EnvelopeInput {
   event: EventType

@@ -16,6 +16,8 @@ const PROBE_HEADER = `
 import type { EventDataMap } from './src/events/catalog.js'
 import type { KejueEventDataMap, KejueEventType } from './src/receiver/events.js'
 import type { EventType } from './src/events/event-types.js'
+import type { Envelope } from './src/events/envelope.js'
+import type { KejueEnvelope } from './src/receiver/events.js'
 
 type Keys<T> = T extends object ? { [K in keyof T]-?: K }[keyof T] : never
 type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T]
@@ -35,6 +37,7 @@ type Same<A, B> =
     : Equal<A, B>
 type Assert<T extends true> = T
 export type EventTypesMatch = Assert<Equal<EventType, KejueEventType>>
+export type EnvelopesMatch = Assert<Same<Envelope<'call.ended', { a: number }>, KejueEnvelope<'call.ended', { a: number }>>>
 `
 
 function probe (body: string): string[] {
