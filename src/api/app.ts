@@ -28,6 +28,8 @@ import { statsRoutes } from './routes/stats.js'
 import { dashboardRoutes } from '../dashboard/routes.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 import { campaignRoutes } from './routes/campaigns.js'
+import { cliSessionRoutes } from './routes/cli-sessions.js'
+import { createCliHub } from '../delivery/cli-hub.js'
 import { VERSION } from '../util/version.js'
 
 /** Nothing but whitespace: stops at the first other character. */
@@ -116,6 +118,13 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
+  // `kejue-webhooks listen` sessions held by this process (src/delivery/cli-hub.ts). Their streams
+  // end before the server closes (it would wait for them), and the sweep of dead processes'
+  // sessions runs only in a listening server, not in app.inject() tests.
+  const cliHub = createCliHub({ store: deps.store, logger: deps.logger })
+  app.addHook('onListen', async () => { cliHub.start() })
+  app.addHook('preClose', async () => { await cliHub.stop() })
+
   healthRoutes(app, full)
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
@@ -129,6 +138,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     eventRoutes(api, full)
     personaCallRoutes(api, full)
     statsRoutes(api, full)
+    cliSessionRoutes(api, { ...full, cliHub })
     // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
     if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })
   }, { prefix: '/api/v1' })

@@ -172,7 +172,7 @@ function excerptText (chunks: Buffer[], size: number, truncated: boolean): strin
   return text.replaceAll('\u0000', '\uFFFD')
 }
 
-function classifyStatus (statusCode: number, durationMs: number, responseExcerpt: string): AttemptOutcome {
+export function classifyStatus (statusCode: number, durationMs: number, responseExcerpt: string): AttemptOutcome {
   if (statusCode >= 200 && statusCode < 300) {
     return { kind: 'delivered', statusCode, durationMs, responseExcerpt }
   }

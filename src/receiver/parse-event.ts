@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer'
-import type { KejueEvent } from '../events/catalog.js'
+import type { KejueEvent } from './events.js'
 import { WebhookVerificationError } from './verification-error.js'
 
 /**
@@ -8,10 +8,11 @@ import { WebhookVerificationError } from './verification-error.js'
  */
 export type VerifiedEvent = KejueEvent
 
-export type RawBody = string | Buffer | Uint8Array | ArrayBuffer
+/** A Node `Buffer` is a `Uint8Array`, so it fits; typed without Node's types so the .d.ts stand alone. */
+export type RawBody = string | Uint8Array | ArrayBuffer
 
 /** The body's bytes, exactly what was signed; a string is taken as UTF-8 like the sender did. */
-export function rawBodyBytes (rawBody: RawBody): Buffer {
+export function rawBodyBytes (rawBody: RawBody): Uint8Array {
   if (typeof rawBody === 'string') return Buffer.from(rawBody, 'utf8')
   if (rawBody instanceof ArrayBuffer) return Buffer.from(rawBody)
   return Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength)
@@ -28,7 +29,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
  * Parses the verified bytes (never a separately decoded string, so what is parsed is what was
  * signed) and checks the envelope of contract §1.
  */
-export function parseEvent (bytes: Buffer): VerifiedEvent {
+export function parseEvent (bytes: Uint8Array): VerifiedEvent {
   let value: unknown
   try {
     value = JSON.parse(decoder.decode(bytes))

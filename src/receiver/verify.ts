@@ -98,8 +98,9 @@ export function verifySignature (rawBody: RawBody, headers: HeadersLike, options
   authenticate(rawBody, headers, options)
 }
 
-function authenticate (rawBody: unknown, headers: unknown, options: unknown): Buffer {
-  if (!isRawBody(rawBody) || !isHeadersLike(headers)) throw new WebhookVerificationError('INVALID_OPTIONS')
+function authenticate (rawBody: unknown, headers: unknown, options: unknown): Uint8Array {
+  checkRawBody(rawBody)
+  if (!isHeadersLike(headers)) throw new WebhookVerificationError('INVALID_OPTIONS')
   const resolved = resolveOptions(options)
   const body = rawBodyBytes(rawBody)
   switch (resolved.method) {
@@ -117,7 +118,17 @@ function authenticate (rawBody: unknown, headers: unknown, options: unknown): Bu
   return body
 }
 
+/** The two mistakes users make most with the body get their own codes (docs/receiving.md). */
+function checkRawBody (rawBody: unknown): asserts rawBody is RawBody {
+  if (isRawBody(rawBody)) return
+  if (rawBody === undefined || rawBody === null) throw new WebhookVerificationError('MISSING_BODY')
+  // express.json(), Fastify's default parser or `await request.json()` ran first.
+  if (typeof rawBody === 'object' && !ArrayBuffer.isView(rawBody)) throw new WebhookVerificationError('BODY_ALREADY_PARSED')
+  throw new WebhookVerificationError('INVALID_OPTIONS')
+}
+
 function resolveOptions (options: unknown): ResolvedVerifyOptions {
+  if (options === undefined) throw new WebhookVerificationError('MISSING_SECRET')
   if (typeof options !== 'object' || options === null) throw new WebhookVerificationError('INVALID_OPTIONS')
   const { method = 'hmac_sha256', secret, toleranceMs = DEFAULT_TOLERANCE_MS, now } = options as Record<string, unknown>
   if (!isReceiverSigningMethod(method)) throw new WebhookVerificationError('INVALID_OPTIONS')
@@ -128,23 +139,24 @@ function resolveOptions (options: unknown): ResolvedVerifyOptions {
   if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) throw new WebhookVerificationError('INVALID_OPTIONS')
   if (method === 'none') return { method, secrets: [], toleranceMs, nowMs }
   const secrets: unknown[] = Array.isArray(secret) ? secret : [secret]
-  if (secrets.length === 0 || !secrets.every((s) => typeof s === 'string' && s.length > 0)) {
-    throw new WebhookVerificationError('INVALID_OPTIONS')
+  // An unset environment variable (undefined) or an empty one ('') is the usual cause.
+  if (secrets.length === 0 || secrets.some((s) => s === undefined || s === null || s === '')) {
+    throw new WebhookVerificationError('MISSING_SECRET')
   }
+  if (!secrets.every((s) => typeof s === 'string')) throw new WebhookVerificationError('INVALID_OPTIONS')
   return { method, secrets: secrets as string[], toleranceMs, nowMs }
 }
 
 function checkHmac (
   method: 'hmac_sha256' | 'hmac_sha1',
-  body: Buffer,
+  body: Uint8Array,
   headers: HeadersLike,
   options: ResolvedVerifyOptions,
 ): void {
   const signature = readHeader(headers, HEADER_SIGNATURE, MAX_SIGNATURE_LENGTH)
   const timestamp = readHeader(headers, HEADER_TIMESTAMP, MAX_TIMESTAMP_LENGTH)
-  if (signature.status === 'missing' || timestamp.status === 'missing') {
-    throw new WebhookVerificationError('MISSING_HEADER')
-  }
+  if (signature.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'X-Kejue-Signature')
+  if (timestamp.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'X-Kejue-Timestamp')
   if (timestamp.status === 'invalid' || !TIMESTAMP_PATTERN.test(timestamp.value)) {
     throw new WebhookVerificationError('INVALID_TIMESTAMP')
   }
@@ -175,7 +187,7 @@ function checkAuthorization (
   secrets: readonly string[],
 ): void {
   const header = readHeader(headers, HEADER_AUTHORIZATION, MAX_AUTHORIZATION_LENGTH)
-  if (header.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER')
+  if (header.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'Authorization')
   if (header.status === 'invalid') throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
   const space = header.value.indexOf(' ')
   // The scheme is case-insensitive (RFC 9110 §11.1); the credentials are not.

@@ -158,6 +158,12 @@ export interface ClaimOptions {
   owner: string
   /** Webhooks whose in-flight slots are full: their deliveries are left for later. */
   excludeWebhookIds?: readonly string[]
+  /**
+   * `kejue-webhooks listen` sessions (CliSession): unset, their webhooks' deliveries are left out
+   * (only the process holding a session's connection can send them); set, ONLY the deliveries of
+   * this hub's sessions are claimed.
+   */
+  cliHubId?: string
 }
 
 /** What happens to a delivery after an attempt. */
@@ -203,6 +209,21 @@ export interface RecordEventResult {
   deliveries: number
 }
 
+/**
+ * A `kejue-webhooks listen` session (docs/receiving.md, "Local development"). Its webhook is an
+ * ordinary webhook whose url is `cli://<session id>`; deliveries to it are pushed down the CLI's
+ * connection by the process (hub) holding it, which alone claims them.
+ */
+export interface CliSession {
+  id: string
+  workspaceId: string
+  webhookId: string
+  hubId: string
+  createdAt: Date
+  /** The hub refreshes it while the connection lives; a stale one belongs to a dead process. */
+  heartbeatAt: Date
+}
+
 export interface QueueStats {
   pending: number
   /** Pending deliveries whose next attempt is due now or earlier. */
@@ -243,8 +264,8 @@ export interface Store {
    */
   routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Promise<Webhook[]>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
-  /** Deletes the webhook; its pending deliveries end failed ("webhook deleted"). */
-  deleteWebhook (workspaceId: string, id: string, now: Date): Promise<boolean>
+  /** Deletes the webhook; its pending deliveries end failed with `reason` (default "webhook deleted"). */
+  deleteWebhook (workspaceId: string, id: string, now: Date, reason?: string): Promise<boolean>
   webhookStats (workspaceId: string, ids: readonly string[]): Promise<Map<string, WebhookStats>>
 
   // — calls and inline webhooks —
@@ -252,6 +273,15 @@ export interface Store {
   createCall (call: Call, inlineWebhooks: NewWebhook[]): Promise<void>
   getCall (workspaceId: string, jobId: string): Promise<Call | null>
   listInlineWebhooks (workspaceId: string, jobId: string): Promise<Webhook[]>
+
+  // — `listen` sessions (CliSession); the rules (create and end order, staleness) are in src/delivery/cli-hub.ts —
+  insertCliSession (session: CliSession): Promise<void>
+  getCliSession (workspaceId: string, id: string): Promise<CliSession | null>
+  deleteCliSession (id: string): Promise<void>
+  /** Sets heartbeatAt = now for every session of the hub. */
+  heartbeatCliSessions (hubId: string, now: Date): Promise<void>
+  /** Sessions whose heartbeat is older than `before`, in any workspace. */
+  listStaleCliSessions (before: Date): Promise<CliSession[]>
 
   // — events and deliveries —
   /** The event and all its deliveries in one transaction; idempotent by (workspace, event id). */
@@ -288,6 +318,7 @@ export interface Store {
    * The earliest `nextAttemptAt` among pending deliveries, or null when there are none. A
    * delivery under a live lease counts at its lease expiry instead (it cannot be claimed before
    * then), so an engine sleeping until nextDueAt does not spin on its own in-flight work.
+   * Like claimDue without `cliHubId`, it leaves out `listen` sessions' deliveries.
    */
   nextDueAt (): Promise<Date | null>
   queueStats (now: Date, failedSince: Date): Promise<QueueStats>

@@ -93,6 +93,6 @@ export function result (claimed: ClaimedDelivery, settlement: Settlement, overri
   return { deliveryId: claimed.deliveryId, leaseToken: claimed.leaseToken, attempt: attempt(claimed, overrides), settlement }
 }
 
-export function claimOptions (now: Date, overrides: Partial<{ limit: number, leaseMs: number, owner: string, excludeWebhookIds: string[] }> = {}) {
+export function claimOptions (now: Date, overrides: Partial<{ limit: number, leaseMs: number, owner: string, excludeWebhookIds: string[], cliHubId: string }> = {}) {
   return { now, limit: 100, leaseMs: 30_000, owner: 'test-worker', ...overrides }
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { Store } from '../../src/store/store.js'
+import type { CliSession, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
   at, claimOptions, deliveryTo, event, eventFor, result, seed, webhookInput, workspace,
@@ -865,6 +865,63 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const target = await store.createWebhook(webhookInput(ws.id, { events: ['call.started'] }), at(1_000))
         assert.deepEqual(await routed(store, ws.id, ['call.started', '*'], 'per_0'), [target.id])
         assert.deepEqual((await routed(store, ws.id, ['call.started', '*'], 'per_7')).length, 2)
+      })
+    })
+
+    describe('listen (cli) sessions', () => {
+      async function sessionFor (store: Store, webhook: Webhook, hubId: string, heartbeatAt = at(0)): Promise<CliSession> {
+        const session: CliSession = { id: newId('cls'), workspaceId: webhook.workspaceId, webhookId: webhook.id, hubId, createdAt: at(0), heartbeatAt }
+        await store.insertCliSession(session)
+        return session
+      }
+
+      it('leaves a session\'s deliveries to its hub: plain claims and nextDueAt skip them, the hub claims only them', async (store) => {
+        const { ws, webhooks: [plain, cli] } = await seed(store, 2)
+        assert.ok(plain && cli)
+        const session = await sessionFor(store, cli, 'hub_a')
+        const toCli = eventFor([cli], { dueAt: at(10) })
+        const toPlain = eventFor([plain], { dueAt: at(20) })
+        await store.recordEvent(toCli)
+        assert.equal(await store.nextDueAt(), null, 'nothing a plain claimer could take')
+        await store.recordEvent(toPlain)
+        assert.deepEqual(await store.nextDueAt(), at(20))
+
+        assert.deepEqual((await store.claimDue(claimOptions(at(100), { cliHubId: 'hub_b' }))).map((c) => c.deliveryId), [], 'another hub gets nothing')
+        const plainClaim = await store.claimDue(claimOptions(at(100)))
+        assert.deepEqual(plainClaim.map((c) => c.deliveryId), [toPlain.deliveries[0]?.id])
+        const hubClaim = await store.claimDue(claimOptions(at(100), { cliHubId: 'hub_a' }))
+        assert.deepEqual(hubClaim.map((c) => c.deliveryId), [toCli.deliveries[0]?.id])
+        assert.deepEqual(hubClaim[0]?.webhook, cli)
+
+        // Once the session row is gone, its webhook is an ordinary one again.
+        await store.releaseLeases(hubClaim)
+        await store.deleteCliSession(session.id)
+        assert.equal(await store.getCliSession(ws.id, session.id), null)
+        assert.deepEqual((await store.claimDue(claimOptions(at(200)))).map((c) => c.deliveryId), [toCli.deliveries[0]?.id])
+      })
+
+      it('reads sessions by workspace, beats per hub and lists stale ones', async (store) => {
+        const { ws, webhooks: [a, b] } = await seed(store, 2)
+        assert.ok(a && b)
+        const mine = await sessionFor(store, a, 'hub_a', at(0))
+        const theirs = await sessionFor(store, b, 'hub_b', at(0))
+        assert.deepEqual(await store.getCliSession(ws.id, mine.id), mine)
+        assert.equal(await store.getCliSession('ws_other', mine.id), null, 'another workspace does not see it')
+        await store.heartbeatCliSessions('hub_a', at(50_000))
+        assert.deepEqual((await store.getCliSession(ws.id, mine.id))?.heartbeatAt, at(50_000))
+        assert.deepEqual((await store.listStaleCliSessions(at(10_000))).map((s) => s.id), [theirs.id])
+        await assert.rejects(store.insertCliSession({ ...theirs, id: newId('cls') }), 'one session per webhook')
+      })
+
+      it('deleting a webhook with a reason fails its pending deliveries with that reason', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const input = eventFor([hook])
+        await store.recordEvent(input)
+        assert.equal(await store.deleteWebhook(ws.id, hook.id, at(10), 'cli session ended'), true)
+        const delivery = await store.getDelivery(ws.id, input.deliveries[0]?.id ?? '')
+        assert.equal(delivery?.status, 'failed')
+        assert.equal(delivery?.lastError, 'cli session ended')
       })
     })
   })

@@ -27,7 +27,7 @@ function attempt (rawBody: unknown, headers: unknown, options: unknown): Outcome
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw new Error(`verify threw something else: ${String(error)}`)
     assert.ok(VERIFICATION_ERROR_CODES.includes(error.code))
-    assert.equal(error.message, VERIFICATION_ERROR_MESSAGES[error.code])
+    assert.equal(error.message, error.header === null ? VERIFICATION_ERROR_MESSAGES[error.code] : `${VERIFICATION_ERROR_MESSAGES[error.code]}: ${error.header}`)
     return { accepted: false, error }
   }
 }

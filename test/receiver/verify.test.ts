@@ -25,7 +25,8 @@ function assertRejects (fn: () => unknown, code: WebhookVerificationErrorCode, s
   }
   assert.ok(thrown instanceof WebhookVerificationError, `expected a WebhookVerificationError, got ${String(thrown)}`)
   assert.equal(thrown.code, code)
-  assert.equal(thrown.message, VERIFICATION_ERROR_MESSAGES[code])
+  // MISSING_HEADER names the header after the fixed message; every other code is the message alone.
+  assert.equal(thrown.message, thrown.header === null ? VERIFICATION_ERROR_MESSAGES[code] : `${VERIFICATION_ERROR_MESSAGES[code]}: ${thrown.header}`)
   assert.equal(thrown.name, 'WebhookVerificationError')
   const serialized = `${thrown.message} ${thrown.stack ?? ''} ${JSON.stringify(thrown)}`
   for (const secret of secrets) assert.ok(!serialized.includes(secret), 'error mentions the secret')
@@ -116,8 +117,8 @@ test('several secrets accept a delivery signed with any of them (rotation)', () 
   assert.ok(verify(old.body, old.headers, options))
   assert.ok(verify(current.body, current.headers, options))
   assertRejects(() => verify(old.body, old.headers, { secret: ['whsec_new', 'whsec_x'], ...at }), 'SIGNATURE_MISMATCH')
-  assertRejects(() => verify(old.body, old.headers, { secret: [], ...at }), 'INVALID_OPTIONS')
-  assertRejects(() => verify(old.body, old.headers, { secret: ['whsec_old', ''], ...at }), 'INVALID_OPTIONS')
+  assertRejects(() => verify(old.body, old.headers, { secret: [], ...at }), 'MISSING_SECRET')
+  assertRejects(() => verify(old.body, old.headers, { secret: ['whsec_old', ''], ...at }), 'MISSING_SECRET')
 })
 
 test('bearer compares the whole token', () => {
@@ -238,11 +239,60 @@ test('hostile bodies are refused: non-UTF-8, not JSON, not an envelope', () => {
   }
 })
 
-test('bad arguments are INVALID_OPTIONS, never a TypeError', () => {
+test('the usual setup mistakes each get their own code, with status 500 so Kejue retries', () => {
+  const { body, headers } = signedRequest()
+  const cases: Array<[string, unknown, unknown, WebhookVerificationErrorCode]> = [
+    ['secret from an unset variable', body, { secret: process.env.KEJUE_SURELY_UNSET_VARIABLE }, 'MISSING_SECRET'],
+    ['empty secret', body, { secret: '' }, 'MISSING_SECRET'],
+    ['no secret key', body, {}, 'MISSING_SECRET'],
+    ['no options at all', body, undefined, 'MISSING_SECRET'],
+    ['null secret', body, { secret: null }, 'MISSING_SECRET'],
+    ['body parsed by express.json()', JSON.parse(body), { secret: TEST_SECRET }, 'BODY_ALREADY_PARSED'],
+    ['body parsed into an array', [1, 2], { secret: TEST_SECRET }, 'BODY_ALREADY_PARSED'],
+    ['no body parser at all', undefined, { secret: TEST_SECRET }, 'MISSING_BODY'],
+    ['null body', null, { secret: TEST_SECRET }, 'MISSING_BODY'],
+  ]
+  for (const [name, rawBody, options, code] of cases) {
+    let thrown: unknown
+    try {
+      verify(rawBody as RawBody, headers, options as VerifyOptions)
+    } catch (error) {
+      thrown = error
+    }
+    assert.ok(thrown instanceof WebhookVerificationError, name)
+    assert.equal(thrown.code, code, name)
+    assert.equal(thrown.status, 500, name)
+    assert.equal(thrown.message, VERIFICATION_ERROR_MESSAGES[code], name)
+  }
+})
+
+test('a missing header is MISSING_HEADER naming which one, with status 400', () => {
+  const { body, headers } = signedRequest()
+  const cases: Array<[Record<string, string>, VerifyOptions, string]> = [
+    [{ 'x-kejue-timestamp': headers['x-kejue-timestamp'] ?? '' }, { secret: TEST_SECRET, ...at }, 'X-Kejue-Signature'],
+    [{ 'x-kejue-signature': headers['x-kejue-signature'] ?? '' }, { secret: TEST_SECRET, ...at }, 'X-Kejue-Timestamp'],
+    [{}, { method: 'bearer', secret: TEST_SECRET }, 'Authorization'],
+  ]
+  for (const [hdrs, options, header] of cases) {
+    let thrown: unknown
+    try {
+      verify(body, hdrs, options)
+    } catch (error) {
+      thrown = error
+    }
+    assert.ok(thrown instanceof WebhookVerificationError)
+    assert.equal(thrown.code, 'MISSING_HEADER')
+    assert.equal(thrown.header, header)
+    assert.equal(thrown.status, 400)
+    assert.ok(thrown.message.endsWith(`: ${header}`), thrown.message)
+  }
+  const forged = safeVerify(body, { ...headers, 'x-kejue-signature': `sha256=${'0'.repeat(64)}` }, { secret: TEST_SECRET, ...at })
+  assert.ok(!forged.ok && forged.error.status === 400 && forged.error.header === null)
+})
+
+test('other bad arguments are INVALID_OPTIONS, never a TypeError', () => {
   const { body, headers } = signedRequest()
   const bad: Array<[unknown, unknown, unknown]> = [
-    [body, headers, { secret: '' }],
-    [body, headers, {}],
     [body, headers, { secret: 42 }],
     [body, headers, { secret: TEST_SECRET, method: 'md5' }],
     [body, headers, { secret: TEST_SECRET, toleranceMs: -1 }],
@@ -250,13 +300,11 @@ test('bad arguments are INVALID_OPTIONS, never a TypeError', () => {
     [body, headers, { secret: TEST_SECRET, toleranceMs: '300000' }],
     [body, headers, { secret: TEST_SECRET, now: 'now' }],
     [body, headers, { secret: TEST_SECRET, now: new Date('nope') }],
-    [body, headers, undefined],
     [body, headers, null],
     [body, null, { secret: TEST_SECRET }],
     [body, 'x-kejue-signature: sha256=00', { secret: TEST_SECRET }],
-    [JSON.parse(body), headers, { secret: TEST_SECRET }],
-    [undefined, headers, { secret: TEST_SECRET }],
     [42, headers, { secret: TEST_SECRET }],
+    [new DataView(new ArrayBuffer(2)), headers, { secret: TEST_SECRET }],
   ]
   for (const [rawBody, hdrs, options] of bad) {
     assertRejects(() => verify(rawBody as RawBody, hdrs as HeadersLike, options as VerifyOptions), 'INVALID_OPTIONS')
@@ -276,5 +324,9 @@ test('safeVerify returns the event or the error instead of throwing', () => {
 test('every error code has a fixed message, and the method list matches the signer', () => {
   assert.deepEqual(new Set(Object.keys(VERIFICATION_ERROR_MESSAGES)), new Set(VERIFICATION_ERROR_CODES))
   for (const code of VERIFICATION_ERROR_CODES) assert.equal(new WebhookVerificationError(code).message, VERIFICATION_ERROR_MESSAGES[code])
+  // The codes users already match on keep their names (docs/receiving.md lists every one).
+  for (const code of ['INVALID_OPTIONS', 'MISSING_HEADER', 'INVALID_SIGNATURE_FORMAT', 'SIGNATURE_MISMATCH', 'INVALID_TIMESTAMP', 'TIMESTAMP_OUT_OF_RANGE', 'INVALID_BODY']) {
+    assert.ok((VERIFICATION_ERROR_CODES as string[]).includes(code), code)
+  }
   assert.deepEqual([...RECEIVER_SIGNING_METHODS], [...SIGNING_METHODS])
 })

@@ -18,6 +18,7 @@ import {
   CreateWebhookBody, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
 } from '../schemas/webhooks.js'
 import { OPTIONAL_BODY } from '../validation.js'
+import { isCliWebhook } from '../../delivery/cli-hub.js'
 import { generateSecret, newWebhookFromInput, webhookPatchFromInput } from '../webhook-input.js'
 
 const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { additionalProperties: false, [OPTIONAL_BODY]: true })
@@ -25,7 +26,8 @@ const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { 
 /** The workspace's subscription with this id, or 404 (also for another workspace's ids). */
 export async function findWebhook (store: Store, workspaceId: string, id: string): Promise<Webhook> {
   const webhook = await store.getWebhook(workspaceId, id)
-  if (webhook === null || webhook.jobId !== null || webhook.workspaceId !== workspaceId) throw notFound(`webhook ${id}`)
+  // A `listen` session's webhook is the CLI's, not a subscription: it is managed through /cli-sessions.
+  if (webhook === null || webhook.jobId !== null || webhook.workspaceId !== workspaceId || isCliWebhook(webhook)) throw notFound(`webhook ${id}`)
   return webhook
 }
 
@@ -63,6 +65,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const workspaceId = workspaceOf(request)
     const filter = request.query.event
     const webhooks = (await store.listWebhooks(workspaceId))
+      .filter((w) => !isCliWebhook(w))
       .filter((w) => filter === undefined || (filter === '*' ? w.events.includes('*') : matchesEventFilter(w.events, filter)))
     const stats = await store.webhookStats(workspaceId, webhooks.map((w) => w.id))
     return webhooks.map((w) => presentWebhook(w, stats.get(w.id)))

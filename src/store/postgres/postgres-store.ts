@@ -14,6 +14,7 @@ import { claimDue } from './queries/claim-due.js'
 import { completeAttempts } from './queries/complete-attempts.js'
 import * as deliveries from './queries/deliveries.js'
 import { releaseLeases, renewLeases } from './queries/leases.js'
+import * as cliSessions from './queries/cli-sessions.js'
 import { nextDueAt, queueStats } from './queries/queue-stats.js'
 import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
@@ -76,12 +77,18 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => await webhooks.routeWebhooks(pool, workspaceId, filters, personaId),
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
-    deleteWebhook: async (workspaceId, id, now) => await webhooks.deleteWebhook(pool, workspaceId, id, now),
+    deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),
 
     createCall: async (call, inline) => await webhooks.createCall(pool, call, inline),
     getCall: async (workspaceId, jobId) => await webhooks.getCall(pool, workspaceId, jobId),
     listInlineWebhooks: async (workspaceId, jobId) => await webhooks.listInlineWebhooks(pool, workspaceId, jobId),
+
+    insertCliSession: async (session) => await cliSessions.insertCliSession(pool, session),
+    getCliSession: async (workspaceId, id) => await cliSessions.getCliSession(pool, workspaceId, id),
+    deleteCliSession: async (id) => await cliSessions.deleteCliSession(pool, id),
+    heartbeatCliSessions: async (hubId, now) => await cliSessions.heartbeatCliSessions(pool, hubId, now),
+    listStaleCliSessions: async (before) => await cliSessions.listStaleCliSessions(pool, before),
 
     async recordEvent (input) {
       const result = await recordEventBatched(input)

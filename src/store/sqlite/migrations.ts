@@ -3,6 +3,7 @@ import { ServiceError } from '../../errors.js'
 import { migration0001 } from './migrations/0001-init.js'
 import { migration0002 } from './migrations/0002-webhook-routes.js'
 import { migration0003 } from './migrations/0003-claim-lanes.js'
+import { migration0004 } from './migrations/0004-cli-sessions.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */
 export interface Migration {
@@ -12,7 +13,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

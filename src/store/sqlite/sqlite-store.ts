@@ -9,6 +9,7 @@ import { prepareCompleteAttempts } from './queries/complete-attempts.js'
 import { prepareDeliveries } from './queries/deliveries.js'
 import { prepareLeases } from './queries/leases.js'
 import { prepareListDeliveries } from './queries/list-deliveries.js'
+import { prepareCliSessions } from './queries/cli-sessions.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
@@ -52,6 +53,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   const claimDue = prepareClaimDue(db)
   const completeAttempts = prepareCompleteAttempts(db)
   const listDeliveries = prepareListDeliveries(db)
+  const cliSessions = prepareCliSessions(db)
   const listeners = new Set<() => void>()
   let closed = false
 
@@ -102,12 +104,18 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => webhooks.routeWebhooks(workspaceId, filters, personaId),
     updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
-    deleteWebhook: async (workspaceId, id, now) => webhooks.deleteWebhook(workspaceId, id, now),
+    deleteWebhook: async (workspaceId, id, now, reason) => webhooks.deleteWebhook(workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => stats.webhookStats(workspaceId, ids),
 
     createCall: async (call, inlineWebhooks) => webhooks.createCall(call, inlineWebhooks),
     getCall: async (workspaceId, jobId) => webhooks.getCall(workspaceId, jobId),
     listInlineWebhooks: async (workspaceId, jobId) => webhooks.listInlineWebhooks(workspaceId, jobId),
+
+    insertCliSession: async (session) => cliSessions.insertCliSession(session),
+    getCliSession: async (workspaceId, id) => cliSessions.getCliSession(workspaceId, id),
+    deleteCliSession: async (id) => cliSessions.deleteCliSession(id),
+    heartbeatCliSessions: async (hubId, now) => cliSessions.heartbeatCliSessions(hubId, now),
+    listStaleCliSessions: async (before) => cliSessions.listStaleCliSessions(before),
 
     recordEvent: async (input) => {
       if (closed) throw new Error('the store is closed')

@@ -25,10 +25,14 @@ interface ClaimRow {
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_at <= $1
     AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)`
 
+// `listen --forward-to` sessions' webhooks (docs/receiving.md) are claimed only by the process
+// holding the session (PICK_HUB), never by the engine.
+const NOT_CLI = 'd.webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)'
+
 // Nothing excluded ($2 is empty): the earliest due rows straight off deliveries_due.
 const PICK_DUE = `
   SELECT d.id FROM deliveries d
-  WHERE ${CLAIMABLE} AND d.webhook_id <> ALL ($2::text[])
+  WHERE ${CLAIMABLE} AND d.webhook_id <> ALL ($2::text[]) AND ${NOT_CLI}
   ORDER BY d.next_attempt_at, d.id
   LIMIT $3
   FOR UPDATE SKIP LOCKED`
@@ -56,6 +60,7 @@ const PICK_BY_LANE = `
       WHERE d.webhook_id = lanes.webhook_id AND ${CLAIMABLE}
       ORDER BY d.next_attempt_at, d.id LIMIT 1) head
     WHERE lanes.webhook_id IS NOT NULL AND lanes.webhook_id <> ALL ($2::text[])
+      AND lanes.webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)
     ORDER BY head.next_attempt_at, head.id
     LIMIT $3
   ), candidates AS (
@@ -70,6 +75,14 @@ const PICK_BY_LANE = `
   SELECT d.id FROM deliveries d
   WHERE d.id IN (SELECT id FROM candidates) AND ${CLAIMABLE}
   ORDER BY d.next_attempt_at, d.id
+  FOR UPDATE SKIP LOCKED`
+
+// A CLI session hub ($2 is its id): only the lanes of its own sessions' webhooks.
+const PICK_HUB = `
+  SELECT d.id FROM deliveries d
+  WHERE d.webhook_id IN (SELECT webhook_id FROM cli_sessions WHERE hub_id = $2::text) AND ${CLAIMABLE}
+  ORDER BY d.next_attempt_at, d.id
+  LIMIT $3
   FOR UPDATE SKIP LOCKED`
 
 function claimSql (pick: string): string {
@@ -94,14 +107,17 @@ ORDER BY c.next_attempt_at, c.id`
 const CLAIM_DUE_SQL = claimSql(PICK_DUE)
 /** Exported so that tests can check its plan (EXPLAIN): no scan of an excluded webhook's rows. */
 export const CLAIM_BY_LANE_SQL = claimSql(PICK_BY_LANE)
+const CLAIM_HUB_SQL = claimSql(PICK_HUB)
 
 export async function claimDue (db: pg.Pool, options: ClaimOptions): Promise<ClaimedDelivery[]> {
   const limit = Math.floor(options.limit)
   if (limit <= 0) return []
   const excluded = [...new Set(options.excludeWebhookIds ?? [])]
-  const result = await db.query<ClaimRow>(excluded.length === 0 ? CLAIM_DUE_SQL : CLAIM_BY_LANE_SQL, [
+  const hub = options.cliHubId ?? null
+  const sql = hub !== null ? CLAIM_HUB_SQL : excluded.length === 0 ? CLAIM_DUE_SQL : CLAIM_BY_LANE_SQL
+  const result = await db.query<ClaimRow>(sql, [
     options.now.getTime(),
-    excluded,
+    hub ?? excluded,
     limit,
     Math.max(0, Math.round(options.leaseMs)),
     options.owner,

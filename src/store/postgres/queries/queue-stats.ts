@@ -17,9 +17,9 @@ export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
   for (;;) {
     const page: pg.QueryResult<{ id: string, at: number, lease: number | null }> = after === null
       ? await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
-          WHERE status = 'pending' ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`)
+          WHERE status = 'pending' AND ${NOT_CLI} ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`)
       : await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
-          WHERE status = 'pending' AND (next_attempt_at, id) > ($1, $2) ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`,
+          WHERE status = 'pending' AND ${NOT_CLI} AND (next_attempt_at, id) > ($1, $2) ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`,
         [after.at, after.id])
     for (const row of page.rows) {
       if (row.at >= earliest) return new Date(earliest)
@@ -33,6 +33,8 @@ export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
 }
 
 const NEXT_DUE_PAGE = 1_000
+// A `listen --forward-to` session's deliveries are claimed by the process holding it, never by the engine.
+const NOT_CLI = 'webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)'
 
 const DUE = "status = 'pending' AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)"
 

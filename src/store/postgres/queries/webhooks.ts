@@ -117,7 +117,7 @@ export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
  * Deletes the webhook and ends its pending deliveries as failed in the same transaction. Their
  * leases are cleared too, so an attempt in flight cannot settle them afterwards.
  */
-export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: string, now: Date): Promise<boolean> {
+export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: string, now: Date, reason: string = WEBHOOK_DELETED_ERROR): Promise<boolean> {
   return await transaction(db, async (client) => {
     const deleted = await client.query('DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2', [workspaceId, id])
     if ((deleted.rowCount ?? 0) === 0) return false
@@ -125,7 +125,7 @@ export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: strin
       `UPDATE deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, updated_at = $4,
          lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
        WHERE workspace_id = $1 AND webhook_id = $2 AND status = 'pending'`,
-      [workspaceId, id, WEBHOOK_DELETED_ERROR, now.getTime()])
+      [workspaceId, id, reason, now.getTime()])
     return true
   })
 }

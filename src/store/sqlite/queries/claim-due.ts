@@ -43,6 +43,8 @@ export const CLAIM_SQL = {
     WHERE d.webhook_id = @webhook AND ${CLAIMABLE}
     ORDER BY d.next_attempt_at, d.id
     LIMIT @limit`,
+  // \`listen --forward-to\` sessions: their webhooks, and which process (hub) holds each.
+  cliLanes: 'SELECT webhook_id, hub_id FROM cli_sessions',
   one: `
     SELECT ${DUE_COLUMNS}
     FROM deliveries d
@@ -72,14 +74,22 @@ export function prepareClaimDue (db: Database) {
   const laneDue = db.prepare<{ webhook: string, now: number, limit: number }, LaneRow>(CLAIM_SQL.laneDue)
   const selectOne = db.prepare<[string], DueRow>(CLAIM_SQL.one)
 
-  /** The same rows as selectDue with the excluded webhooks left out, without entering their lanes. */
-  function selectDueByLane (now: number, limit: number, excluded: ReadonlySet<string>): DueRow[] {
+  const selectCliLanes = db.prepare<[], { webhook_id: string, hub_id: string }>(CLAIM_SQL.cliLanes)
+
+  /** Every lane (webhook with pending rows) but the excluded ones, one index seek each. */
+  function * lanesExcept (excluded: ReadonlySet<string>): Generator<string> {
+    for (let lane = nextLane.get({ after: '' }); lane !== undefined; lane = nextLane.get({ after: lane.webhook_id })) {
+      if (!excluded.has(lane.webhook_id)) yield lane.webhook_id
+    }
+  }
+
+  /** The `limit` earliest claimable rows of the given lanes, in due order, without entering any other lane. */
+  function selectDueByLane (now: number, limit: number, lanes: Iterable<string>): DueRow[] {
     // First pass: the earliest claimable row of every lane we may take from.
     const heads: Array<{ webhook: string, head: LaneRow }> = []
-    for (let lane = nextLane.get({ after: '' }); lane !== undefined; lane = nextLane.get({ after: lane.webhook_id })) {
-      if (excluded.has(lane.webhook_id)) continue
-      const head = laneDue.get({ webhook: lane.webhook_id, now, limit: 1 })
-      if (head !== undefined) heads.push({ webhook: lane.webhook_id, head })
+    for (const webhook of lanes) {
+      const head = laneDue.get({ webhook, now, limit: 1 })
+      if (head !== undefined) heads.push({ webhook, head })
     }
     // The batch can only draw on the `limit` lanes with the earliest heads: those heads alone
     // are `limit` rows due no later than any row of a lane further back.
@@ -102,10 +112,15 @@ export function prepareClaimDue (db: Database) {
   const claim = db.transaction((options: ClaimOptions): ClaimedDelivery[] => {
     const now = options.now.getTime()
     const expiresAt = now + options.leaseMs
-    const excluded = new Set(options.excludeWebhookIds ?? [])
-    const rows = excluded.size === 0
-      ? selectDue.all({ now, limit: options.limit })
-      : selectDueByLane(now, options.limit, excluded)
+    const cli = selectCliLanes.all()
+    const hub = options.cliHubId
+    // A CLI session hub claims only its own sessions' lanes; the engine never claims those.
+    const excluded = new Set([...(options.excludeWebhookIds ?? []), ...cli.map((c) => c.webhook_id)])
+    const rows = hub !== undefined
+      ? selectDueByLane(now, options.limit, cli.filter((c) => c.hub_id === hub).map((c) => c.webhook_id))
+      : excluded.size === 0
+        ? selectDue.all({ now, limit: options.limit })
+        : selectDueByLane(now, options.limit, lanesExcept(excluded))
     // A batch usually goes to few webhooks: read each once.
     const webhooks = new Map<string, Webhook | null>()
     const claimed: ClaimedDelivery[] = []

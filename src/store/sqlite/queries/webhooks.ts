@@ -112,9 +112,9 @@ export function prepareWebhooks (db: Database) {
     return row === undefined ? null : toWebhook(row)
   }
 
-  const remove = db.transaction((workspaceId: string, id: string, now: number): boolean => {
+  const remove = db.transaction((workspaceId: string, id: string, now: number, reason: string): boolean => {
     if (markDeleted.run({ id, workspaceId, now }).changes === 0) return false
-    failPending.run({ id, now, error: WEBHOOK_DELETED_ERROR })
+    failPending.run({ id, now, error: reason })
     return true
   })
 
@@ -158,8 +158,8 @@ export function prepareWebhooks (db: Database) {
       if (statement.run(params).changes === 0) return null
       return get(workspaceId, id)
     },
-    deleteWebhook (workspaceId: string, id: string, now: Date): boolean {
-      return remove.immediate(workspaceId, id, toMs(now))
+    deleteWebhook (workspaceId: string, id: string, now: Date, reason: string = WEBHOOK_DELETED_ERROR): boolean {
+      return remove.immediate(workspaceId, id, toMs(now), reason)
     },
     createCall (call: Call, inlineWebhooks: readonly NewWebhook[]): void {
       createCallTx.immediate(call, inlineWebhooks)
