@@ -1,4 +1,4 @@
-// Writes test/fixtures/signatures.json: published signing vectors (contract §1) for receivers to
+// Writes test/fixtures/signatures.json: published signing vectors (docs/wire-format.md) for receivers to
 // test against. The expected headers come from our signer; test/signing/signature-vectors.test.ts
 // recomputes every one independently (node:crypto by hand, and python3).
 // Usage: node --import tsx scripts/gen-signature-vectors.ts [--check]

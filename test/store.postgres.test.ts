@@ -157,7 +157,7 @@ describe('postgres store', () => {
       {
         deliveryId: b.deliveryId,
         leaseToken: b.leaseToken,
-        attempt: { attempt: 1, startedAt: T0, durationMs: 5, statusCode: 404, error: null, responseExcerpt: 'nope' },
+        attempt: { attempt: 1, startedAt: T0, durationMs: 5, statusCode: 404, error: 'HTTP 404', responseExcerpt: 'nope' },
         settlement: { status: 'failed' },
       },
       success(c.deliveryId, c.leaseToken),

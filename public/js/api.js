@@ -1,4 +1,4 @@
-// A small client for the public REST API (contract §4). The dashboard does nothing the API does
+// A small client for the public REST API (docs/api.md). The dashboard does nothing the API does
 // not allow: every action is one of these calls, authenticated with the workspace key.
 //
 // The key is kept in sessionStorage only (gone when the tab closes) and sent as X-API-Key; it never

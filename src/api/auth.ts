@@ -1,5 +1,5 @@
 /**
- * API keys (contract §4: `X-API-Key` on every call). Keys are random tokens — `kw_…` for a
+ * API keys (docs/api.md: `X-API-Key` on every call). Keys are random tokens — `kw_…` for a
  * workspace, `ka_…` for the admin — stored only as their sha256; a request's key is hashed,
  * looked up by hash, and the hashes compared in constant time.
  *

@@ -1,5 +1,5 @@
 /**
- * Store rows → API shapes (contract §4). Rows are never sent as they are: this is where field
+ * Store rows → API shapes (docs/api.md). Rows are never sent as they are: this is where field
  * names become snake_case, dates ISO-8601, and secrets are left out.
  */
 import type { Static } from '@sinclair/typebox'
@@ -65,7 +65,7 @@ export function presentDelivery (delivery: Delivery, attempts: readonly Attempt[
     id: delivery.id,
     event_id: delivery.eventId,
     event: delivery.eventType,
-    // Inline (per-call) webhooks are not API objects (contract §4: null for an inline webhook).
+    // Inline (per-call) webhooks are not API objects (docs/api.md: null for an inline webhook).
     webhook_id: delivery.inline ? null : delivery.webhookId,
     url: delivery.url,
     status: delivery.status,

@@ -1,6 +1,6 @@
 /**
  * Turning a webhook create/update body into store terms, with the checks a schema cannot make:
- * URL syntax (http/https, no userinfo, ≤ 2083 chars), the destination guard (contract §2:
+ * URL syntax (http/https, no userinfo, ≤ 2083 chars), the destination guard (docs/wire-format.md#delivery-policy:
  * internal addresses are refused with 422 unless private networks are allowed), secret rules
  * per signing method, persona scope, and the two spellings of the delivery settings.
  * Shared by POST/PATCH /webhooks and the inline webhooks of POST /persona-calls.
@@ -34,7 +34,7 @@ export function urlProblem (url: string): string | null {
   return shape.ok ? null : shape.reason.replace(/^url /, '')
 }
 
-/** Refuses internal destinations with 422 DESTINATION_NOT_ALLOWED (contract §2). */
+/** Refuses internal destinations with 422 DESTINATION_NOT_ALLOWED (docs/wire-format.md#delivery-policy). */
 export async function assertDestinationAllowed (url: string, ctx: WebhookInputContext): Promise<void> {
   const path = `${ctx.pathPrefix ?? ''}url`
   const result = await checkDestination(url, { allowPrivateNetworks: ctx.allowPrivateNetworks })

@@ -1,5 +1,5 @@
 /**
- * What a newcomer needs on first start (contract §5): a default workspace with an API key and,
+ * What a newcomer needs on first start (docs/configuration.md): a default workspace with an API key and,
  * unless KEJUE_ADMIN_KEY is set, a generated admin key. Keys are stored as hashes only, so they
  * can be printed exactly once: the banner is printed after the server listens, and only then is
  * the start marked done. A start that died before printing makes fresh keys next time (and

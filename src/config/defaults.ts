@@ -9,7 +9,7 @@ export const DEFAULTS = {
     backoffMs: 500,
   },
   limits: {
-    // contract §2: timeout_ms 1000–30000, max_retries 0–10.
+    // docs/wire-format.md#delivery-policy: timeout_ms 1000–30000, max_retries 0–10.
     timeoutMsMin: 1_000,
     timeoutMsMax: 30_000,
     maxRetriesMin: 0,
@@ -44,7 +44,7 @@ export const DEFAULTS = {
     maxInFlightPerWebhook: 64,
     claimBatch: 128,
     // A claimed delivery not settled or renewed within this comes back to the queue (crash
-    // recovery). Renewed every leaseMs/3 while an attempt runs; kept under the contract's 30 s
+    // recovery). Renewed every leaseMs/3 while an attempt runs; kept under the 30 s
     // "attempted again within 30 s of the restart".
     leaseMs: 20_000,
     // How long SIGTERM waits for attempts in flight before handing them back.

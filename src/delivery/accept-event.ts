@@ -81,7 +81,7 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
   }
 }
 
-/** The webhooks that get an event (contract §3). */
+/** The webhooks that get an event (docs/wire-format.md#routing). */
 export async function routeEvent (
   store: Store,
   workspaceId: string,

@@ -22,6 +22,7 @@ import { coerceError } from '../errors.js'
 import type { ClaimedDelivery, CliSession, Delivery, Store, Webhook } from '../store/store.js'
 import { USER_AGENT } from '../util/version.js'
 import { classifyStatus } from './http-client.js'
+import { outcomeError } from './outcome.js'
 import type { AttemptOutcome } from './outcome.js'
 import { prepareRequest } from './prepare.js'
 import { decideRetry } from './retry-policy.js'
@@ -139,7 +140,7 @@ async function recordOutcome (
       startedAt: new Date(attempt.startedAt),
       durationMs: Math.round(outcome.durationMs),
       statusCode: 'statusCode' in outcome ? outcome.statusCode : null,
-      error: 'error' in outcome ? outcome.error : outcome.kind === 'rejected' ? `HTTP ${outcome.statusCode}` : null,
+      error: outcomeError(outcome),
       responseExcerpt: 'responseExcerpt' in outcome ? outcome.responseExcerpt : null,
     },
     settlement: decision.retry ? { status: 'pending', nextAttemptAt: new Date(endedAt + decision.delayMs) } : { status: decision.final },

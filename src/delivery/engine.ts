@@ -32,9 +32,11 @@ import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import type { AttemptResult, ClaimedDelivery, Settlement, Store } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
+import { outcomeError } from './outcome.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
 import { decideRetry } from './retry-policy.js'
+import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 
 export interface EngineOptions {
   /** Requests in flight at once, over all webhooks. @defaultValue 256 */
@@ -348,7 +350,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const startedAt = now()
     let outcome: AttemptOutcome
     if (claim.webhook === null) {
-      outcome = { kind: 'blocked', reason: 'webhook-deleted', durationMs: 0, error: 'webhook deleted' }
+      outcome = { kind: 'blocked', reason: 'webhook-deleted', durationMs: 0, error: WEBHOOK_DELETED_ERROR }
     } else {
       try {
         outcome = await sender.send(prepareRequest(claim, claim.webhook, startedAt))
@@ -383,7 +385,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       ? { status: 'pending', nextAttemptAt: new Date(endedAt + decision.delayMs) }
       : { status: decision.final }
     const statusCode = 'statusCode' in outcome ? outcome.statusCode : null
-    const error = 'error' in outcome ? outcome.error : outcome.kind === 'rejected' ? `HTTP ${outcome.statusCode}` : null
+    const error = outcomeError(outcome)
     results.push({
       deliveryId: claim.deliveryId,
       leaseToken: claim.leaseToken,

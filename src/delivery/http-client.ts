@@ -15,9 +15,9 @@
  *   attempt past it), the body is read up to the excerpt cap, and a trickled answer (headers or
  *   body at 1 byte/s) ends at the attempt's deadline like any other; between bytes it costs
  *   nothing but the socket.
- * - No redirect interceptor: a 3xx is the answer (contract §2: "redirects are never followed").
+ * - No redirect interceptor: a 3xx is the answer (docs/wire-format.md#delivery-policy: "redirects are never followed").
  * - One timer covers the whole attempt, from queueing on the pool through connect, headers and
- *   the body (contract §2: "no complete response within `timeout_ms`"); it ends the attempt at
+ *   the body (docs/wire-format.md#delivery-policy: "no complete response within `timeout_ms`"); it ends the attempt at
  *   the deadline even while the connection is still being made.
  * - The response body is read up to `maxResponseBytes` and the rest is dropped with the
  *   connection, so a 1 GB answer costs 4 KiB of memory.
@@ -44,7 +44,7 @@ import type { LookupAll } from './ssrf.js'
 export interface HttpClientOptions {
   /** KEJUE_ALLOW_PRIVATE_NETWORKS: when true the SSRF guard is off (local development, tests). */
   allowPrivateNetworks: boolean
-  /** Sent as `User-Agent` unless the request sets one (contract §1: `kejue-webhooks/<version>`). */
+  /** Sent as `User-Agent` unless the request sets one (docs/wire-format.md: `kejue-webhooks/<version>`). */
   userAgent: string
   /**
    * How much of a response body is kept as the attempt's excerpt.
@@ -179,7 +179,7 @@ export function classifyStatus (statusCode: number, durationMs: number, response
   if (statusCode >= 500) {
     return { kind: 'failed', reason: 'server', statusCode, durationMs, error: `server responded ${statusCode}`, responseExcerpt }
   }
-  // spec "Delivery & Retries": 4xx is permanent; contract §2: so is 3xx (never followed).
+  // spec "Delivery & Retries": 4xx is permanent; docs/wire-format.md#delivery-policy: so is 3xx (never followed).
   return { kind: 'rejected', statusCode, durationMs, responseExcerpt }
 }
 

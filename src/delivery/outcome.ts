@@ -11,6 +11,16 @@ export type AttemptOutcome =
   /** Refused before sending (SSRF guard, bad URL, webhook gone): permanent. */
   | { kind: 'blocked', reason: 'private-address' | 'invalid-url' | 'webhook-deleted', durationMs: number, error: string }
 
+/**
+ * The error text an attempt is recorded with (attempts.error, a delivery's last_error): the
+ * outcome's own phrase, or `HTTP <status>` for a 3xx/4xx; null for a success. The one place that
+ * words it: the stores keep whatever text they are given.
+ */
+export function outcomeError (outcome: AttemptOutcome): string | null {
+  if ('error' in outcome) return outcome.error
+  return outcome.kind === 'rejected' ? `HTTP ${outcome.statusCode}` : null
+}
+
 export interface OutgoingRequest {
   /**
    * Whose attempt this is. The sender keeps one connection pool per webhook and origin, so a

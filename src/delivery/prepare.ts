@@ -3,7 +3,7 @@ import type { ClaimedDelivery, Webhook } from '../store/store.js'
 import type { OutgoingRequest } from './outcome.js'
 
 /**
- * The request for one attempt (contract §1): the stored body bytes as they are, the delivery
+ * The request for one attempt (docs/wire-format.md): the stored body bytes as they are, the delivery
  * headers, and a signature made now, so a retry is signed afresh.
  */
 export function prepareRequest (claim: ClaimedDelivery, webhook: Webhook, nowMs: number): OutgoingRequest {

@@ -18,7 +18,7 @@ const RETRY = (delayMs: number): RetryDecision => ({ retry: true, delayMs })
 const SUCCEEDED: RetryDecision = { retry: false, final: 'succeeded' }
 const FAILED: RetryDecision = { retry: false, final: 'failed' }
 
-test('decides retries as the contract says (table)', () => {
+test('decides retries as docs/wire-format.md says (table)', () => {
   const table: Array<[string, AttemptOutcome, number, { maxAttempts: number, backoffMs: number }, RetryDecision]> = [
     ['200 on the first attempt succeeds', delivered(200), 1, DEFAULT, SUCCEEDED],
     ['204 on the last attempt succeeds', delivered(204), 4, DEFAULT, SUCCEEDED],

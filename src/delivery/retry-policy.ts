@@ -1,5 +1,5 @@
 /**
- * Whether an attempt is retried, and when (contract §2, spec "Delivery & Retries"). Pure: the
+ * Whether an attempt is retried, and when (docs/wire-format.md#delivery-policy, spec "Delivery & Retries"). Pure: the
  * engine passes in what happened and how many attempts were made, and schedules the answer.
  *
  * | outcome                                  | decision                                   |
@@ -18,7 +18,7 @@ import type { AttemptOutcome } from './outcome.js'
 /** No single wait is longer than this, whatever max_retries × backoff_ms would give. */
 export const MAX_RETRY_DELAY_MS = 3_600_000
 
-/** Jitter, when a random source is given, adds at most this share of the delay (contract §2). */
+/** Jitter, when a random source is given, adds at most this share of the delay (docs/wire-format.md#delivery-policy). */
 export const MAX_JITTER_RATIO = 0.1
 
 export interface RetrySettings {

@@ -1,5 +1,5 @@
 /**
- * Routing (contract §3): which webhooks get an event.
+ * Routing (docs/wire-format.md#routing): which webhooks get an event.
  *
  * - A subscription gets an event when it is enabled, its `events` hold the type or "*", and for
  *   scope_type "persona" the event belongs to its persona_id.
@@ -9,7 +9,7 @@
 import { matchesEventFilter } from '../events/event-types.js'
 import type { Webhook } from '../store/store.js'
 
-/** The call an event belongs to: `data.job_id`, or `data.call.id` for call.analyzed (contract §3). */
+/** The call an event belongs to: `data.job_id`, or `data.call.id` for call.analyzed (docs/wire-format.md#routing). */
 export function eventJobId (type: string, data: Record<string, unknown>): string | null {
   if (!type.startsWith('call.')) return null
   if (typeof data.job_id === 'string') return data.job_id

@@ -1,5 +1,5 @@
 /**
- * The SSRF guard (contract §2): webhooks may only reach public unicast addresses, unless the
+ * The SSRF guard (docs/wire-format.md#delivery-policy): webhooks may only reach public unicast addresses, unless the
  * server runs with KEJUE_ALLOW_PRIVATE_NETWORKS=true.
  *
  * Two places use it:
@@ -112,7 +112,7 @@ export type DestinationCheck = { ok: true } | { ok: false, reason: string }
 
 /**
  * The checks that need no network: http/https only, no userinfo, at most 2083 characters
- * (contract §4). Returns the parsed URL when it passes.
+ * (docs/api.md). Returns the parsed URL when it passes.
  */
 export function checkUrlShape (url: string): { ok: true, url: URL } | { ok: false, reason: string } {
   if (url.length > DEFAULTS.limits.urlMaxLength) {
@@ -162,7 +162,7 @@ export interface CheckDestinationOptions {
 }
 
 /**
- * Create-time validation of a webhook URL (contract §2: a 422 for an internal address "in any of
+ * Create-time validation of a webhook URL (docs/wire-format.md#delivery-policy: a 422 for an internal address "in any of
  * its spellings, or with a name such as `localhost` that resolves only to such addresses").
  *
  * The WHATWG URL parser has already turned `http://2130706433/`, `http://0x7f.1/` and

@@ -101,12 +101,15 @@ export interface CampaignError {
   message: string
 }
 
+// campaign.started/paused/resumed/failed: Kejue's guide prints no payload for these, so only
+// campaign_id is guaranteed; the other fields are ours and optional, and `status` may hold values
+// not listed in docs/events.md (usually running, paused, running, failed).
 export interface CampaignStartedData {
   campaign_id: string
-  campaign_name: string
+  campaign_name?: string
   persona_id?: string | null
-  status: 'running'
-  started_at: string
+  status?: string
+  started_at?: string
   stats?: CampaignStats
 }
 
@@ -125,36 +128,36 @@ export interface CampaignEndedData {
 
 export interface CampaignPausedData {
   campaign_id: string
-  campaign_name: string
+  campaign_name?: string
   persona_id?: string | null
-  status: 'paused'
+  status?: string
   pause_reason?: string | null
   started_at?: string
-  paused_at: string
-  stats: CampaignStats
+  paused_at?: string
+  stats?: CampaignStats
 }
 
 export interface CampaignResumedData {
   campaign_id: string
-  campaign_name: string
+  campaign_name?: string
   persona_id?: string | null
-  status: 'running'
+  status?: string
   started_at?: string
   paused_at?: string | null
-  resumed_at: string
+  resumed_at?: string
   stats?: CampaignStats
 }
 
 export interface CampaignFailedData {
   campaign_id: string
-  campaign_name: string
+  campaign_name?: string
   persona_id?: string | null
-  status: 'failed'
+  status?: string
   failure_reason?: string | null
-  error: CampaignError
+  error?: CampaignError
   started_at?: string
-  failed_at: string
-  stats: CampaignStats
+  failed_at?: string
+  stats?: CampaignStats
 }
 
 /** Event type → the type of its `data`. */

@@ -1,5 +1,5 @@
 /**
- * The signing methods (spec "Webhook Signing & Verification", contract §1). A copy of
+ * The signing methods (spec "Webhook Signing & Verification", docs/wire-format.md). A copy of
  * src/signing/methods.ts on purpose: the receiver imports nothing outside this folder at runtime,
  * so it can ship on its own. A test keeps the two lists equal.
  */
@@ -11,7 +11,7 @@ export function isReceiverSigningMethod (value: unknown): value is ReceiverSigni
   return typeof value === 'string' && (RECEIVER_SIGNING_METHODS as readonly string[]).includes(value)
 }
 
-/** The header names of contract §1, lowercase as Node delivers them. */
+/** The header names of docs/wire-format.md, lowercase as Node delivers them. */
 export const HEADER_SIGNATURE = 'x-kejue-signature'
 export const HEADER_TIMESTAMP = 'x-kejue-timestamp'
 export const HEADER_AUTHORIZATION = 'authorization'

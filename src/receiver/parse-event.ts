@@ -27,7 +27,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * Parses the verified bytes (never a separately decoded string, so what is parsed is what was
- * signed) and checks the envelope of contract §1.
+ * signed) and checks the envelope of docs/wire-format.md.
  */
 export function parseEvent (bytes: Uint8Array): VerifiedEvent {
   let value: unknown

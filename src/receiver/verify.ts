@@ -13,7 +13,7 @@ import { isRawBody, parseEvent, rawBodyBytes } from './parse-event.js'
 import type { RawBody, VerifiedEvent } from './parse-event.js'
 import { WebhookVerificationError } from './verification-error.js'
 
-/** Five minutes, the skew receivers written for Kejue allow (contract §1). */
+/** Five minutes, the skew receivers written for Kejue allow (docs/wire-format.md). */
 export const DEFAULT_TOLERANCE_MS = 300_000
 
 interface CommonVerifyOptions {
@@ -70,7 +70,7 @@ interface ResolvedVerifyOptions {
 }
 
 /**
- * Checks a delivery's authentication (contract §1) and returns the parsed event. Throws only
+ * Checks a delivery's authentication (docs/wire-format.md) and returns the parsed event. Throws only
  * `WebhookVerificationError`; match on its `code`.
  *
  * @param rawBody the request body exactly as received, before any JSON parsing

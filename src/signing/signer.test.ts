@@ -19,7 +19,7 @@ const vectors = JSON.parse(
   readFileSync(new URL('../../test/fixtures/signatures.json', import.meta.url), 'utf8'),
 ) as Vector[]
 
-/** contract §1 written out by hand, without the signer, so a bug in one does not hide in the other. */
+/** docs/wire-format.md written out by hand, without the signer, so a bug in one does not hide in the other. */
 function headersFromContract (v: Vector): Record<string, string> {
   const bytes = Buffer.concat([Buffer.from(`${v.timestamp}.`, 'ascii'), Buffer.from(v.body, 'utf8')])
   switch (v.method) {

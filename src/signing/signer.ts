@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto'
 import type { SigningMethod } from './methods.js'
 
 /**
- * The authentication headers for one attempt (contract §1). `timestampMs` is taken when the
+ * The authentication headers for one attempt (docs/wire-format.md). `timestampMs` is taken when the
  * attempt is sent, so each retry is signed afresh over the same body bytes.
  *
  * @example signHeaders('hmac_sha256', 'whsec_x', body, Date.now())

@@ -15,7 +15,7 @@
  *   receivers see them in the order of the spec ("fires before post-call analysis").
  *
  * Re-dials keep the job id: every event of one call, whatever the attempt, belongs to the same
- * job, so inline webhooks registered for it (contract §3) get all of them.
+ * job, so inline webhooks registered for it (docs/wire-format.md#routing) get all of them.
  */
 import { DEFAULTS } from '../config/defaults.js'
 import type { EventType } from '../events/event-types.js'

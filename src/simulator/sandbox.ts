@@ -160,7 +160,7 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
 
   function find (workspaceId: string, id: string): Campaign {
     const entry = campaigns.get(id)
-    // Another workspace's campaign is as unknown as a missing one (contract §4: 404).
+    // Another workspace's campaign is as unknown as a missing one (docs/api.md: 404).
     if (entry === undefined || entry.workspaceId !== workspaceId) throw notFound('campaign')
     return entry.campaign
   }

@@ -1,5 +1,5 @@
 /**
- * Picks the store driver from the configuration (contract §5): a `postgres://` or
+ * Picks the store driver from the configuration (docs/configuration.md): a `postgres://` or
  * `postgresql://` database URL selects PostgreSQL; otherwise the embedded SQLite file
  * `<dataDir>/webhooks.db`. Either factory applies pending migrations before it returns.
  */

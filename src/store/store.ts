@@ -9,6 +9,9 @@
 import type { SigningMethod } from '../signing/methods.js'
 
 export type ScopeType = 'global' | 'persona'
+
+/** The error a delivery ends with when its webhook is deleted (the engine and both drivers). */
+export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
 
 export interface Workspace {
@@ -85,7 +88,7 @@ export interface StoredEvent {
   id: string
   workspaceId: string
   type: string
-  /** The envelope exactly as serialized once and sent (contract §1). */
+  /** The envelope exactly as serialized once and sent (docs/wire-format.md). */
   body: string
   createdAt: Date
 }

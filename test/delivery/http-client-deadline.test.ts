@@ -1,7 +1,7 @@
 /**
  * The attempt's timer ends an attempt at timeoutMs even before undici has started it on a
  * connection (still resolving/connecting, or queued behind a busy connection), and such an
- * attempt is then never sent (contract §2: one timeout covers the whole attempt).
+ * attempt is then never sent (docs/wire-format.md#delivery-policy: one timeout covers the whole attempt).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'

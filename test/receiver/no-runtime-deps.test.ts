@@ -7,7 +7,7 @@ import ts from 'typescript'
 
 // `kejue-webhooks/receiver` must run with nothing but Node: every runtime import of
 // src/receiver/** is a `node:` built-in or another file of src/receiver that obeys the same rule.
-// `import type` is erased and allowed. (style.md: "The core stays I/O-free … could ship alone")
+// `import type` is erased and allowed. The receiver must ship alone as @kejue/webhooks-receiver (docs/receiving.md).
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const RECEIVER_DIR = join(ROOT, 'src/receiver')

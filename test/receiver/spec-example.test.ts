@@ -4,7 +4,7 @@ import { signHeaders } from '../../src/signing/signer.js'
 import { loadSignatureVectors } from '../helpers/signature-vectors.js'
 import { verifyWebhook } from './spec-verify-webhook.mjs'
 
-// contract §1: "The spec's own verifyWebhook example must accept every hmac_sha256 delivery
+// docs/wire-format.md: "The spec's own verifyWebhook example must accept every hmac_sha256 delivery
 // exactly as printed there."
 
 test("the spec's verifyWebhook accepts every hmac_sha256 vector", () => {

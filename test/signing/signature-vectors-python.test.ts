@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { loadSignatureVectors } from '../helpers/signature-vectors.js'
 import { runPython } from '../helpers/python.js'
 
-// contract §1 in Python's standard library, a third implementation besides the signer and the
+// docs/wire-format.md in Python's standard library, a third implementation besides the signer and the
 // node:crypto check in src/signing/signer.test.ts.
 const SCRIPT = `
 import sys, json, hmac, hashlib, base64

@@ -96,7 +96,7 @@ export async function deliveryBrowser (ctx, options) {
 }
 
 /**
- * @param {any} d a delivery object (contract §4)
+ * @param {any} d a delivery object (docs/api.md)
  * @param {boolean} showWebhook
  */
 export function deliveryRow (d, showWebhook) {

@@ -1,4 +1,4 @@
-// Create and edit a webhook. On creation the API returns the secret once (contract §4); it is
+// Create and edit a webhook. On creation the API returns the secret once (docs/api.md); it is
 // shown here, in the page only, and never put in the URL or stored.
 
 import { h, replace, notice, pageHeader } from '../dom.js'
@@ -6,7 +6,7 @@ import { EVENT_TYPES } from './deliveries.js'
 import { loadWebhook } from './webhooks.js'
 
 const SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none']
-// contract §2 defaults, used to prefill the form.
+// docs/wire-format.md#delivery-policy defaults, used to prefill the form.
 const DEFAULT_SETTINGS = { timeout_ms: 5000, max_retries: 3, backoff_ms: 500 }
 
 /** @param {import('../main.js').ViewContext} ctx */

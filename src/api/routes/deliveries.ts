@@ -1,5 +1,5 @@
 /**
- * Deliveries (contract §4): one per event × webhook, with every attempt. Lists are newest
+ * Deliveries (docs/api.md): one per event × webhook, with every attempt. Lists are newest
  * first and paged with an opaque cursor: `{data, next_cursor}`.
  */
 import type { Static } from '@sinclair/typebox'

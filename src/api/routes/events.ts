@@ -1,5 +1,5 @@
 /**
- * The producer side (contract §4): POST /events takes an event of the catalog, stores it with
+ * The producer side (docs/api.md): POST /events takes an event of the catalog, stores it with
  * its deliveries (acceptEvent) and answers 202; an event_id sent again creates nothing new.
  * Also the webhook test send, which goes through the same path with a sample payload.
  */

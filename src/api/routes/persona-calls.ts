@@ -1,7 +1,7 @@
 /**
- * POST /persona-calls (contract §4): Kejue's create-call body. This service places no calls; it
+ * POST /persona-calls (docs/api.md): Kejue's create-call body. This service places no calls; it
  * registers the call (job_id, persona) and its inline webhooks, so the call's later call.*
- * events go to those webhooks only (contract §3, spec "Inline Webhooks").
+ * events go to those webhooks only (docs/wire-format.md#routing, spec "Inline Webhooks").
  */
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'

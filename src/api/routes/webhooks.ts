@@ -1,5 +1,5 @@
 /**
- * /api/v1/webhooks (contract §4): create, list, read, update, delete, rotate the secret, and a
+ * /api/v1/webhooks (docs/api.md): create, list, read, update, delete, rotate the secret, and a
  * test send. A webhook is workspace-scoped; inline (per-call) webhooks are not API objects and
  * answer 404 here.
  */

@@ -1,5 +1,5 @@
 /**
- * Admin routes (contract §5): workspaces and their API keys. Only the admin key may call them.
+ * Admin routes (docs/configuration.md): workspaces and their API keys. Only the admin key may call them.
  * A key is shown once, when it is made; rotation is "make a new key, switch, revoke the old".
  */
 import { Type } from '@sinclair/typebox'

@@ -1,6 +1,6 @@
 /**
- * Webhook schemas (contract §4: the webhook object and POST/PATCH bodies). Ranges come from
- * contract §2 via DEFAULTS.limits; checks a schema cannot express (URL syntax, the destination
+ * Webhook schemas (docs/api.md: the webhook object and POST/PATCH bodies). Ranges come from
+ * docs/wire-format.md#delivery-policy via DEFAULTS.limits; checks a schema cannot express (URL syntax, the destination
  * guard, secret rules per signing method, persona scope) are in ../webhook-input.ts.
  */
 import { Type } from '@sinclair/typebox'

@@ -60,6 +60,6 @@ export function Percent (description: string): ReturnType<typeof Type.Number> {
 
 /**
  * `persona_id`, optional and nullable on every event: persona-scoped webhooks route on it
- * (contract §3, "for scope_type persona, the event belongs to its persona_id").
+ * (docs/wire-format.md#routing, "for scope_type persona, the event belongs to its persona_id").
  */
 export const PersonaIdField = Type.Optional(Nullable(Id('The persona (AI agent) the event belongs to; routes persona-scoped webhooks.')))

@@ -5,7 +5,7 @@ import type { Database } from 'better-sqlite3'
  * fsynced until the next FULL commit or checkpoint. Only for lease bookkeeping (claim, renew,
  * release) and settlements: a lease or settlement lost in a power cut is the same as an expired
  * lease, so the delivery is simply claimed and attempted again after the restart — exactly the
- * crash-recovery path (at least once, contract §2). A process crash loses neither (WAL).
+ * crash-recovery path (at least once, docs/wire-format.md#delivery-policy). A process crash loses neither (WAL).
  * WAL appends frames in order and a later FULL commit fsyncs all of them, so no durable write
  * can depend on a lost lease write. Halves the fsyncs of a claim → send → settle cycle.
  * Event batches use it too, but are made durable before they are acknowledged: wal-sync.ts.

@@ -1,7 +1,7 @@
 /**
  * 0001: the whole first schema. Kept as a string so `tsc` ships it in dist/ (it copies no .sql).
  * Times are bigint Unix milliseconds; payloads are text (the event body is kept byte for byte,
- * contract §1: retries resend the same bytes). Same number as the SQLite migration 0001.
+ * docs/wire-format.md: retries resend the same bytes). Same number as the SQLite migration 0001.
  */
 export const migration0001 = {
   version: 1,

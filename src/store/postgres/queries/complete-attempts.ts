@@ -18,10 +18,8 @@ WITH input AS (
   SET status = i.status,
     attempt_count = d.attempt_count + 1,
     next_attempt_at = i.next_attempt_at,
-    -- The attempt's error, or the non-2xx status it got (as the SQLite driver words it).
-    last_error = CASE WHEN i.error IS NOT NULL THEN i.error
-      WHEN i.status_code IS NOT NULL AND (i.status_code < 200 OR i.status_code > 299) THEN 'HTTP ' || i.status_code
-    END,
+    -- The attempt's error text as the engine worded it (outcomeError), null for a success.
+    last_error = i.error,
     last_status_code = i.status_code,
     updated_at = $12::bigint,
     lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL

@@ -5,6 +5,7 @@ import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../.
 import type { CallRow, WebhookRow } from '../rows.js'
 import { WEBHOOK_COLUMNS, dateOrNull, toCall, toWebhook } from '../rows.js'
 import { isUniqueViolation, transaction } from '../transaction.js'
+import { WEBHOOK_DELETED_ERROR } from '../../store.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 
@@ -111,7 +112,6 @@ export async function updateWebhook (
   return row === undefined ? null : toWebhook(row)
 }
 
-export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
 
 /**
  * Deletes the webhook and ends its pending deliveries as failed in the same transaction. Their
@@ -160,7 +160,7 @@ export async function webhookStats (
        failure.error AS last_error
      FROM unnest($2::text[]) AS w(id)
      LEFT JOIN LATERAL (
-       SELECT coalesce(a.error, 'HTTP ' || a.status_code) AS error
+       SELECT a.error AS error
        FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
        WHERE d.webhook_id = w.id AND d.workspace_id = $1
          AND (a.error IS NOT NULL OR a.status_code < 200 OR a.status_code > 299)

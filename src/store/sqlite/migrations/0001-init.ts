@@ -75,7 +75,7 @@ CREATE TABLE events (
   workspace_id  TEXT NOT NULL,
   id            TEXT NOT NULL,
   type          TEXT NOT NULL,
-  body          TEXT NOT NULL,  -- the envelope exactly as sent (contract §1)
+  body          TEXT NOT NULL,  -- the envelope exactly as sent (docs/wire-format.md)
   created_at    INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, id)
 );

@@ -1,16 +1,8 @@
 import type { Database } from 'better-sqlite3'
 import { withRelaxedSync } from '../relaxed-sync.js'
-import type { AttemptResult, NewAttempt } from '../../store.js'
+import type { AttemptResult } from '../../store.js'
 import { newId } from '../../../util/ids.js'
 import { toMs } from '../rows.js'
-
-/** What an attempt's failure was, for last_error: its error text, or the HTTP status it got. */
-export function attemptError (attempt: NewAttempt): string | null {
-  if (attempt.error !== null) return attempt.error
-  const code = attempt.statusCode
-  if (code !== null && (code < 200 || code > 299)) return `HTTP ${code}`
-  return null
-}
 
 /**
  * Group commit: every result of a batch is written in ONE transaction (one fsync), which is what
@@ -45,7 +37,7 @@ export function prepareCompleteAttempts (db: Database) {
     const touched = new Map<string, { startedAt: number, errorAt: number | null, error: string | null }>()
     for (const result of results) {
       const { attempt, settlement } = result
-      const error = attemptError(attempt)
+      const error = attempt.error
       const startedAt = toMs(attempt.startedAt)
       const row = settle.get({
         id: result.deliveryId,
@@ -86,7 +78,7 @@ export function prepareCompleteAttempts (db: Database) {
     if (results.length === 0) return { rejected: [] }
     // Settlements, like leases, need not be fsynced one by one: one lost in a power cut leaves
     // its delivery pending under an expired lease, so it is attempted again (at least once,
-    // contract §2) and never lost. What a producer was told is stored (recordEvent) stays FULL.
+    // docs/wire-format.md#delivery-policy) and never lost. What a producer was told is stored (recordEvent) stays FULL.
     return { rejected: withRelaxedSync(db, () => complete.immediate(results, toMs(now))) }
   }
 }

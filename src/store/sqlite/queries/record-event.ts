@@ -6,7 +6,7 @@ import { toMs } from '../rows.js'
 
 /**
  * The outbox write: the event, every delivery and the call in one transaction, so an accepted
- * event always has all its deliveries (contract §2 "Nothing accepted is ever lost"). Idempotent
+ * event always has all its deliveries (docs/wire-format.md#delivery-policy "Nothing accepted is ever lost"). Idempotent
  * by (workspace, event id): a repeat writes nothing and reports the deliveries made the first time.
  * Runs a batch of events (see group-commit.ts); each event is atomic on its own. The batch commits
  * with synchronous=NORMAL: the store fsyncs the WAL off the main thread before anyone is told the

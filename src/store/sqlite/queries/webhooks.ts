@@ -3,9 +3,9 @@ import type { Call, NewWebhook, Webhook, WebhookPatch } from '../../store.js'
 import { toCall, toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import type { CallRow, WebhookRow } from '../rows.js'
 import { conflictOnDuplicate } from '../sqlite-errors.js'
+import { WEBHOOK_DELETED_ERROR } from '../../store.js'
 
 /** Why a pending delivery ended when its webhook was deleted (Store.deleteWebhook). */
-export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
 
 const COLUMNS = WEBHOOK_COLUMNS.join(', ')
 
