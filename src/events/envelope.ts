@@ -1,18 +1,14 @@
 import { validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
 import { newId } from '../util/ids.js'
+import type { KejueEnvelope } from '../receiver/events.js'
 import type { EventType } from './event-types.js'
 
-/** What every delivery's body holds (docs/wire-format.md), in this key order. */
-export interface Envelope<T extends string = EventType, D = Record<string, unknown>> {
-  event: T
-  event_id: string
-  workspace_id: string
-  /** The event's time, ISO-8601 UTC. */
-  timestamp: string
-  data: D
-  metadata: Record<string, unknown>
-}
+/**
+ * What every delivery's body holds (docs/wire-format.md), in this key order: the receiver
+ * package's KejueEnvelope, so the service and its receivers share one definition.
+ */
+export type Envelope<T extends string = EventType, D = Record<string, unknown>> = KejueEnvelope<T, D>
 
 export interface EnvelopeInput {
   event: EventType

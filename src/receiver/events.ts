@@ -175,8 +175,8 @@ export interface KejueEventDataMap {
 export type KejueEventType = keyof KejueEventDataMap
 
 /**
- * The body of every delivery (docs/receiving.md, "What arrives"). The same shape as the service's
- * `Envelope` (src/events/envelope.ts); test/receiver/event-types.test.ts checks the two agree.
+ * The body of every delivery (docs/receiving.md, "What arrives"). The service's `Envelope`
+ * (src/events/envelope.ts) is this type, so the two cannot drift.
  */
 export interface KejueEnvelope<T extends string = KejueEventType, D = Record<string, unknown>> {
   event: T
