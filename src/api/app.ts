@@ -8,8 +8,9 @@
  * const res = await app.inject({ method: 'GET', url: '/healthz' })
  */
 import { randomUUID } from 'node:crypto'
+import { isUtf8 } from 'node:buffer'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createMetrics } from '../observability/metrics.js'
@@ -17,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js'
 import { ServiceError } from '../errors.js'
 import { createAuthenticator } from './auth.js'
 import type { ApiDeps } from './deps.js'
-import { createErrorHandler } from './error-handler.js'
+import { clientErrorHandler, createErrorHandler, errorBody } from './error-handler.js'
 import { typeboxValidatorCompiler } from './validation.js'
 import { healthRoutes } from './routes/health.js'
 import { webhookRoutes } from './routes/webhooks.js'
@@ -53,6 +54,13 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    // The router's and Node's own refusals leave in our error format too (docs/errors.md).
+    frameworkErrors: (error, _request, reply) => {
+      const { status, body } = errorBody(error, bodyLimit)
+      // Typed for the route it failed to reach; the answer is the same plain error body as anywhere.
+      void (reply as unknown as FastifyReply).status(status).send(body)
+    },
+    clientErrorHandler,
   })
   app.setValidatorCompiler(typeboxValidatorCompiler)
   app.setErrorHandler(createErrorHandler(bodyLimit))
@@ -64,6 +72,11 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   // the others refuse with 400; any other content type is 415.
   app.removeAllContentTypeParsers()
   const parseJson = (_request: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void): void => {
+    // Bytes that are not UTF-8 would be decoded as U+FFFD and stored changed: refuse them.
+    if (typeof body !== 'string' && !isUtf8(body)) {
+      done(new ServiceError('BAD_REQUEST', 'the body is not valid UTF-8'), undefined)
+      return
+    }
     const text = typeof body === 'string' ? body : body.toString()
     // A test, not trim(): trim copies the whole body of every request.
     if (BLANK.test(text)) {
@@ -76,8 +89,8 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
       done(new ServiceError('BAD_REQUEST', 'the body is not valid JSON'), undefined)
     }
   }
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, parseJson)
-  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'string', bodyLimit }, parseJson)
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, parseJson)
+  app.addContentTypeParser(/^application\/[\w.+-]+\+json$/, { parseAs: 'buffer', bodyLimit }, parseJson)
 
   app.decorateRequest('principal', null)
   // Synchronous hooks (done callbacks): an async hook costs a promise per request.

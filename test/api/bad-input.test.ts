@@ -3,6 +3,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { samplePayload } from '../../src/events/samples.js'
 import { createHarness, fieldPaths, PUBLIC_URL } from './harness.js'
 
@@ -96,6 +98,57 @@ test('campaign.started/paused/resumed/failed with only campaign_id (and a status
     const missing = await h.call('POST', '/api/v1/events', { event: 'campaign.paused', data: { campaign_name: 'Q1' } })
     assert.equal(missing.statusCode, 422, missing.body)
     assert.deepEqual(fieldPaths(missing), ['data.campaign_id'])
+  } finally {
+    await h.close()
+  }
+})
+
+/** Sends raw bytes to a listening app and returns the status line and the JSON body. */
+async function rawRequest (port: number, request: string | Buffer): Promise<{ status: number, body: { error?: unknown, code?: unknown, details?: unknown } }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const socket = connect(port, '127.0.0.1', () => { socket.end(request) })
+    socket.on('data', (chunk: Buffer) => { out += chunk.toString() })
+    socket.on('close', () => { resolve(out) })
+    socket.on('error', reject)
+  })
+  const [head = '', body = ''] = text.split('\r\n\r\n')
+  return { status: Number(head.split(' ')[1]), body: JSON.parse(body) as { error?: unknown, code?: unknown, details?: unknown } }
+}
+
+test('what fastify and Node refuse themselves (bad % escape, a 10k-char id, a 100 kB query, a cut body) leaves as {error, code, details}', async () => {
+  const h = await createHarness()
+  try {
+    await h.app.listen({ port: 0, host: '127.0.0.1' })
+    const { port } = h.app.server.address() as AddressInfo
+    const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\nX-API-Key: ${h.a.key}\r\nConnection: close\r\n\r\n`
+    const cases: Array<[string, string, number, string]> = [
+      ['bad escape', get('/api/v1/deliveries/%zz'), 400, 'BAD_REQUEST'],
+      ['10k-char id', get(`/api/v1/deliveries/${'a'.repeat(10_000)}`), 400, 'BAD_REQUEST'],
+      ['100 kB query string', get(`/api/v1/deliveries?x=${'a'.repeat(100_000)}`), 431, 'HEADERS_TOO_LARGE'],
+      ['body shorter than Content-Length', `POST /api/v1/events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${h.a.key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"event":`, 400, 'BAD_REQUEST'],
+    ]
+    for (const [name, request, status, code] of cases) {
+      const res = await rawRequest(port, request)
+      assert.equal(res.status, status, name)
+      assert.equal(res.body.code, code, name)
+      assert.equal(typeof res.body.error, 'string', name)
+      assert.deepEqual(res.body.details, {}, name)
+    }
+  } finally {
+    await h.close()
+  }
+})
+
+test('a body that is not valid UTF-8 is a 400, never stored with U+FFFD in its place', async () => {
+  const h = await createHarness()
+  try {
+    const payload = Buffer.concat([Buffer.from(`{"url":"${PUBLIC_URL}/`), Buffer.from([0xff, 0xfe]), Buffer.from('","events":["*"]}')])
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/webhooks', headers: { 'x-api-key': h.a.key, 'content-type': 'application/json' }, payload })
+    assert.equal(res.statusCode, 400, res.body)
+    assert.equal(res.json<{ code: string }>().code, 'BAD_REQUEST')
+    assert.match(res.json<{ error: string }>().error, /UTF-8/)
+    assert.deepEqual((await h.call('GET', '/api/v1/webhooks')).json(), [])
   } finally {
     await h.close()
   }
