@@ -338,6 +338,11 @@ export interface Store {
   close (): Promise<void>
 }
 
+/** How long an attempt took, as every driver stores it: whole milliseconds, never negative. */
+export function storedDurationMs (durationMs: number): number {
+  return Math.max(0, Math.round(durationMs))
+}
+
 /** Attempts in (delivery, attempt) order, grouped by delivery; every asked id gets a list. */
 export function groupAttempts (deliveryIds: readonly string[], attempts: readonly Attempt[]): Map<string, Attempt[]> {
   const out = new Map<string, Attempt[]>(deliveryIds.map((id) => [id, []]))

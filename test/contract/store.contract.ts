@@ -523,6 +523,20 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual((await store.attemptsOf([])).size, 0)
       })
 
+      it('stores attempt durations as whole milliseconds, never negative', async (store) => {
+        const { webhooks } = await seed(store, 1)
+        await store.recordEvent(eventFor(webhooks))
+        await store.recordEvent(eventFor(webhooks))
+        const [a, b] = await store.claimDue(claimOptions(at(0)))
+        assert.ok(a && b)
+        await store.completeAttempts([
+          result(a, { status: 'succeeded' }, { durationMs: -5.4 }),
+          result(b, { status: 'succeeded' }, { durationMs: 12.6 }),
+        ], at(50))
+        assert.equal((await store.listAttempts(a.deliveryId))[0]?.durationMs, 0)
+        assert.equal((await store.listAttempts(b.deliveryId))[0]?.durationMs, 13)
+      })
+
       it('retries a settled delivery once more, due now', async (store) => {
         const { ws, webhooks } = await seed(store, 1)
         const input = eventFor(webhooks)

@@ -6,6 +6,7 @@
 import type pg from 'pg'
 import type { AttemptResult } from '../../store.js'
 import { newId } from '../../../util/ids.js'
+import { storedDurationMs } from '../../store.js'
 
 const COMPLETE_SQL = `
 WITH input AS (
@@ -54,7 +55,7 @@ export async function completeAttempts (db: pg.Pool, results: readonly AttemptRe
     batch.map(() => newId('att')),
     batch.map((r) => r.attempt.attempt),
     batch.map((r) => r.attempt.startedAt.getTime()),
-    batch.map((r) => Math.round(r.attempt.durationMs)),
+    batch.map((r) => storedDurationMs(r.attempt.durationMs)),
     batch.map((r) => r.attempt.statusCode),
     batch.map((r) => r.attempt.error),
     batch.map((r) => r.attempt.responseExcerpt),

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3'
 import { withRelaxedSync } from '../relaxed-sync.js'
+import { storedDurationMs } from '../../store.js'
 import type { AttemptResult } from '../../store.js'
 import { newId } from '../../../util/ids.js'
 import { toMs } from '../rows.js'
@@ -54,7 +55,7 @@ export function prepareCompleteAttempts (db: Database) {
       }
       insertAttempt.run(
         newId('att'), result.deliveryId, attempt.attempt, startedAt,
-        Math.max(0, Math.round(attempt.durationMs)), attempt.statusCode, attempt.error, attempt.responseExcerpt,
+        storedDurationMs(attempt.durationMs), attempt.statusCode, attempt.error, attempt.responseExcerpt,
       )
       const seen = touched.get(row.webhook_id)
       if (seen === undefined) {
