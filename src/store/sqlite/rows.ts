@@ -1,6 +1,6 @@
 import type { SigningMethod } from '../../signing/methods.js'
 import type {
-  ApiKey, Attempt, Call, Delivery, DeliveryStatus, ScopeType, StoredEvent, Webhook, Workspace,
+  Call, ScopeType, Webhook,
 } from '../store.js'
 
 /**
@@ -20,31 +20,8 @@ export function fromMsOrNull (ms: number | null): Date | null {
   return ms === null ? null : new Date(ms)
 }
 
-export interface WorkspaceRow { id: string, name: string, created_at: number }
 
-export function toWorkspace (row: WorkspaceRow): Workspace {
-  return { id: row.id, name: row.name, createdAt: fromMs(row.created_at) }
-}
 
-export interface ApiKeyRow {
-  id: string
-  workspace_id: string | null
-  hash: string
-  prefix: string
-  created_at: number
-  revoked_at: number | null
-}
-
-export function toApiKey (row: ApiKeyRow): ApiKey {
-  return {
-    id: row.id,
-    workspaceId: row.workspace_id,
-    hash: row.hash,
-    prefix: row.prefix,
-    createdAt: fromMs(row.created_at),
-    revokedAt: fromMsOrNull(row.revoked_at),
-  }
-}
 
 export interface WebhookRow {
   id: string
@@ -112,76 +89,13 @@ export function toCall (row: CallRow): Call {
   }
 }
 
-export interface EventRow { workspace_id: string, id: string, type: string, body: string, created_at: number }
 
-export function toEvent (row: EventRow): StoredEvent {
-  return { id: row.id, workspaceId: row.workspace_id, type: row.type, body: row.body, createdAt: fromMs(row.created_at) }
-}
-
-export interface DeliveryRow {
-  id: string
-  workspace_id: string
-  event_id: string
-  event_type: string
-  webhook_id: string
-  /** 1 when the webhook has a job_id (joined from webhooks). */
-  inline: number
-  url: string
-  status: string
-  attempt_count: number
-  max_attempts: number
-  next_attempt_at: number | null
-  last_error: string | null
-  last_status_code: number | null
-  created_at: number
-  updated_at: number
-}
 
 /** SELECT list for DeliveryRow; needs `deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id`. */
 export const DELIVERY_SELECT = `d.id, d.workspace_id, d.event_id, d.event_type, d.webhook_id,
   (w.job_id IS NOT NULL) AS inline, d.url, d.status, d.attempt_count, d.max_attempts,
   d.next_attempt_at, d.last_error, d.last_status_code, d.created_at, d.updated_at`
 
-export function toDelivery (row: DeliveryRow): Delivery {
-  return {
-    id: row.id,
-    eventId: row.event_id,
-    eventType: row.event_type,
-    workspaceId: row.workspace_id,
-    webhookId: row.webhook_id,
-    inline: row.inline === 1,
-    url: row.url,
-    status: row.status as DeliveryStatus,
-    attemptCount: row.attempt_count,
-    maxAttempts: row.max_attempts,
-    nextAttemptAt: fromMsOrNull(row.next_attempt_at),
-    lastError: row.last_error,
-    lastStatusCode: row.last_status_code,
-    createdAt: fromMs(row.created_at),
-    updatedAt: fromMs(row.updated_at),
-  }
-}
-
-export interface AttemptRow {
-  id: string
-  delivery_id: string
-  attempt: number
-  started_at: number
-  duration_ms: number
-  status_code: number | null
-  error: string | null
-  response_excerpt: string | null
-}
-
-export function toAttempt (row: AttemptRow): Attempt {
-  return {
-    id: row.id,
-    deliveryId: row.delivery_id,
-    attempt: row.attempt,
-    startedAt: fromMs(row.started_at),
-    durationMs: row.duration_ms,
-    statusCode: row.status_code,
-    error: row.error,
-    responseExcerpt: row.response_excerpt,
-  }
-}
+// Workspaces, keys, events, deliveries and attempts map alike on both drivers.
+export { toApiKey, toAttempt, toDelivery, toEvent, toWorkspace } from '../rows.js'
+export type { ApiKeyRow, AttemptRow, DeliveryRow, EventRow, WorkspaceRow } from '../rows.js'
