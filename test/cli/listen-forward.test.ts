@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { samplePayload } from '../../src/events/samples.js'
 import { safeVerify } from '../../src/receiver/index.js'
 import { newId } from '../../src/util/ids.js'
-import { waitForValue } from '../helpers/wait-for-value.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js')
@@ -67,7 +67,7 @@ test('listen --forward-to: deliveries reach a local app signed with the printed 
   })
   let cli: Running | null = null
   try {
-    const banner = await waitForValue('the service banner', () => /Workspace API key: +(kw_\S+)/.test(service.output()) ? service.output() : null)
+    const banner = await waitFor('the service banner', () => /Workspace API key: +(kw_\S+)/.test(service.output()) ? service.output() : null)
     const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1] ?? ''
     const key = /Workspace API key: +(kw_\S+)/.exec(banner)?.[1] ?? ''
     const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, json: unknown }> => {
@@ -85,7 +85,7 @@ test('listen --forward-to: deliveries reach a local app signed with the printed 
 
     cli = run(['listen', '--forward-to', appUrl, '--url', url, '--workspace-key', key, '--events', 'call.ended'], {})
     const running = cli
-    secret = await waitForValue('the printed secret', () => /signing secret is (whsec_\S+)/.exec(running.output())?.[1])
+    secret = await waitFor('the printed secret', () => /signing secret is (whsec_\S+)/.exec(running.output())?.[1])
     assert.deepEqual((await api('GET', '/webhooks')).json, [], 'the session\'s webhook is not listed')
 
     // A local 500 is retried on the normal schedule; the retry verifies and succeeds.
@@ -94,26 +94,26 @@ test('listen --forward-to: deliveries reach a local app signed with the printed 
     const accepted = await api('POST', '/events', { event: 'call.ended', event_id: retried, data: samplePayload('call.ended') })
     assert.equal(accepted.status, 202)
     assert.equal((accepted.json as { deliveries: number }).deliveries, 1)
-    const done = await waitForValue('the retried delivery to succeed', async () => {
+    const done = await waitFor('the retried delivery to succeed', async () => {
       const event = await api('GET', `/events/${retried}`)
       const delivery = (event.json as { deliveries: Array<{ id: string, status: string, attempts: Array<{ status_code: number | null }> }> }).deliveries[0]
       return delivery?.status === 'succeeded' ? delivery : null
     })
     assert.deepEqual(done.attempts.map((a) => a.status_code), [500, 204])
     assert.deepEqual(arrivals.filter((a) => a.eventId === retried).map((a) => [a.attempt, a.verified]), [['1', true], ['2', true]])
-    await waitForValue('a line per delivery', () => new RegExp(`call\\.ended +${done.id}  attempt 2  → 204`).test(running.output()) ? true : null)
+    await waitFor('a line per delivery', () => new RegExp(`call\\.ended +${done.id}  attempt 2  → 204`).test(running.output()) ? true : null)
     assert.match(running.output(), new RegExp(`call\\.ended +${done.id}  attempt 1  → 500`))
 
     // One still pending (the app keeps failing) when the CLI stops: it ends failed.
     const pending = newId('evt')
     script.set(pending, [500])
     await api('POST', '/events', { event: 'call.ended', event_id: pending, data: samplePayload('call.ended') })
-    await waitForValue('the first failing attempt', () => arrivals.some((a) => a.eventId === pending) ? true : null)
+    await waitFor('the first failing attempt', () => arrivals.some((a) => a.eventId === pending) ? true : null)
     running.child.kill('SIGINT')
     assert.equal(await running.exited, 0, running.output())
     assert.match(running.output(), /Session ended/)
 
-    const ended = await waitForValue('the pending delivery to end', async () => {
+    const ended = await waitFor('the pending delivery to end', async () => {
       const event = await api('GET', `/events/${pending}`)
       const delivery = (event.json as { deliveries: Array<{ status: string, last_error: string | null }> }).deliveries[0]
       return delivery?.status === 'failed' ? delivery : null

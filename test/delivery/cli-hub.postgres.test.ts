@@ -18,7 +18,7 @@ import { newId } from '../../src/util/ids.js'
 import { verify } from '../../src/receiver/index.js'
 import { dropSchema, randomSchemaName, TEST_DATABASE_URL } from '../helpers/postgres.js'
 import { webhookInput } from '../contract/store-fixtures.js'
-import { waitForValue } from '../helpers/wait-for-value.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 function recordingStream (): CliStream & { pushed: CliPush[], ended: boolean } {
   const stream = {
@@ -57,13 +57,13 @@ test('a session held by process A gets its deliveries from A only, with reports 
 
     const first = await acceptEvent(b, { workspaceId, event: 'call.ended', data: samplePayload('call.ended') })
     assert.equal(first.deliveries, 1)
-    const push1 = await waitForValue('the first push', () => streamA.pushed[0] ?? null)
+    const push1 = await waitFor('the first push', () => streamA.pushed[0] ?? null)
     assert.equal(push1.attempt, 1)
     assert.equal(verify(push1.body, push1.headers, { secret: opened.secret }).event_id, first.eventId)
     assert.equal((await recordCliReport(b, workspaceId, opened.session.id, { ...push1, status_code: 500, duration_ms: 3 }, new Date())), 'recorded')
     assert.equal((await recordCliReport(b, workspaceId, opened.session.id, { ...push1, status_code: 204, duration_ms: 3 }, new Date())), 'stale', 'one report per attempt')
 
-    const push2 = await waitForValue('the retry', () => streamA.pushed[1] ?? null)
+    const push2 = await waitFor('the retry', () => streamA.pushed[1] ?? null)
     assert.equal(push2.delivery_id, push1.delivery_id)
     assert.equal(push2.attempt, 2)
     assert.equal((await recordCliReport(b, workspaceId, opened.session.id, { ...push2, status_code: 204, duration_ms: 3 }, new Date())), 'recorded')
@@ -75,7 +75,7 @@ test('a session held by process A gets its deliveries from A only, with reports 
 
     // A delivery still waiting for its report when the session ends fails with the reason.
     const second = await acceptEvent(b, { workspaceId, event: 'call.ended', data: samplePayload('call.ended') })
-    await waitForValue('the second push', () => streamA.pushed[2] ?? null)
+    await waitFor('the second push', () => streamA.pushed[2] ?? null)
     await hubA.close(opened.session.id)
     assert.equal(streamA.ended, true)
     const ended = await deliveryOf(b, workspaceId, second.eventId)
@@ -107,7 +107,7 @@ test('a session whose process died is ended by another process\'s sweep', { time
     const accepted = await acceptEvent(store, { workspaceId, event: 'call.ended', data: samplePayload('call.ended') })
     assert.equal(accepted.deliveries, 1)
     hub.start()
-    const ended = await waitForValue('the sweep', async () => {
+    const ended = await waitFor('the sweep', async () => {
       const delivery = await deliveryOf(store, workspaceId, accepted.eventId)
       return delivery.status === 'failed' ? delivery : null
     })
