@@ -24,19 +24,22 @@
  *   others. None of this waits for a failure to be recorded, and none of it needs a breaker.
  *   Any webhook holding `2 × maxInFlightPerWebhook + claimBatch` deliveries is left out of the
  *   next claim, so one busy endpoint can never take the claims the others need.
- * - Settle: outcomes collect in a buffer that one transaction writes at a time (group commit);
- *   results whose lease was lost (fencing) are rejected by the store and dropped here.
+ * - Settle: the retry policy decides (with up to 10 % jitter from the injected `random`); outcomes
+ *   collect in a buffer that one transaction writes at a time (group commit); results whose lease
+ *   was lost (fencing) are rejected by the store and dropped here.
+ * - Store outages: a failed claim backs off (up to 5 s) and logs once per outage; a failed
+ *   settlement is retried while the leases hold, after which the deliveries come back (at least once).
  * - Only `send` touches the network and only settling writes attempts.
  */
 import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
+import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 import type { AttemptResult, ClaimedDelivery, Settlement, Store } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
 import { outcomeError } from './outcome.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
 import { decideRetry } from './retry-policy.js'
-import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 
 export interface EngineOptions {
   /** Requests in flight at once, over all webhooks. @defaultValue 256 */
