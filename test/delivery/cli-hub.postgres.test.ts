@@ -107,12 +107,12 @@ test('a session whose process died is ended by another process\'s sweep', { time
     const accepted = await acceptEvent(store, { workspaceId, event: 'call.ended', data: samplePayload('call.ended') })
     assert.equal(accepted.deliveries, 1)
     hub.start()
+    // The sweep deletes the webhook (failing its deliveries) and then the session row: wait for both.
     const ended = await waitFor('the sweep', async () => {
       const delivery = await deliveryOf(store, workspaceId, accepted.eventId)
-      return delivery.status === 'failed' ? delivery : null
+      return delivery.status === 'failed' && await store.getCliSession(workspaceId, 'cls_dead') === null ? delivery : null
     })
     assert.equal(ended.lastError, 'cli session ended')
-    assert.equal(await store.getCliSession(workspaceId, 'cls_dead'), null)
   } finally {
     await hub.stop()
     await store.close()
