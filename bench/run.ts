@@ -98,6 +98,15 @@ async function adminQuery (sql: string): Promise<void> {
   }
 }
 
+/** A PostgreSQL database of its own (a leftover of the same name is dropped first) and how to drop it. */
+async function createDatabase (name: string): Promise<{ url: string, drop: () => Promise<void> }> {
+  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await adminQuery(`CREATE DATABASE ${name}`)
+  const url = new URL(ADMIN_URL)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+}
+
 function format (row: ResultRow, base: number): string {
   const value = row.unit === 'ms' ? row.value.toFixed(1) : row.value.toFixed(0)
   const ratio = row.vsBaseline === true ? `${(row.value / base).toFixed(2)}×` : ''
@@ -123,13 +132,9 @@ async function main (): Promise<void> {
     const dataDir = mkdtempSync(join(tmpdir(), 'kejue-bench-'))
     cleanups.push(async () => { rmSync(dataDir, { recursive: true, force: true }) })
     if (store === 'sqlite') return { dataDir }
-    const name = `kejue_bench_${process.pid}_${databases++}`
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await adminQuery(`CREATE DATABASE ${name}`)
-    cleanups.push(() => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))
-    const url = new URL(ADMIN_URL)
-    url.pathname = `/${name}`
-    return { dataDir, databaseUrl: url.toString() }
+    const database = await createDatabase(`kejue_bench_${process.pid}_${databases++}`)
+    cleanups.push(database.drop)
+    return { dataDir, databaseUrl: database.url }
   }
 
   try {
@@ -169,15 +174,8 @@ async function main (): Promise<void> {
 async function backlog (): Promise<void> {
   const receiver = await startReceiver()
   const dataDir = mkdtempSync(join(tmpdir(), 'kejue-bench-'))
-  const name = `kejue_bench_${process.pid}_backlog`
-  let databaseUrl: string | undefined
-  if (args.store === 'postgres') {
-    await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    await adminQuery(`CREATE DATABASE ${name}`)
-    const url = new URL(ADMIN_URL)
-    url.pathname = `/${name}`
-    databaseUrl = url.toString()
-  }
+  const database = args.store === 'postgres' ? await createDatabase(`kejue_bench_${process.pid}_backlog`) : undefined
+  const databaseUrl = database?.url
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
   try {
     await runBacklogPhase({ dataDir, databaseUrl, sender, receiverUrl: `http://127.0.0.1:${receiver.port}/hook`, receiver, backlog: Number(args.backlog), events: Math.min(Number(args.events), 5_000) })
@@ -185,7 +183,7 @@ async function backlog (): Promise<void> {
     await sender.close()
     receiver.close()
     rmSync(dataDir, { recursive: true, force: true })
-    if (databaseUrl !== undefined) await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await database?.drop()
   }
 }
 

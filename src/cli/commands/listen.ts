@@ -10,6 +10,7 @@
  * @example kejue-webhooks listen --port 4000 --secret whsec_… --method hmac_sha256
  */
 import type { Command } from 'commander'
+import { DEFAULTS } from '../../config/defaults.js'
 import { EVENT_TYPES } from '../../events/event-types.js'
 import { isReceiverSigningMethod } from '../../receiver/index.js'
 import { createListener } from '../../simulator/listener.js'
@@ -107,11 +108,11 @@ export function registerListen (program: Command): void {
     .option('--url <url>', 'with --forward-to: the service', process.env.KEJUE_URL ?? 'http://127.0.0.1:8080')
     .option('--workspace-key <key>', 'with --forward-to: workspace API key (or KEJUE_API_KEY)')
     .option('--events <types>', 'with --forward-to: event types to receive, comma-separated', '*')
-    .option('--port <n>', 'port to listen on (0 picks a free one)', '4000')
-    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', String(DEFAULTS.simulator.listenerPort))
+    .option('--host <addr>', 'address to bind', DEFAULTS.simulator.listenerHost)
     .option('--secret <secret>', 'the webhook\'s secret (or KEJUE_WEBHOOK_SECRET)')
-    .option('--method <method>', 'signing method: hmac_sha256, hmac_sha1, bearer, basic_auth, none', 'hmac_sha256')
-    .option('--status <code>', 'status to answer verified deliveries with (500 rehearses failures)', '200')
+    .option('--method <method>', 'signing method: hmac_sha256, hmac_sha1, bearer, basic_auth, none', DEFAULTS.signing.method)
+    .option('--status <code>', 'status to answer verified deliveries with (500 rehearses failures)', String(DEFAULTS.simulator.listenerStatus))
     .option('--json', 'print one JSON object per delivery instead of a line')
     .action(async (flags: ListenFlags) => {
       await runListen(flags)
