@@ -22,10 +22,9 @@ import { coerceError } from '../errors.js'
 import type { ClaimedDelivery, CliSession, Delivery, Store, Webhook } from '../store/store.js'
 import { USER_AGENT } from '../util/version.js'
 import { classifyStatus } from './http-client.js'
-import { outcomeError } from './outcome.js'
+import { attemptResult } from './attempt-result.js'
 import type { AttemptOutcome } from './outcome.js'
 import { prepareRequest } from './prepare.js'
-import { decideRetry } from './retry-policy.js'
 
 export const CLI_URL_PREFIX = 'cli://'
 export const CLI_SESSION_ENDED = 'cli session ended'
@@ -130,21 +129,15 @@ async function recordOutcome (
   outcome: AttemptOutcome,
   now: Date,
 ): Promise<boolean> {
-  const decision = decideRetry(outcome, attempt.number, { maxAttempts: delivery.maxAttempts, backoffMs: webhook.backoffMs })
-  const endedAt = attempt.startedAt + outcome.durationMs
-  const { rejected } = await store.completeAttempts([{
+  // Jittered like the engine's retries (Math.random: the hub has no injected source).
+  const { rejected } = await store.completeAttempts([attemptResult({
     deliveryId: delivery.id,
     leaseToken: attempt.leaseToken,
-    attempt: {
-      attempt: attempt.number,
-      startedAt: new Date(attempt.startedAt),
-      durationMs: Math.round(outcome.durationMs),
-      statusCode: 'statusCode' in outcome ? outcome.statusCode : null,
-      error: outcomeError(outcome),
-      responseExcerpt: 'responseExcerpt' in outcome ? outcome.responseExcerpt : null,
-    },
-    settlement: decision.retry ? { status: 'pending', nextAttemptAt: new Date(endedAt + decision.delayMs) } : { status: decision.final },
-  }], now)
+    attempt: attempt.number,
+    maxAttempts: delivery.maxAttempts,
+    backoffMs: webhook.backoffMs,
+    startedAt: attempt.startedAt,
+  }, outcome, Math.random)], now)
   return rejected.length === 0
 }
 

@@ -34,12 +34,11 @@
 import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
-import type { AttemptResult, ClaimedDelivery, Settlement, Store } from '../store/store.js'
+import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
-import { outcomeError } from './outcome.js'
+import { attemptResult } from './attempt-result.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
-import { decideRetry } from './retry-policy.js'
 
 export interface EngineOptions {
   /** Requests in flight at once, over all webhooks. @defaultValue 256 */
@@ -379,29 +378,16 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   function settle (claim: ClaimedDelivery, webhookId: string, startedAt: number, outcome: AttemptOutcome): void {
     // Handed back at shutdown: another attempt will be made, this one's result is not ours to record.
     if (!held.has(claim.deliveryId)) return
-    const decision = decideRetry(outcome, claim.attempt, {
-      maxAttempts: claim.maxAttempts,
-      backoffMs: claim.webhook?.backoffMs ?? DEFAULTS.delivery.backoffMs,
-    }, random)
-    const endedAt = startedAt + outcome.durationMs
-    const settlement: Settlement = decision.retry
-      ? { status: 'pending', nextAttemptAt: new Date(endedAt + decision.delayMs) }
-      : { status: decision.final }
-    const statusCode = 'statusCode' in outcome ? outcome.statusCode : null
-    const error = outcomeError(outcome)
-    results.push({
+    const result = attemptResult({
       deliveryId: claim.deliveryId,
       leaseToken: claim.leaseToken,
-      attempt: {
-        attempt: claim.attempt,
-        startedAt: new Date(startedAt),
-        durationMs: Math.round(outcome.durationMs),
-        statusCode,
-        error,
-        responseExcerpt: 'responseExcerpt' in outcome ? outcome.responseExcerpt : null,
-      },
-      settlement,
-    })
+      attempt: claim.attempt,
+      maxAttempts: claim.maxAttempts,
+      backoffMs: claim.webhook?.backoffMs ?? DEFAULTS.delivery.backoffMs,
+      startedAt,
+    }, outcome, random)
+    results.push(result)
+    const { settlement, attempt: { statusCode, error } } = result
     const log = outcome.kind === 'delivered' ? logger.debug : logger.warn
     log.call(logger, {
       deliveryId: claim.deliveryId,
