@@ -29,6 +29,8 @@
  *   was lost (fencing) are rejected by the store and dropped here.
  * - Store outages: a failed claim backs off (up to 5 s) and logs once per outage; a failed
  *   settlement is retried while the leases hold, after which the deliveries come back (at least once).
+ * - Time: due times, retries and the pump's timer run on the injected clock (`deps.clock`), so
+ *   tests drive the retry schedule with a manual clock and assert exact times.
  * - Only `send` touches the network and only settling writes attempts.
  */
 import { performance } from 'node:perf_hooks'
@@ -36,6 +38,8 @@ import { coerceError } from '../errors.js'
 import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
+import { systemClock } from '../util/clock.js'
+import type { TimerClock } from '../util/clock.js'
 import { attemptResult } from './attempt-result.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
@@ -85,8 +89,12 @@ export interface EngineDeps {
   sender: HttpSender
   logger?: EngineLogger
   metrics?: EngineMetrics
-  /** Milliseconds since the epoch; injectable for tests. */
-  now?: () => number
+  /**
+   * When deliveries are due and the timer that wakes the engine for them (retries, idle polls).
+   * Real-time pacing (the group-commit delay, the stall lane, shutdown grace) stays on the wall
+   * clock. @defaultValue systemClock
+   */
+  clock?: TimerClock
   /**
    * A source in [0, 1) for retry jitter (up to +10%, docs/delivery.md), so deliveries that failed
    * together in one outage do not all retry in the same millisecond. @defaultValue Math.random
@@ -139,7 +147,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const opts = resolveEngineOptions(options)
   const { store, sender } = deps
   const logger = deps.logger ?? silentLogger
-  const now = deps.now ?? Date.now
+  const clock = deps.clock ?? systemClock
+  const now = clock.now
   const random = deps.random ?? Math.random
   // A webhook holding this many deliveries is left out of claims: its slots, the results
   // waiting for the group commit, and one batch in reserve.
@@ -175,7 +184,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   // Those webhooks. Whether one is full also depends on its stalling, so each is checked again
   // when its deliveries are released or its last stalled attempt ends (roomAgain).
   let limited = new Set<string>()
-  let pumpTimer: NodeJS.Timeout | null = null
+  let pumpTimer: unknown = null
   let pumpTimerAt = Infinity
   let heartbeat: NodeJS.Timeout | null = null
   let unsubscribe: (() => void) | null = null
@@ -219,9 +228,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     if (!running || stopping) return
     const at = now() + Math.max(0, delayMs)
     if (pumpTimer !== null && pumpTimerAt <= at) return
-    if (pumpTimer !== null) clearTimeout(pumpTimer)
+    if (pumpTimer !== null) clock.clearTimer(pumpTimer)
     pumpTimerAt = at
-    pumpTimer = setTimeout(() => {
+    pumpTimer = clock.setTimer(() => {
       pumpTimer = null
       pumpTimerAt = Infinity
       void pump()
@@ -546,7 +555,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       if (!running) return
       stopping = true
       unsubscribe?.()
-      if (pumpTimer !== null) clearTimeout(pumpTimer)
+      if (pumpTimer !== null) clock.clearTimer(pumpTimer)
       pumpTimer = null
       // Buffered deliveries go back at once; requests in flight get the grace period.
       const buffered = [...queues.values()].flat()

@@ -4,7 +4,7 @@ import type { EventType } from '../events/event-types.js'
 import { validateEventData } from '../events/validate.js'
 import { createCallSimulator } from './call-simulator.js'
 import type { CallRequest, EmitReceipt } from './call-simulator.js'
-import { createManualClock } from './manual-clock.js'
+import { createManualClock } from '../util/clock.js'
 import type { OutcomeWeights } from '../config/outcome-weights.js'
 import { createScheduler } from './scheduler.js'
 

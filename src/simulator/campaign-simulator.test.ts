@@ -7,7 +7,7 @@ import { createCallSimulator } from './call-simulator.js'
 import type { SimContact } from './call-simulator.js'
 import { createCampaign } from './campaign-simulator.js'
 import type { CampaignSpec } from './campaign-simulator.js'
-import { createManualClock } from './manual-clock.js'
+import { createManualClock } from '../util/clock.js'
 import { createScheduler } from './scheduler.js'
 
 interface Emitted {

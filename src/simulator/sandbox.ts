@@ -24,7 +24,8 @@ import type { OutcomeWeights } from '../config/outcome-weights.js'
 import { fakeContact } from './outcomes.js'
 import { deriveSeed, randomFor } from './random.js'
 import { createScheduler } from './scheduler.js'
-import type { Scheduler, TimerClock } from './scheduler.js'
+import type { Scheduler } from './scheduler.js'
+import type { TimerClock } from '../util/clock.js'
 
 export interface SandboxOptions {
   /** Simulated time runs this many times faster than real time. @defaultValue 1 */

@@ -9,18 +9,8 @@
  * unit tests.
  */
 import { DEFAULTS } from '../config/defaults.js'
-export interface TimerClock {
-  /** Real time, Unix ms. */
-  now (): number
-  setTimer (callback: () => void, delayMs: number): unknown
-  clearTimer (handle: unknown): void
-}
-
-export const systemClock: TimerClock = {
-  now: () => Date.now(),
-  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-}
+import { systemClock } from '../util/clock.js'
+import type { TimerClock } from '../util/clock.js'
 
 export interface SchedulerOptions {
   /**

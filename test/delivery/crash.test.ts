@@ -102,14 +102,15 @@ test('SIGTERM lets attempts in flight finish, records them, and exits 0', async 
   let child: ChildProcess | null = null
   try {
     const { workspaceId, deliveryIds } = await prepare(path, receiver.url, 10)
-    child = await startChild(path, 20_000, 5_000)
-    await receiver.waitForRequests(10, 10_000)
+    child = await startChild(path, 20_000, 30_000)
+    await receiver.waitForRequests(10, 30_000)
     const termAt = Date.now()
     child.kill('SIGTERM')
     const [code] = await once(child, 'exit') as [number | null]
     child = null
     assert.equal(code, 0)
-    assert.ok(Date.now() - termAt < 5_000, 'exits within the grace period')
+    // Its requests take 700 ms: it exits when they are done, not when the 30 s grace runs out.
+    assert.ok(Date.now() - termAt < 20_000, 'exits once its requests are done, well within the grace period')
     const store = await createSqliteStore({ path })
     try {
       for (const id of deliveryIds) {

@@ -9,10 +9,10 @@ import { once } from 'node:events'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { LookupAddress } from 'node:dns'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createHttpClient } from '../../src/delivery/http-client.js'
 import type { AttemptOutcome, OutgoingRequest } from '../../src/delivery/outcome.js'
 import type { LookupAll } from '../../src/delivery/ssrf.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const USER_AGENT = 'kejue-webhooks/0.0.0-test'
 
@@ -65,7 +65,8 @@ test('an attempt still resolving its host ends at timeoutMs, and is not sent onc
     assert.ok(release !== undefined, 'the lookup was called')
     // The name resolves late: the connection opens, but the ended attempt must not go out on it.
     release([{ address: '127.0.0.1', family: 4 }])
-    await sleep(300)
+    // Closing the client lets whatever it still holds go out first; after it nothing can.
+    await client.close()
     assert.equal(server.received(), '')
   } finally {
     await client.close()
@@ -78,13 +79,14 @@ test('an attempt queued behind a busy connection ends at its own timeoutMs and i
   const client = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT, connections: 1 })
   const url = `http://127.0.0.1:${server.port}/`
   try {
-    const first = client.send(outgoing(url, 1_500))
-    await sleep(50)
+    const first = client.send(outgoing(url, 5_000))
+    await waitFor('the first attempt to hold the connection', () => server.received().includes('POST / '))
     const queued = expectTimeout(await client.send(outgoing(url, 300)), 300)
-    assert.ok(queued >= 290 && queued <= 1_400, `queued attempt durationMs ${queued} (its own 300 ms, well before the first attempt's 1500 ms)`)
-    expectTimeout(await first, 1_500)
-    // The first attempt's connection is gone; the queued one gets a new one and must not use it.
-    await sleep(300)
+    assert.ok(queued >= 290 && queued < 5_000, `queued attempt durationMs ${queued} (its own 300 ms, before the first attempt's 5000 ms)`)
+    expectTimeout(await first, 5_000)
+    // The first attempt's connection is gone. Closing the client lets whatever it still holds go
+    // out first; the queued attempt, ended, must not be among it.
+    await client.close()
     assert.equal(server.received().split('POST / ').length - 1, 1)
   } finally {
     await client.close()

@@ -13,6 +13,7 @@ import type { Delivery, DeliveryStatus, NewWebhook, Store, Webhook } from '../..
 import { newId } from '../../src/util/ids.js'
 import { webhookInput } from '../contract/store-fixtures.js'
 import { USER_AGENT } from '../../src/util/version.js'
+import type { TimerClock } from '../../src/util/clock.js'
 
 export interface Harness {
   store: Store
@@ -24,11 +25,11 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean, random?: () => number } = {}): Promise<Harness> {
+export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean, random?: () => number, clock?: TimerClock } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-engine-'))
   const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const sender = createHttpClient({ allowPrivateNetworks: options.allowPrivateNetworks ?? true, userAgent: USER_AGENT })
-  const engine = createEngine({ ...options.engine }, { store, sender, random: options.random })
+  const engine = createEngine({ ...options.engine }, { store, sender, random: options.random, clock: options.clock })
   const workspaceId = newId('ws')
   await store.createWorkspace({ id: workspaceId, name: 'test', createdAt: new Date() })
   if (options.start !== false) engine.start()

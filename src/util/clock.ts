@@ -1,4 +1,20 @@
-import type { TimerClock } from './scheduler.js'
+/**
+ * Time as a dependency. The service runs on `systemClock`; tests of time-dependent logic (the
+ * delivery engine's retry schedule, the simulator's call timelines) run on a manual clock that
+ * moves only when told, so they assert exact times instead of timing windows.
+ */
+export interface TimerClock {
+  /** Unix ms. */
+  now (): number
+  setTimer (callback: () => void, delayMs: number): unknown
+  clearTimer (handle: unknown): void
+}
+
+export const systemClock: TimerClock = {
+  now: () => Date.now(),
+  setTimer: (callback, delayMs) => setTimeout(callback, delayMs),
+  clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
 
 /**
  * A clock that moves only when told: for unit tests of the state machines and for running a
