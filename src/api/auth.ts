@@ -11,6 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
+import { DEFAULTS } from '../config/defaults.js'
 import { ServiceError } from '../errors.js'
 import type { ApiKey, Store } from '../store/store.js'
 import { newId, newToken } from '../util/ids.js'
@@ -61,7 +62,7 @@ function unauthorized (message: string): ServiceError {
  * another process (several processes on one PostgreSQL) stops working here within this time.
  * docs/api.md says so.
  */
-export const KEY_CACHE_TTL_MS = 5_000
+export const KEY_CACHE_TTL_MS = DEFAULTS.api.keyCacheTtlMs
 /** Bounds the cache's memory; past this many keys it starts over. */
 const KEY_CACHE_MAX = 10_000
 

@@ -24,3 +24,19 @@ test('every default is in config/defaults.ts: no option falls back to a bare num
   }
   assert.deepEqual(offenders, [])
 })
+
+test('no option falls back to a constant of its own module either', () => {
+  const offenders: string[] = []
+  for (const file of sources(SRC)) {
+    if (file.endsWith('config/defaults.ts')) continue
+    const text = readFileSync(file, 'utf8')
+    // `deps.x ?? HEARTBEAT_MS` where `const HEARTBEAT_MS = 10_000`: a default hidden in a module.
+    const numeric = new Set([...text.matchAll(/^(?:export )?const ([A-Z][A-Z0-9_]*) = -?[\d_.]+(?: \* [\d_.]+)*$/gm)].map((m) => m[1]))
+    text.split('\n').forEach((line, index) => {
+      for (const m of line.matchAll(/\?\?\s*([A-Z][A-Z0-9_]*)\b/g)) {
+        if (numeric.has(m[1])) offenders.push(`${relative(SRC, file)}:${index + 1}: ${line.trim()}`)
+      }
+    })
+  }
+  assert.deepEqual(offenders, [])
+})

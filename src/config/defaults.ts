@@ -29,6 +29,9 @@ export const DEFAULTS = {
     // /healthz: one write probe serves every caller this long; a slower probe counts as down.
     healthProbeTtlMs: 1_000,
     healthProbeTimeoutMs: 3_000,
+    // A found API key is trusted this long without a store lookup; a revoked key is refused by
+    // other processes within it (docs/api.md).
+    keyCacheTtlMs: 5_000,
   },
   store: {
     dataDir: './data',
@@ -61,6 +64,23 @@ export const DEFAULTS = {
     // An attempt still running after this leaves the global in-flight budget for the stall lane,
     // so dead endpoints cannot hold the slots healthy ones need (docs/delivery.md "Isolation").
     stallAfterMs: 1_000,
+    // While the store fails, claims back off from idlePollMs up to this.
+    maxStoreBackoffMs: 5_000,
+    // A failed settle write is retried this many times (backoff as above) while the leases hold.
+    settleWriteTries: 4,
+  },
+  // `listen --forward-to` sessions (delivery/cli-hub.ts).
+  cliHub: {
+    // The hub's lease on a pushed delivery: longer than any timeout plus the report's way back.
+    leaseMs: 60_000,
+    // How long a report may take to come back after the attempt's timeout.
+    reportGraceMs: 5_000,
+    // Claims while the hub has sessions: new events also wake it, retries come due on this beat.
+    pollMs: 250,
+    claimBatch: 32,
+    heartbeatMs: 10_000,
+    // Six missed heartbeats: the process is gone, not busy.
+    staleMs: 60_000,
   },
   // Failure-rate window of the /metrics queue gauges and the dashboard's health strip.
   metrics: { failedWindowMs: 5 * 60_000 },

@@ -29,16 +29,7 @@ import { prepareRequest } from './prepare.js'
 export const CLI_URL_PREFIX = 'cli://'
 export const CLI_SESSION_ENDED = 'cli session ended'
 
-/** The hub's lease on a pushed delivery: longer than any timeout plus the report's way back. */
-const LEASE_MS = 60_000
-/** How long a report may take to come back after the attempt's timeout. */
-const REPORT_GRACE_MS = 5_000
-/** Claims while the hub has sessions: new events also wake it (store.onWork), retries come due on this beat. */
-const POLL_MS = 250
-const HEARTBEAT_MS = 10_000
-/** Six missed heartbeats: the process is gone, not busy. */
-const STALE_MS = 60_000
-const CLAIM_BATCH = 32
+const { leaseMs: LEASE_MS, reportGraceMs: REPORT_GRACE_MS, pollMs: POLL_MS, claimBatch: CLAIM_BATCH } = DEFAULTS.cliHub
 
 /** True for a `listen` session's webhook: never listed by the API, never dialled. */
 export function isCliWebhook (webhook: Pick<Webhook, 'url'>): boolean {
@@ -253,7 +244,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
     const at = new Date(now())
     try {
       if (sessions.size > 0) await store.heartbeatCliSessions(id, at)
-      for (const stale of await store.listStaleCliSessions(new Date(at.getTime() - (deps.staleMs ?? STALE_MS)))) {
+      for (const stale of await store.listStaleCliSessions(new Date(at.getTime() - (deps.staleMs ?? DEFAULTS.cliHub.staleMs)))) {
         if (stale.hubId === id) continue
         deps.logger?.warn({ sessionId: stale.id, hubId: stale.hubId }, 'ending a cli session whose process stopped')
         await endCliSession(store, stale, at)
@@ -313,7 +304,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
 
     start () {
       if (beatTimer !== null) return
-      beatTimer = setInterval(() => { void beat() }, deps.heartbeatMs ?? HEARTBEAT_MS)
+      beatTimer = setInterval(() => { void beat() }, deps.heartbeatMs ?? DEFAULTS.cliHub.heartbeatMs)
       beatTimer.unref()
     },
 

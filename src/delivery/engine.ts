@@ -124,10 +124,6 @@ interface Held {
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
 
-// While the store fails (database down, disk full), claims back off from idlePollMs up to this.
-const MAX_STORE_BACKOFF_MS = 5_000
-// A failed settle write is retried this many times (backoff as above) while the leases hold.
-const SETTLE_WRITE_TRIES = 4
 
 export function resolveEngineOptions (options: Partial<EngineOptions> = {}): EngineOptions {
   return {
@@ -214,7 +210,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   function storeBackoffMs (): number {
-    return Math.min(opts.idlePollMs * 2 ** Math.min(Math.max(storeFailures - 1, 0), 10), MAX_STORE_BACKOFF_MS)
+    return Math.min(opts.idlePollMs * 2 ** Math.min(Math.max(storeFailures - 1, 0), 10), DEFAULTS.engineTuning.maxStoreBackoffMs)
   }
 
   function count (map: Map<string, number>, key: string, delta: number): number {
@@ -449,7 +445,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       } catch (err) {
         storeFailed(err, 'recording attempts')
         // Given up: not recorded, the leases lapse and the deliveries are sent again (at least once).
-        if (tries >= SETTLE_WRITE_TRIES || stopping) break
+        if (tries >= DEFAULTS.engineTuning.settleWriteTries || stopping) break
         // The leases keep these deliveries ours for a while: a short outage costs no resend.
         await new Promise((resolve) => setTimeout(resolve, storeBackoffMs()))
       }
