@@ -18,7 +18,7 @@ import * as cliSessions from './queries/cli-sessions.js'
 import { nextDueAt, queueStats } from './queries/queue-stats.js'
 import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
-import { startWorkListener } from './work-listener.js'
+import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 
 /**
  * Opens the pool, applies pending migrations (safe when several processes start at once) and
@@ -38,7 +38,8 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     throw err
   }
 
-  const recordEventBatched = createRecordEventBatcher(pool, schema)
+  const recordEventBatched = createRecordEventBatcher(pool)
+  const announceWork = createWorkAnnouncer(pool, schema)
   const listeners = new Set<() => void>()
   // Several notifications in one turn of the event loop wake the listeners once.
   let wakeScheduled = false
@@ -93,7 +94,10 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     async recordEvent (input) {
       const result = await recordEventBatched(input)
       // Local listeners do not wait for the notification's round trip (or a listener reconnect).
-      if (result.created && result.deliveries > 0) wake()
+      if (result.created && result.deliveries > 0) {
+        wake()
+        announceWork()
+      }
       return result
     },
     getEvent: async (workspaceId, eventId) => await deliveries.getEvent(pool, workspaceId, eventId),
@@ -102,8 +106,11 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     listAttempts: async (deliveryId) => (await deliveries.attemptsOf(pool, [deliveryId])).get(deliveryId) ?? [],
     attemptsOf: async (deliveryIds) => await deliveries.attemptsOf(pool, deliveryIds),
     async retryDelivery (workspaceId, id, now) {
-      const delivery = await deliveries.retryDelivery(pool, schema, workspaceId, id, now)
-      if (delivery !== null) wake()
+      const delivery = await deliveries.retryDelivery(pool, workspaceId, id, now)
+      if (delivery !== null) {
+        wake()
+        announceWork()
+      }
       return delivery
     },
 

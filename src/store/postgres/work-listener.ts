@@ -1,9 +1,14 @@
 /**
- * Cross-process wake-up: recordEvent and retryDelivery run `pg_notify(WORK_CHANNEL, <schema>)` in
- * their transaction, so the notification goes out exactly when the work becomes visible. Every
- * store instance keeps one dedicated connection that LISTENs and calls the store's onWork
+ * Cross-process wake-up: after recordEvent or retryDelivery commits new work, the store announces
+ * it with `pg_notify(WORK_CHANNEL, <schema>)` in a statement of its own (createWorkAnnouncer);
+ * every store instance keeps one dedicated connection that LISTENs and calls the store's onWork
  * listeners. Notifications are only a hint (the engine also polls nextDueAt), so a lost one costs
  * latency, not deliveries; after a reconnect the listeners are called once to cover the gap.
+ *
+ * Why not NOTIFY inside the event's own transaction: PostgreSQL serializes the commits of all
+ * transactions that notified (a lock on the notification queue is held through the commit's WAL
+ * flush), so every event would wait for the previous one's fsync. Announcing after the commit,
+ * coalesced to at most one NOTIFY in flight per store, lets events commit in parallel.
  */
 import pg from 'pg'
 import type { ResolvedPostgresStoreOptions } from './pool.js'
@@ -17,6 +22,28 @@ const RECONNECT_MAX_MS = 5_000
 
 export interface WorkListener {
   close (): Promise<void>
+}
+
+/**
+ * Announces committed work to every process. Calls while a NOTIFY is in flight are folded into one
+ * more NOTIFY after it: a listener woken by it sees everything committed before the call.
+ */
+export function createWorkAnnouncer (pool: pg.Pool, schema: string | null): () => void {
+  let sending = false
+  let again = false
+  async function send (): Promise<void> {
+    sending = true
+    do {
+      again = false
+      // A hint: while the database is away the engines poll, so a failure is dropped.
+      await pool.query({ name: 'kejue-announce-work', text: 'SELECT pg_notify($1, $2)', values: [WORK_CHANNEL, schema ?? ''] }).catch(() => {})
+    } while (again)
+    sending = false
+  }
+  return () => {
+    if (sending) again = true
+    else void send()
+  }
 }
 
 /**

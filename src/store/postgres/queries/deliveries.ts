@@ -5,8 +5,6 @@ import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
-import { transaction } from '../transaction.js'
-import { WORK_CHANNEL } from '../work-listener.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
   // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
@@ -68,18 +66,14 @@ export async function attemptsOf (db: pg.Pool, deliveryIds: readonly string[]): 
  * cannot settle the delivery over the retry.
  */
 export async function retryDelivery (
-  db: pg.Pool, schema: string | null, workspaceId: string, id: string, now: Date,
+  db: pg.Pool, workspaceId: string, id: string, now: Date,
 ): Promise<Delivery | null> {
-  return await transaction(db, async (client) => {
-    const result = await client.query<DeliveryRow>(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,
-         max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-       WHERE workspace_id = $1 AND id = $2
-       RETURNING ${DELIVERY_COLUMNS}`,
-      [workspaceId, id, now.getTime()])
-    const row = result.rows[0]
-    if (row === undefined) return null
-    await client.query('SELECT pg_notify($1, $2)', [WORK_CHANNEL, schema ?? ''])
-    return toDelivery(row)
-  })
+  const result = await db.query<DeliveryRow>(
+    `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,
+       max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+     WHERE workspace_id = $1 AND id = $2
+     RETURNING ${DELIVERY_COLUMNS}`,
+    [workspaceId, id, now.getTime()])
+  const row = result.rows[0]
+  return row === undefined ? null : toDelivery(row)
 }

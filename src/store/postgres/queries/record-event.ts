@@ -7,14 +7,13 @@
 import type pg from 'pg'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import { transaction } from '../transaction.js'
-import { WORK_CHANNEL } from '../work-listener.js'
 
-export async function recordEvent (db: pg.Pool | pg.PoolClient, schema: string | null, input: RecordEventInput): Promise<RecordEventResult> {
+export async function recordEvent (db: pg.Pool | pg.PoolClient, input: RecordEventInput): Promise<RecordEventResult> {
   const { event, deliveries } = input
   const createdAtMs = event.createdAt.getTime()
   // ONE statement, so one round trip and one implicit transaction: data-modifying CTEs all run
-  // or none do. The deliveries and the call are written only when the event row is new;
-  // pg_notify is delivered at commit, so listeners never wake before the rows exist.
+  // or none do. The deliveries and the call are written only when the event row is new. Other
+  // processes are told after the commit (work-listener.ts), never inside this transaction.
   const result = await db.query<{ created: number, deliveries: number }>({
     // Named: parsed and planned once per connection, not at every event.
     name: 'kejue-record-event',
@@ -34,23 +33,25 @@ export async function recordEvent (db: pg.Pool | pg.PoolClient, schema: string |
        RETURNING 1
      ), c AS (
        -- Remember the call's persona for its later events: the latest non-null persona wins
-       -- (an event without persona_id keeps the one learnt before).
+       -- (an event without persona_id keeps the one learnt before). A call already known with
+       -- that persona is not touched: the upsert would lock its row, and every event of one call
+       -- would wait for the commit of the one before (seen as Lock:transactionid waits).
        INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
        SELECT $1, $11::text, $12::text, false, $5
        WHERE $11::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
+         AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.workspace_id = $1 AND k.job_id = $11::text
+           AND k.persona_id IS NOT DISTINCT FROM coalesce($12::text, k.persona_id))
        ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = coalesce(EXCLUDED.persona_id, calls.persona_id)
        RETURNING 1
      ), counts AS (
        SELECT (SELECT count(*) FROM e)::int AS created, (SELECT count(*) FROM d)::int AS deliveries,
          (SELECT count(*) FROM c)::int AS calls
      )
-     SELECT created, deliveries,
-       CASE WHEN deliveries > 0 THEN pg_notify($13, $14) END AS notified
-     FROM counts`,
+     SELECT created, deliveries FROM counts`,
     values: [event.workspaceId, event.id, event.type, event.body, createdAtMs,
       deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.url),
       deliveries.map((d) => d.maxAttempts), deliveries.map((d) => d.nextAttemptAt.getTime()),
-      input.call?.jobId ?? null, input.call?.personaId ?? null, WORK_CHANNEL, schema ?? ''],
+      input.call?.jobId ?? null, input.call?.personaId ?? null],
   })
   const row = result.rows[0]
   if (row !== undefined && row.created > 0) return { created: true, eventId: event.id, deliveries: row.deliveries }
@@ -69,7 +70,7 @@ export async function recordEvent (db: pg.Pool | pg.PoolClient, schema: string |
  * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
  * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever.
  */
-export function createRecordEventBatcher (pool: pg.Pool, schema: string | null): (input: RecordEventInput) => Promise<RecordEventResult> {
+export function createRecordEventBatcher (pool: pg.Pool): (input: RecordEventInput) => Promise<RecordEventResult> {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
   let queue: Pending[] = []
 
@@ -78,18 +79,18 @@ export function createRecordEventBatcher (pool: pg.Pool, schema: string | null):
     queue = []
     if (batch.length === 1) {
       const [only] = batch as [Pending]
-      await recordEvent(pool, schema, only.input).then(only.resolve, only.reject)
+      await recordEvent(pool, only.input).then(only.resolve, only.reject)
       return
     }
     try {
       const results = await transaction(pool, async (client) => {
         const out: RecordEventResult[] = []
-        for (const pending of batch) out.push(await recordEvent(client, schema, pending.input))
+        for (const pending of batch) out.push(await recordEvent(client, pending.input))
         return out
       })
       batch.forEach((pending, i) => { pending.resolve(results[i] as RecordEventResult) })
     } catch {
-      await Promise.all(batch.map(async (pending) => { await recordEvent(pool, schema, pending.input).then(pending.resolve, pending.reject) }))
+      await Promise.all(batch.map(async (pending) => { await recordEvent(pool, pending.input).then(pending.resolve, pending.reject) }))
     }
   }
 
