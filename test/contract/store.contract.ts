@@ -196,6 +196,17 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: null } })
         assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_3')
       })
+
+      it('applies the same persona rule to events of one call recorded at the same time, in call order', async (store) => {
+        const { ws, webhooks } = await seed(store, 1)
+        const jobId = newId('job')
+        const personas = ['persona_1', null, 'persona_2', null]
+        // Called in one turn: a driver that groups them (PostgreSQL) must keep the order.
+        await Promise.all(personas.map(async (personaId) => await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId } })))
+        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_2')
+        await Promise.all([null, null].map(async (personaId) => await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId } })))
+        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_2')
+      })
     })
 
     describe('recording events', () => {

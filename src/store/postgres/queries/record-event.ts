@@ -1,70 +1,95 @@
 /**
- * recordEvent: the event, its deliveries and the call it belongs to, in one statement (outbox
- * style: once this commits the event will be delivered or recorded as failed). Idempotent by
- * (workspace, event id): a second call with the same id writes nothing and reports the
- * deliveries the first one created.
+ * recordEvent on PostgreSQL: one statement for all the events that arrive in one turn of the
+ * event loop (group commit).
  */
 import type pg from 'pg'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
-import { transaction } from '../transaction.js'
 
-export async function recordEvent (db: pg.Pool | pg.PoolClient, input: RecordEventInput): Promise<RecordEventResult> {
-  const { event, deliveries } = input
-  const createdAtMs = event.createdAt.getTime()
-  // ONE statement, so one round trip and one implicit transaction: data-modifying CTEs all run
-  // or none do. The deliveries and the call are written only when the event row is new. Other
-  // processes are told after the commit (work-listener.ts), never inside this transaction.
-  const result = await db.query<{ created: number, deliveries: number }>({
-    // Named: parsed and planned once per connection, not at every event.
-    name: 'kejue-record-event',
-    text: `WITH e AS (
-       INSERT INTO events (workspace_id, id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)
+/**
+ * Events, their deliveries and the calls they belong to, in ONE statement (one round trip, one
+ * implicit transaction: data-modifying CTEs all run or none do; outbox style, once it commits
+ * the events will be delivered or recorded as failed). Idempotent by (workspace, event id): an
+ * event already stored writes nothing and reports the deliveries the first one created. Each
+ * event's id must be unique within `inputs` (the batcher records repeats on their own, after).
+ * Other processes are told after the commit (work-listener.ts), never inside it.
+ * Returns one result per input, in order.
+ */
+export async function recordEvents (db: pg.Pool, inputs: readonly RecordEventInput[]): Promise<RecordEventResult[]> {
+  const events = inputs.map((i) => i.event)
+  const deliveries = inputs.flatMap((input, n) => input.deliveries.map((d) => ({ n, d })))
+  const calls = inputs.flatMap((input, n) => input.call === undefined ? [] : [{ n, call: input.call }])
+  const result = await db.query<{ n: number, deliveries: number }>({
+    name: 'kejue-record-events',
+    // Deliveries and calls only for events that are new. A call remembers its persona for its
+    // later events: the latest non-null persona wins (DISTINCT ON: one row per call, as an upsert
+    // may touch a row once per statement). A call already known with that persona is not
+    // rewritten: the upsert would lock its row, and every event of one call would wait for the
+    // commit of the one before (seen as Lock:transactionid waits).
+    text: `WITH input AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+         WITH ORDINALITY AS t(workspace_id, id, type, body, created_at, n)
+     ), e AS (
+       INSERT INTO events (workspace_id, id, type, body, created_at)
+       SELECT workspace_id, id, type, body, created_at FROM input ORDER BY n
        ON CONFLICT (workspace_id, id) DO NOTHING
-       RETURNING id
+       RETURNING workspace_id, id
+     ), created AS (
+       SELECT i.* FROM input i JOIN e ON e.workspace_id = i.workspace_id AND e.id = i.id
      ), d AS (
        INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
          attempt_count, max_attempts, next_attempt_at, created_at, updated_at)
-       SELECT t.id, $1, $2, $3, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, 'pending',
-         0, t.max_attempts, t.next_attempt_at, $5, $5
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::int[], $10::bigint[])
-         AS t(id, webhook_id, url, max_attempts, next_attempt_at)
+       SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, 'pending',
+         0, t.max_attempts, t.next_attempt_at, c.created_at, c.created_at
+       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[])
+         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at)
+       JOIN created c ON c.n = t.n
        LEFT JOIN webhooks w ON w.id = t.webhook_id
-       WHERE EXISTS (SELECT 1 FROM e)
-       RETURNING 1
-     ), c AS (
-       -- Remember the call's persona for its later events: the latest non-null persona wins
-       -- (an event without persona_id keeps the one learnt before). A call already known with
-       -- that persona is not touched: the upsert would lock its row, and every event of one call
-       -- would wait for the commit of the one before (seen as Lock:transactionid waits).
+       RETURNING workspace_id, event_id
+     ), call_input AS (
+       SELECT DISTINCT ON (c.workspace_id, t.job_id) c.workspace_id, t.job_id, t.persona_id, c.created_at
+       FROM unnest($12::int[], $13::text[], $14::text[]) AS t(n, job_id, persona_id)
+       JOIN created c ON c.n = t.n
+       ORDER BY c.workspace_id, t.job_id, t.persona_id IS NULL, t.n DESC
+     ), calls_written AS (
        INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
-       SELECT $1, $11::text, $12::text, false, $5
-       WHERE $11::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
-         AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.workspace_id = $1 AND k.job_id = $11::text
-           AND k.persona_id IS NOT DISTINCT FROM coalesce($12::text, k.persona_id))
+       SELECT t.workspace_id, t.job_id, t.persona_id, false, t.created_at FROM call_input t
+       WHERE NOT EXISTS (SELECT 1 FROM calls k WHERE k.workspace_id = t.workspace_id AND k.job_id = t.job_id
+         AND k.persona_id IS NOT DISTINCT FROM coalesce(t.persona_id, k.persona_id))
        ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = coalesce(EXCLUDED.persona_id, calls.persona_id)
        RETURNING 1
-     ), counts AS (
-       SELECT (SELECT count(*) FROM e)::int AS created, (SELECT count(*) FROM d)::int AS deliveries,
-         (SELECT count(*) FROM c)::int AS calls
      )
-     SELECT created, deliveries FROM counts`,
-    values: [event.workspaceId, event.id, event.type, event.body, createdAtMs,
-      deliveries.map((d) => d.id), deliveries.map((d) => d.webhookId), deliveries.map((d) => d.url),
-      deliveries.map((d) => d.maxAttempts), deliveries.map((d) => d.nextAttemptAt.getTime()),
-      input.call?.jobId ?? null, input.call?.personaId ?? null],
+     SELECT c.n::int AS n, count(d.event_id)::int AS deliveries
+     FROM created c LEFT JOIN d ON d.workspace_id = c.workspace_id AND d.event_id = c.id
+     GROUP BY c.n`,
+    values: [
+      events.map((e) => e.workspaceId), events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.body),
+      events.map((e) => e.createdAt.getTime()),
+      deliveries.map((x) => x.n + 1), deliveries.map((x) => x.d.id), deliveries.map((x) => x.d.webhookId),
+      deliveries.map((x) => x.d.url), deliveries.map((x) => x.d.maxAttempts), deliveries.map((x) => x.d.nextAttemptAt.getTime()),
+      calls.map((x) => x.n + 1), calls.map((x) => x.call.jobId), calls.map((x) => x.call.personaId),
+    ],
   })
-  const row = result.rows[0]
-  if (row !== undefined && row.created > 0) return { created: true, eventId: event.id, deliveries: row.deliveries }
+  const createdCounts = new Map(result.rows.map((row) => [row.n - 1, row.deliveries]))
+  return await Promise.all(inputs.map(async (input, n) => {
+    const count = createdCounts.get(n)
+    if (count !== undefined) return { created: true, eventId: input.event.id, deliveries: count }
+    return { created: false, eventId: input.event.id, deliveries: await existingDeliveries(db, input) }
+  }))
+}
+
+async function existingDeliveries (db: pg.Pool, input: RecordEventInput): Promise<number> {
   const existing = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM deliveries WHERE workspace_id = $1 AND event_id = $2',
-    [event.workspaceId, event.id])
-  return { created: false, eventId: event.id, deliveries: existing.rows[0]?.n ?? 0 }
+    [input.event.workspaceId, input.event.id])
+  return existing.rows[0]?.n ?? 0
 }
 
 /**
  * Group commit for recordEvent: calls made in the same turn of the event loop share ONE
- * transaction, so one WAL flush (the commit's fsync, ~2 ms here) serves them all instead of one
- * each. Each caller's promise settles only after that commit. If the shared transaction fails
+ * statement (recordEvents), so one round trip and one WAL flush (the commit's fsync, ~2 ms here)
+ * serve them all instead of one each. Each caller's promise settles only after that commit. An
+ * event id repeated within a turn is recorded after the others, on its own (it finds the first).
+ * If the shared statement fails
  * (one bad event, or its connection died mid-batch), every call is retried on its own, so one bad
  * event never fails its neighbours and every caller gets its own answer: recorded (an event the
  * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
@@ -79,19 +104,27 @@ export function createRecordEventBatcher (pool: pg.Pool): (input: RecordEventInp
     queue = []
     if (batch.length === 1) {
       const [only] = batch as [Pending]
-      await recordEvent(pool, only.input).then(only.resolve, only.reject)
+      await recordEvents(pool, [only.input]).then(([r]) => r as RecordEventResult).then(only.resolve, only.reject)
       return
     }
-    try {
-      const results = await transaction(pool, async (client) => {
-        const out: RecordEventResult[] = []
-        for (const pending of batch) out.push(await recordEvent(client, pending.input))
-        return out
-      })
-      batch.forEach((pending, i) => { pending.resolve(results[i] as RecordEventResult) })
-    } catch {
-      await Promise.all(batch.map(async (pending) => { await recordEvent(pool, pending.input).then(pending.resolve, pending.reject) }))
+    const seen = new Set<string>()
+    const first: Pending[] = []
+    const repeats: Pending[] = []
+    for (const pending of batch) {
+      const key = `${pending.input.event.workspaceId}\u0000${pending.input.event.id}`
+      if (seen.has(key)) repeats.push(pending)
+      else {
+        seen.add(key)
+        first.push(pending)
+      }
     }
+    try {
+      const results = await recordEvents(pool, first.map((pending) => pending.input))
+      first.forEach((pending, i) => { pending.resolve(results[i] as RecordEventResult) })
+    } catch {
+      await Promise.all(first.map(async (pending) => { await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject) }))
+    }
+    for (const pending of repeats) await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject)
   }
 
   return (input) => new Promise<RecordEventResult>((resolve, reject) => {
