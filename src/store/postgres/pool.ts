@@ -46,8 +46,13 @@ export const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 }
 
-/** Connection settings shared by the pool and the listener. */
-export function clientConfig (options: ResolvedPostgresStoreOptions): pg.ClientConfig {
+/**
+ * Connection settings shared by the pools and the listener. `settings` are server settings for
+ * the session (`-c name=value` at start-up).
+ */
+export function clientConfig (options: ResolvedPostgresStoreOptions, settings: Record<string, string> = {}): pg.ClientConfig {
+  const startup = { ...(options.schema === null ? {} : { search_path: options.schema }), ...settings }
+  const startupOptions = Object.entries(startup).map(([name, value]) => `-c ${name}=${value}`).join(' ')
   return {
     connectionString: options.connectionString,
     types: typeParsers,
@@ -60,13 +65,13 @@ export function clientConfig (options: ResolvedPostgresStoreOptions): pg.ClientC
     // gives up after this long; a request then fails with 503 STORE_UNAVAILABLE.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     // Set at connection start-up, so every pooled connection sees our tables first.
-    ...(options.schema === null ? {} : { options: `-c search_path=${options.schema}` }),
+    ...(startupOptions === '' ? {} : { options: startupOptions }),
   }
 }
 
-export function createPool (options: ResolvedPostgresStoreOptions): pg.Pool {
+export function createPool (options: ResolvedPostgresStoreOptions, settings: Record<string, string> = {}): pg.Pool {
   const pool = new pg.Pool({
-    ...clientConfig(options),
+    ...clientConfig(options, settings),
     max: options.poolSize,
     idleTimeoutMillis: 30_000,
   })

@@ -38,6 +38,12 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     throw err
   }
 
+  // Lease bookkeeping and settlements commit without waiting for the WAL flush
+  // (synchronous_commit=off): one lost in a database crash is an expired lease, so the delivery
+  // is attempted again — the crash-recovery path (at least once, docs/storage.md). Events are
+  // always flushed before they are acknowledged (the main pool). Later flushes cover earlier
+  // WAL, so no durable write depends on a lost one.
+  const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, { synchronous_commit: 'off' })
   const recordEventBatched = createRecordEventBatcher(pool)
   const announceWork = createWorkAnnouncer(pool, schema)
   const listeners = new Set<() => void>()
@@ -114,10 +120,10 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       return delivery
     },
 
-    claimDue: async (claim) => await claimDue(pool, claim),
-    renewLeases: async (items, leaseMs, now) => await renewLeases(pool, items, leaseMs, now),
-    releaseLeases: async (items) => await releaseLeases(pool, items),
-    completeAttempts: async (results, now) => await completeAttempts(pool, results, now),
+    claimDue: async (claim) => await claimDue(leasePool, claim),
+    renewLeases: async (items, leaseMs, now) => await renewLeases(leasePool, items, leaseMs, now),
+    releaseLeases: async (items) => await releaseLeases(leasePool, items),
+    completeAttempts: async (results, now) => await completeAttempts(leasePool, results, now),
     nextDueAt: async () => await nextDueAt(pool),
     queueStats: async (now, failedSince) => await queueStats(pool, now, failedSince),
 
@@ -147,7 +153,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       closed = true
       listeners.clear()
       await workListener.close()
-      await pool.end()
+      await Promise.all([pool.end(), leasePool.end()])
     },
   }, isPostgresOutage)
 }
