@@ -38,6 +38,8 @@ export const DEFAULTS = {
     sqliteFile: 'webhooks.db',
     // How long a SQLite writer waits for another process's write lock before failing.
     sqliteBusyTimeoutMs: 5_000,
+    // A worker thread checkpoints the WAL this often, so commits never do (sqlite/checkpointer.ts).
+    sqliteCheckpointIntervalMs: 500,
     // Connections per process to PostgreSQL: the API, the engine's claims and settlements share them.
     postgresPoolSize: 10,
   },

@@ -497,9 +497,14 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       if (queue.length === 0) queues.delete(webhookId)
       for (const claim of extra) release(claim.deliveryId)
       handBack.push(...extra)
+      // Its handed-back deliveries are due: when it stops stalling (roomAgain), claim again.
+      if (extra.length > 0) limited.add(webhookId)
     }
     if (handBack.length > 0) {
-      store.releaseLeases(handBack).catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+      // Released before the next claim runs, so that claim can take them (or others' work) at once.
+      void store.releaseLeases(handBack)
+        .catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+        .then(() => { schedulePump(0) })
     }
     if (moved === 0) return
     dispatch()

@@ -49,7 +49,10 @@ test('sqlite: while the disk is full /healthz is 503 and events 503 STORE_UNAVAI
 
     const accepted = new Set<string>()
     let n = 0
-    const refused = await waitFor('a refused event', async () => {
+    // Writes fail once a file would pass the limit. The WAL is checkpointed into the database
+    // file and starts over in the background, so small writes may still fit for a while after
+    // the first refusal: keep filling until both a POST and the /healthz write probe fail.
+    const refused = await waitFor('a refused event while /healthz is 503', async () => {
       const eventId = `evt_fill_${n++}`
       const outcome = await postEvent(running, eventId)
       assert.ok(outcome.status === 202 || outcome.status === 503, outcome.body)
@@ -57,10 +60,9 @@ test('sqlite: while the disk is full /healthz is 503 and events 503 STORE_UNAVAI
         accepted.add(eventId)
         return null
       }
-      return outcome
+      return await health(running) === 503 ? outcome : null
     }, 120_000)
     assert.equal(refused.code, 'STORE_UNAVAILABLE', refused.body)
-    await waitFor('/healthz 503', async () => await health(running) === 503 ? true : null)
     assert.equal(running.child.exitCode, null, 'the service stays up')
 
     limitFileSize(pid, 'unlimited')

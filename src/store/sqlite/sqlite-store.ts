@@ -14,6 +14,7 @@ import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
 import { createWalSync } from './wal-sync.js'
+import { startCheckpointer } from './checkpointer.js'
 import { isSqliteOutage } from './sqlite-errors.js'
 
 export interface SqliteStoreOptions {
@@ -43,7 +44,9 @@ function isNewWork (result: RecordEventResult): boolean {
  * const store = await createSqliteStore({ path: './data/webhooks.db' })
  */
 export async function createSqliteStore (options: SqliteStoreOptions): Promise<Store> {
-  const db = openDatabase({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? DEFAULTS.store.sqliteBusyTimeoutMs })
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULTS.store.sqliteBusyTimeoutMs
+  const db = openDatabase({ path: options.path, busyTimeoutMs })
+  const checkpointer = startCheckpointer(db, { intervalMs: DEFAULTS.store.sqliteCheckpointIntervalMs, busyTimeoutMs })
   const accounts = prepareAccounts(db)
   const webhooks = prepareWebhooks(db)
   const deliveries = prepareDeliveries(db)
@@ -160,6 +163,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       closed = true
       recordEvent.flush()
       await walSync.close()
+      await checkpointer.close()
       listeners.clear()
       db.close()
     },
