@@ -5,6 +5,8 @@ import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
+import { deliveryIdRange } from '../../delivery-filter.js'
+import { CONTACT_ID_SQL, JOB_ID_SQL } from '../migrations/0008-search-stats-portal.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
   // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
@@ -36,6 +38,19 @@ export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Prom
   if (filter.eventId !== undefined) add('event_id = ?', filter.eventId)
   if (filter.status !== undefined) add('status = ?', filter.status)
   if (filter.eventType !== undefined) add('event_type = ?', filter.eventType)
+  if (filter.webhookIds !== undefined) add('webhook_id = ANY(?::text[])', [...filter.webhookIds])
+  // Through the expression indexes of migration 0008 (the expressions must match them exactly).
+  if (filter.jobId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${JOB_ID_SQL} = ?)`, filter.jobId)
+  if (filter.contactId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${CONTACT_ID_SQL} = ?)`, filter.contactId)
+  const range = deliveryIdRange(filter)
+  if (filter.since !== undefined && range.idFrom !== null) {
+    add('id >= ?', range.idFrom)
+    add('created_at >= ?', filter.since.getTime())
+  }
+  if (filter.until !== undefined && range.idTo !== null) {
+    add('id < ?', range.idTo)
+    add('created_at < ?', filter.until.getTime())
+  }
   if (filter.cursor !== undefined) add('id < ?', decodeCursor(filter.cursor))
   const limit = Math.max(1, Math.floor(filter.limit))
   values.push(limit + 1)
