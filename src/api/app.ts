@@ -16,7 +16,10 @@ import swaggerUi from '@fastify/swagger-ui'
 import { createMetrics } from '../observability/metrics.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ServiceError } from '../errors.js'
-import { createAuthenticator } from './auth.js'
+import { createAuthenticator, credentialOf } from './auth.js'
+import { checkPortalObjects, checkPortalRoute } from './portal.js'
+import { portalSessionRoutes } from './routes/portal-sessions.js'
+import { webhookStatsRoutes } from './routes/webhook-stats.js'
 import type { ApiDeps } from './deps.js'
 import { clientErrorHandler, createErrorHandler, errorBody } from './error-handler.js'
 import { typeboxValidatorCompiler } from './validation.js'
@@ -143,7 +146,11 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
 
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
-      request.principal = await full.auth.authenticate(request.headers['x-api-key'])
+      request.principal = await full.auth.authenticate(credentialOf(request.headers))
+      checkPortalRoute(request)
+    })
+    api.addHook('preHandler', async (request) => {
+      await checkPortalObjects(deps.store, request)
     })
     workspaceRoutes(api, full)
     webhookRoutes(api, full)
@@ -151,12 +158,14 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     eventRoutes(api, full)
     personaCallRoutes(api, full)
     statsRoutes(api, full)
+    portalSessionRoutes(api, full)
+    webhookStatsRoutes(api, full)
     cliSessionRoutes(api, { ...full, cliHub })
     // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
     if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })
   }, { prefix: '/api/v1' })
   // The dashboard: static files at / and /dashboard/*, outside the API's key check (docs/dashboard.md).
-  await app.register(dashboardRoutes)
+  await app.register(dashboardRoutes, { frameAncestors: deps.config.portalFrameAncestors })
 
   return app
 }
