@@ -20,6 +20,7 @@ import { createAuthenticator, credentialOf } from './auth.js'
 import { checkPortalObjects, checkPortalRoute } from './portal.js'
 import { portalSessionRoutes } from './routes/portal-sessions.js'
 import { webhookStatsRoutes } from './routes/webhook-stats.js'
+import { buildLocalReference, enrichOpenApi, registerOpenApiComponents } from './openapi.js'
 import type { ApiDeps } from './deps.js'
 import { clientErrorHandler, createErrorHandler, errorBody } from './error-handler.js'
 import { typeboxValidatorCompiler } from './validation.js'
@@ -106,6 +107,13 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   // info for refusals and failures. KEJUE_LOG_LEVEL=debug logs every request.
   const logSuccesses = deps.logger.isLevelEnabled('debug')
   app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL (ids would make a series each); unknown paths share one.
+    metrics.recordRequest({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    })
     if (reply.statusCode >= 400 || logSuccesses) {
       request.log[reply.statusCode >= 400 ? 'info' : 'debug']({
         method: request.method,
@@ -117,19 +125,26 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     done()
   })
 
+  registerOpenApiComponents(app)
   await app.register(swagger, {
+    refResolver: { buildLocalReference },
+    transformObject: (documentObject) => enrichOpenApi('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'kejue-webhooks',
         version: VERSION,
         description: 'Signed, retried, logged webhooks for the Kejue voice-AI calling platform. ' +
-          'Every /api/v1 call needs an X-API-Key header; errors are {error, code, details}.',
+          'Every /api/v1 call needs a credential: a workspace API key in X-API-Key, or a portal token ' +
+          '(X-API-Key or Authorization: Bearer); errors are {error, code, details}.',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A portal token (kp_…), or KEJUE_METRICS_TOKEN on /metrics' },
+        },
       },
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { bearer: [] }],
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })

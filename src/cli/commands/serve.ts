@@ -42,7 +42,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel })
   const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir })
-  const metrics = createMetrics({ store })
+  const metrics = createMetrics({ store, perWebhook: config.metricsPerWebhook })
   const sender = config.role === 'api'
     ? null
     : createHttpClient({
