@@ -18,7 +18,8 @@ import { samplePayload } from '../events/samples.js'
 import { ErrorResponse } from './schemas/common.js'
 import { AttemptObject, DeliveryObject } from './schemas/deliveries.js'
 import { EnvelopeObject } from './schemas/events.js'
-import { WebhookObject } from './schemas/webhooks.js'
+import { WebhookObject, WebhookStatsResponse } from './schemas/webhooks.js'
+import { PortalSessionObject } from './schemas/portal.js'
 
 /** `call.ended` → `CallEndedData`. */
 export function payloadSchemaName (type: string): string {
@@ -68,6 +69,8 @@ export function openApiComponents (): Array<{ name: string, schema: TSchema, exa
     { name: 'Delivery', schema: DeliveryObject },
     { name: 'Attempt', schema: AttemptObject },
     { name: 'Envelope', schema: EnvelopeObject },
+    { name: 'WebhookStats', schema: WebhookStatsResponse },
+    { name: 'PortalSession', schema: PortalSessionObject },
     ...payloads,
     { name: payloadSchemaName('webhook.disabled'), schema: WebhookDisabledData, example: WEBHOOK_DISABLED_EXAMPLE },
   ]
@@ -132,7 +135,7 @@ export function enrichOpenApi<T> (document: T): T {
   const dataSchema = (): JsonObject => ({ anyOf: payloadRefs, description: 'The event\'s data: the payload schema of its type (see `event`)' })
 
   // Largest first, so a Delivery is replaced whole before its attempts are looked at.
-  const named = ['Webhook', 'Delivery', 'Envelope', 'Attempt', 'Error']
+  const named = ['Webhook', 'Delivery', 'Envelope', 'WebhookStats', 'PortalSession', 'Attempt', 'Error']
     .filter((name) => isObject(schemas[name]))
     .map((name) => ({ name, shape: shape(schemas[name] as Json) }))
   const replace = (node: Json, inside: string | null): Json => {

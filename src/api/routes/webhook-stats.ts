@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import { DEFAULTS } from '../../config/defaults.js'
 import { workspaceOf } from '../auth.js'
 import type { ApiDeps } from '../deps.js'
-import { errorResponses, IsoDate, Nullable } from '../schemas/common.js'
-import { WebhookParams } from '../schemas/webhooks.js'
+import { errorResponses } from '../schemas/common.js'
+import { WebhookParams, WebhookStatsResponse } from '../schemas/webhooks.js'
 import { BUCKETS, bucketSeries, seriesRange, WINDOWS } from '../webhook-series.js'
 import type { BucketName, WindowName } from '../webhook-series.js'
 import { findWebhook } from './webhooks.js'
@@ -15,18 +15,6 @@ const WebhookStatsQuery = Type.Object({
   window: Type.Optional(Type.Union(Object.keys(WINDOWS).map((w) => Type.Literal(w)), { default: '24h', description: 'How far back: 1h, 24h or 7d' })),
   bucket: Type.Optional(Type.Union(Object.keys(BUCKETS).map((b) => Type.Literal(b)), { description: 'Bucket size; default 5m for 1h, 1h for 24h, 1d for 7d' })),
 }, { additionalProperties: false })
-
-export const WebhookStatsResponse = Type.Object({
-  window: Type.String(),
-  bucket: Type.String(),
-  buckets: Type.Array(Type.Object({
-    start: IsoDate,
-    succeeded: Type.Integer({ description: 'Attempts that started in the bucket and got a 2xx' }),
-    failed: Type.Integer({ description: 'Attempts that started in the bucket with any other outcome' }),
-    p50_ms: Nullable(Type.Integer({ description: 'Median attempt duration; null for an empty bucket' })),
-    p95_ms: Nullable(Type.Integer({ description: '95th percentile attempt duration; null for an empty bucket' })),
-  }), { description: 'UTC-aligned, oldest first, empty buckets included' }),
-}, { $id: 'WebhookStats' })
 
 export function webhookStatsRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: Static<typeof WebhookParams>, Querystring: Static<typeof WebhookStatsQuery> }>('/webhooks/:id/stats', {
