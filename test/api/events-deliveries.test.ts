@@ -151,7 +151,12 @@ test('deliveries: filters, newest first, cursor pages, one delivery with its att
     assert.equal(d.status, 'pending')
     assert.equal(d.next_attempt_at, retryAt.toISOString())
     assert.equal(d.attempts.length, 1)
-    assert.deepEqual({ ...d.attempts[0], started_at: undefined }, { attempt: 1, started_at: undefined, duration_ms: 12, status_code: 503, error: 'HTTP 503', response_excerpt: 'busy' })
+    assert.deepEqual({ ...d.attempts[0], started_at: undefined, request_headers: undefined }, { attempt: 1, started_at: undefined, duration_ms: 12, status_code: 503, error: 'HTTP 503', response_excerpt: 'busy', request_headers: undefined })
+    // The headers it was sent with, the signature masked (docs/api.md, "request_headers").
+    const sent = d.attempts[0]?.request_headers as Record<string, string> | undefined
+    assert.equal(sent?.['X-Kejue-Attempt'], '1')
+    assert.equal(sent?.['X-Kejue-Delivery-Id'], claimed.deliveryId)
+    assert.equal(sent?.['X-Kejue-Signature'], 'sha256=••••••')
 
     const retried = await h.call('POST', `/api/v1/deliveries/${claimed.deliveryId}/retry`)
     assert.equal(retried.statusCode, 202, retried.body)
