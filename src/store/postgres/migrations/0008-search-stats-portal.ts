@@ -13,6 +13,8 @@ export const migration0008 = {
   sql: `
 CREATE INDEX events_job ON events (workspace_id, (${JOB_ID_SQL}));
 CREATE INDEX events_contact ON events (workspace_id, (${CONTACT_ID_SQL}));
+CREATE INDEX deliveries_event_id ON deliveries (workspace_id, event_id, id);
+DROP INDEX deliveries_event;
 CREATE INDEX deliveries_workspace_status ON deliveries (workspace_id, status, id);
 CREATE INDEX deliveries_workspace_type ON deliveries (workspace_id, event_type, id);
 CREATE INDEX deliveries_webhook_status ON deliveries (webhook_id, status, id);

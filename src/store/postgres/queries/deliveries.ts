@@ -26,8 +26,12 @@ export async function getDelivery (db: pg.Pool, workspaceId: string, id: string)
   return row === undefined ? null : toDelivery(row)
 }
 
-/** Newest first: delivery ids are ULIDs, so id order is creation order. */
-export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+/**
+ * The listing statement for a filter: newest first (delivery ids are ULIDs, so id order is
+ * creation order), keyset-paged, one more row than the page to tell whether another follows.
+ * Exported so that tests can check its plan (EXPLAIN) at scale.
+ */
+export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, values: unknown[], limit: number } {
   const values: unknown[] = [filter.workspaceId]
   const where = ['workspace_id = $1']
   const add = (sql: string, value: unknown): void => {
@@ -54,9 +58,16 @@ export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Prom
   if (filter.cursor !== undefined) add('id < ?', decodeCursor(filter.cursor))
   const limit = Math.max(1, Math.floor(filter.limit))
   values.push(limit + 1)
-  const result = await db.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
-    values)
+  return {
+    text: `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
+    values,
+    limit,
+  }
+}
+
+export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+  const { text, values, limit } = listDeliveriesQuery(filter)
+  const result = await db.query<DeliveryRow>(text, values)
   const rows = result.rows.slice(0, limit)
   const last = rows[rows.length - 1]
   return {

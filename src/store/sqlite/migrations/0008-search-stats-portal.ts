@@ -21,6 +21,10 @@ export const migration0008: Migration = {
   sql: `
 CREATE INDEX events_by_job ON events (workspace_id, ${JOB_ID_SQL});
 CREATE INDEX events_by_contact ON events (workspace_id, ${CONTACT_ID_SQL});
+-- (workspace_id, event_id, id) replaces (workspace_id, event_id): an event's deliveries come newest
+-- first from the index, so the planner never prefers walking the workspace to avoid a sort.
+CREATE INDEX deliveries_by_event_id ON deliveries (workspace_id, event_id, id);
+DROP INDEX deliveries_by_event;
 CREATE INDEX deliveries_by_workspace_status ON deliveries (workspace_id, status, id);
 CREATE INDEX deliveries_by_workspace_type ON deliveries (workspace_id, event_type, id);
 CREATE INDEX deliveries_by_webhook_status_id ON deliveries (webhook_id, status, id);

@@ -22,6 +22,17 @@ const OPTIONAL_FILTERS = [
   ['cursor', 'd.id < @before'],
 ] as const
 
+type FilterKey = (typeof OPTIONAL_FILTERS)[number][0]
+
+/** The listing statement for these filters (exported so that tests can check its plan). */
+export function listDeliveriesSql (present: readonly FilterKey[]): string {
+  const clauses = OPTIONAL_FILTERS.filter(([key]) => present.includes(key)).map(([, sql]) => sql)
+  const where = ['d.workspace_id = @workspaceId', ...clauses].join(' AND ')
+  return `SELECT ${DELIVERY_SELECT}
+        FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+        WHERE ${where} ORDER BY d.id DESC LIMIT @limit`
+}
+
 /**
  * Newest first by id (ULIDs sort by creation time), keyset-paged: a page is one index range
  * scan whatever its depth. One prepared statement per combination of filters, cached.
@@ -34,10 +45,7 @@ export function prepareListDeliveries (db: Database) {
     const cacheKey = present.map(([key]) => key).join(',')
     let statement = statements.get(cacheKey)
     if (statement === undefined) {
-      const where = ['d.workspace_id = @workspaceId', ...present.map(([, sql]) => sql)].join(' AND ')
-      statement = db.prepare<Record<string, unknown>, DeliveryRow>(`SELECT ${DELIVERY_SELECT}
-        FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE ${where} ORDER BY d.id DESC LIMIT @limit`)
+      statement = db.prepare<Record<string, unknown>, DeliveryRow>(listDeliveriesSql(present.map(([key]) => key)))
       statements.set(cacheKey, statement)
     }
     const limit = Math.max(1, Math.floor(filter.limit))
