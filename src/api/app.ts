@@ -17,7 +17,7 @@ import { createMetrics } from '../observability/metrics.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ServiceError } from '../errors.js'
 import { createAuthenticator, credentialOf } from './auth.js'
-import { checkPortalObjects, checkPortalRoute } from './portal.js'
+import { checkPortalObjects, checkPortalRoute, portalDescription } from './portal.js'
 import { portalSessionRoutes } from './routes/portal-sessions.js'
 import { webhookStatsRoutes } from './routes/webhook-stats.js'
 import { buildLocalReference, enrichOpenApi, registerOpenApiComponents } from './openapi.js'
@@ -160,9 +160,12 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request) => {
+    api.addHook('onRequest', async (request, reply) => {
       request.principal = await full.auth.authenticate(credentialOf(request.headers))
       checkPortalRoute(request)
+      // Tells the dashboard what a portal link may do, so it can leave out what would be refused.
+      const portal = request.principal.kind === 'portal' ? request.principal : null
+      if (portal !== null) void reply.header('x-kejue-portal', portalDescription(portal))
     })
     api.addHook('preHandler', async (request) => {
       await checkPortalObjects(deps.store, request)

@@ -99,3 +99,14 @@ export async function checkPortalObjects (store: Store, request: FastifyRequest)
     }
   }
 }
+
+/**
+ * The `X-Kejue-Portal` response header of portal requests, e.g. `read_only=1; persona_id=per_a`:
+ * the dashboard reads it to leave out actions the link may not take (the API refuses them anyway).
+ */
+export function portalDescription (portal: PortalPrincipal): string {
+  const parts = [`read_only=${portal.readOnly ? 1 : 0}`]
+  if (portal.personaId !== null) parts.push(`persona_id=${encodeURIComponent(portal.personaId)}`)
+  parts.push(`expires_at=${new Date(portal.expiresAt).toISOString()}`)
+  return parts.join('; ')
+}

@@ -161,7 +161,8 @@ test('the dashboard shows a delivery retrying to success, retries it by hand, an
     await page.getByRole('link', { name: 'Webhooks', exact: true }).click()
     const row = page.locator('[data-testid=webhooks-table] tbody tr')
     await row.first().waitFor()
-    assert.match(await row.first().innerText(), /CRM sync[\s\S]*enabled/)
+    // Its only finished delivery failed: "failing", not a green "enabled" (docs/dashboard.md).
+    assert.match(await row.first().innerText(), /CRM sync[\s\S]*failing/)
     // The health strip: nothing pending, one delivery failed in the last hour.
     await page.waitForFunction(`document.querySelector('[data-testid=health-failed]')?.textContent.startsWith('1 failed') &&
       document.querySelector('[data-testid=health-pending]')?.textContent.startsWith('0 pending')`)
