@@ -187,6 +187,6 @@ function requestHeaders (a) {
   if (!a.request_headers) return null
   return h('details', { class: 'headers', 'data-testid': 'request-headers' },
     h('summary', {}, 'Request headers'),
-    h('dl', { class: 'header-list' }, Object.entries(a.request_headers).map(([name, value]) =>
+    h('dl', { class: 'header-list' }, Object.entries(a.request_headers).flatMap(([name, value]) =>
       [h('dt', { class: 'mono' }, name), h('dd', { class: 'mono break' }, String(value))])))
 }
