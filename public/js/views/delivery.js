@@ -166,9 +166,9 @@ function attemptsSection (d) {
       h('td', { class: 'num' }, formatDuration(a.duration_ms)),
       h('td', {}, statusBadge(ok ? 'succeeded' : 'failed')),
       h('td', { 'data-testid': 'attempt-outcome' }, attemptOutcome(a)),
-      h('td', { class: 'excerpt' },
+      h('td', { class: 'excerpt' }, h('div', {},
         a.response_excerpt ? h('pre', { class: 'excerpt' }, a.response_excerpt) : h('span', { class: 'muted' }, 'empty'),
-        requestHeaders(a)))
+        requestHeaders(a))))
   })
   if (d.status === 'pending' && d.next_attempt_at) {
     rows.push(h('tr', { class: 'upcoming' },
