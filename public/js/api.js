@@ -22,7 +22,7 @@ export function takePortalToken () {
   if (!match || !match[1]) return false
   saveKey(decodeURIComponent(match[1]))
   sessionStorage.removeItem(PORTAL_STORAGE)
-  history.replaceState(null, '', `${location.pathname}${location.search}#/webhooks`)
+  window.history.replaceState(null, '', `${location.pathname}${location.search}#/webhooks`)
   return true
 }
 

@@ -36,7 +36,7 @@ export const DeliveryPage = Type.Object({
   next_cursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page' })),
 })
 
-const QueryTime = Type.String({ minLength: 1, maxLength: 40, description: 'ISO-8601 time, e.g. 2025-01-15T10:30:00Z (by created_at)' })
+const queryTime = (description: string) => Type.String({ minLength: 1, maxLength: 40, description })
 
 export const DeliveryListQuery = Type.Object({
   status: Type.Optional(DeliveryStatusSchema),
@@ -45,8 +45,8 @@ export const DeliveryListQuery = Type.Object({
   event_id: Type.Optional(IdString),
   job_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The call: data.job_id (data.call.id for call.analyzed)' })),
   contact_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'data.contact_id or data.contact.id' })),
-  since: Type.Optional({ ...QueryTime, description: 'created_at ≥ since (inclusive), ISO-8601' }),
-  until: Type.Optional({ ...QueryTime, description: 'created_at < until (exclusive), ISO-8601' }),
+  since: Type.Optional(queryTime('created_at ≥ since (inclusive), ISO-8601, e.g. 2025-01-15T10:30:00Z')),
+  until: Type.Optional(queryTime('created_at < until (exclusive), ISO-8601, e.g. 2025-01-15T10:30:00Z')),
   cursor: Type.Optional(CursorQuery),
   limit: Type.Optional(LimitQuery),
 }, { additionalProperties: false })
