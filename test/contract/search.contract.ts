@@ -72,6 +72,10 @@ export function searchContract (name: string, makeStore: () => Promise<StoreUnde
 
       const { ws: other } = await seed(store, 0)
       assert.deepEqual((await store.listDeliveries({ workspaceId: other.id, limit: 10, jobId: 'job_1' })).data, [], 'never another workspace')
+
+      // A body with \u0000 (kept byte for byte) is still recorded; the search indexes may skip it.
+      const nul = callEvent([a], { job_id: 'job_nul', note: 'a\u0000b' }, NOW - MIN)
+      assert.equal((await store.recordEvent(nul)).created, true)
     })
 
     it('reads one webhook\'s attempts in a time window, and one workspace\'s queue numbers', async (store) => {

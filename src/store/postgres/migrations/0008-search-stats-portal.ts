@@ -4,8 +4,11 @@
  * inside the stored envelope, listing indexes per filter, attempts.webhook_id with
  * (webhook_id, started_at) for the charts, and portal_sessions (token sha256 only).
  */
-export const JOB_ID_SQL = "coalesce((body::jsonb) -> 'data' ->> 'job_id', (body::jsonb) -> 'data' -> 'call' ->> 'id')"
-export const CONTACT_ID_SQL = "coalesce((body::jsonb) -> 'data' ->> 'contact_id', (body::jsonb) -> 'data' -> 'contact' ->> 'id')"
+// jsonb cannot hold \u0000, which a stored body may (it is kept byte for byte): such an event is
+// left out of these indexes (not findable by job or contact) instead of failing its insert.
+const NO_NUL = "strpos(body, '\\u0000') = 0"
+export const JOB_ID_SQL = `CASE WHEN ${NO_NUL} THEN coalesce((body::jsonb) -> 'data' ->> 'job_id', (body::jsonb) -> 'data' -> 'call' ->> 'id') END`
+export const CONTACT_ID_SQL = `CASE WHEN ${NO_NUL} THEN coalesce((body::jsonb) -> 'data' ->> 'contact_id', (body::jsonb) -> 'data' -> 'contact' ->> 'id') END`
 
 export const migration0008 = {
   version: 8,
