@@ -3,12 +3,13 @@
  * for both drivers. Delivery ids here are made at their created_at (as acceptEvent makes them),
  * since drivers may narrow a time range by the ids' time part (docs/storage.md, "Delivery search").
  */
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import type { PortalSession, RecordEventInput, Store, Webhook } from '../../src/store/store.js'
 import { idTimeBound, newId } from '../../src/util/ids.js'
 import { claimOptions, result, seed } from './store-fixtures.js'
+import { storeTest } from './store.contract.js'
 import type { StoreUnderTest } from './store.contract.js'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
@@ -32,16 +33,7 @@ function callEvent (webhooks: readonly Webhook[], data: Record<string, unknown>,
 }
 
 export function searchContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
-  function it (title: string, fn: (store: Store) => Promise<void>): void {
-    test(title, async () => {
-      const { store, cleanup } = await makeStore()
-      try {
-        await fn(store)
-      } finally {
-        await cleanup()
-      }
-    })
-  }
+  const it = storeTest(makeStore)
 
   describe(`Store contract, search and charts: ${name}`, () => {
     it('filters deliveries by job, contact, time range and a set of webhooks, newest first', async (store) => {

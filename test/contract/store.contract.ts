@@ -21,8 +21,9 @@ export interface StoreUnderTest {
  * @example
  * storeContract('sqlite', async () => { const store = await createSqliteStore({ path }); … })
  */
-export function storeContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
-  function it (title: string, fn: (store: Store) => Promise<void>): void {
+/** node:test's `test` with a fresh store from `makeStore` for each test, cleaned up after it. */
+export function storeTest (makeStore: () => Promise<StoreUnderTest>): (title: string, fn: (store: Store) => Promise<void>) => void {
+  return (title, fn) => {
     test(title, async () => {
       const { store, cleanup } = await makeStore()
       try {
@@ -32,6 +33,10 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
       }
     })
   }
+}
+
+export function storeContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  const it = storeTest(makeStore)
 
   describe(`Store contract: ${name}`, () => {
     describe('workspaces, keys and settings', () => {

@@ -8,11 +8,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
 import type { Page } from 'playwright-core'
 import { buildApp } from '../../src/api/app.js'
 import { makeApiKey } from '../../src/api/auth.js'
@@ -23,9 +22,8 @@ import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import { createLogger } from '../../src/util/logger.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startReceiver } from '../helpers/receiver.js'
+import { launchChromium, SHOTS, skipWithoutChromium } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = join(process.cwd(), 'test-output', 'screenshots')
 const WAIT_MS = 20_000
 const FAILING_JOB = 'job_walk_failing'
 
@@ -39,10 +37,9 @@ async function fitsWidth (page: Page): Promise<{ fits: boolean, scrollWidth: num
 }
 
 test('operators find a job\'s failed delivery, its headers and the webhook\'s charts; a portal link shows one persona, read-only', {
-  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)`,
+  skip: skipWithoutChromium,
   timeout: 180_000,
 }, async () => {
-  mkdirSync(SHOTS, { recursive: true })
   const dir = mkdtempSync(join(tmpdir(), 'operators-view-'))
   const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
@@ -97,11 +94,7 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
       return (await stats.json() as { pending: number }).pending === 0 && receiver.requests.length >= 8
     })
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    })
+    const browser = await launchChromium()
     cleanups.unshift(async () => browser.close())
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
     const page = await context.newPage()
