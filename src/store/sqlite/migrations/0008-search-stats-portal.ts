@@ -27,7 +27,9 @@ CREATE INDEX deliveries_by_event_id ON deliveries (workspace_id, event_id, id);
 DROP INDEX deliveries_by_event;
 CREATE INDEX deliveries_by_workspace_status ON deliveries (workspace_id, status, id);
 CREATE INDEX deliveries_by_workspace_type ON deliveries (workspace_id, event_type, id);
+-- (webhook_id, status, id) serves the webhook counts too: the older (webhook_id, status) goes.
 CREATE INDEX deliveries_by_webhook_status_id ON deliveries (webhook_id, status, id);
+DROP INDEX deliveries_by_webhook_status;
 CREATE INDEX deliveries_failed_by_workspace ON deliveries (workspace_id, updated_at) WHERE status = 'failed';
 
 ALTER TABLE attempts ADD COLUMN webhook_id TEXT;
