@@ -56,6 +56,58 @@ export const ERROR_EXAMPLE = {
   details: { fields: [{ path: 'url', message: 'must be an http or https URL' }] },
 }
 
+const WEBHOOK_EXAMPLE = {
+  id: 'wh_01JH8Z3K6Q9W2M4T7V5X0Y1B3C',
+  url: 'https://example.com/webhooks/kejue',
+  events: ['call.ended', 'call.analyzed'],
+  name: 'CRM sync',
+  signing_method: 'hmac_sha256',
+  scope_type: 'global',
+  persona_id: null,
+  enabled: true,
+  delivery_settings: { timeout_ms: 5000, max_retries: 3, backoff_ms: 500 },
+  stats: { total_deliveries: 120, failed_deliveries: 2, success_rate: 98.3 },
+  last_delivery_at: EXAMPLE_TIME.toISOString(),
+  last_error: 'server responded 503',
+  created_at: '2025-01-10T08:00:00.000Z',
+  updated_at: '2025-01-10T08:00:00.000Z',
+}
+
+const ATTEMPT_EXAMPLE = {
+  attempt: 1,
+  started_at: EXAMPLE_TIME.toISOString(),
+  duration_ms: 41,
+  status_code: 503,
+  error: 'server responded 503',
+  response_excerpt: 'upstream unavailable',
+  request_headers: {
+    'Content-Type': 'application/json',
+    'User-Agent': 'kejue-webhooks/0.1.0',
+    'X-Kejue-Event': 'call.ended',
+    'X-Kejue-Event-Id': 'evt_01JH8Z3K6Q9W2M4T7V5X0Y1B3D',
+    'X-Kejue-Delivery-Id': 'dlv_01JH8Z3K6Q9W2M4T7V5X0Y1B3E',
+    'X-Kejue-Attempt': '1',
+    'X-Kejue-Timestamp': String(EXAMPLE_TIME.getTime()),
+    'X-Kejue-Signature': 'sha256=••••••',
+  },
+}
+
+const DELIVERY_EXAMPLE = {
+  id: 'dlv_01JH8Z3K6Q9W2M4T7V5X0Y1B3E',
+  event_id: 'evt_01JH8Z3K6Q9W2M4T7V5X0Y1B3D',
+  event: 'call.ended',
+  webhook_id: WEBHOOK_EXAMPLE.id,
+  url: WEBHOOK_EXAMPLE.url,
+  status: 'pending',
+  attempts: [ATTEMPT_EXAMPLE],
+  attempt_count: 1,
+  max_attempts: 4,
+  next_attempt_at: '2025-01-15T10:30:00.541Z',
+  last_error: 'server responded 503',
+  created_at: EXAMPLE_TIME.toISOString(),
+  updated_at: EXAMPLE_TIME.toISOString(),
+}
+
 /** Named schemas of the document, with their examples. */
 export function openApiComponents (): Array<{ name: string, schema: TSchema, example?: unknown }> {
   const payloads = EVENT_TYPES.map((type: EventType) => ({
@@ -65,9 +117,9 @@ export function openApiComponents (): Array<{ name: string, schema: TSchema, exa
   }))
   return [
     { name: 'Error', schema: ErrorResponse, example: ERROR_EXAMPLE },
-    { name: 'Webhook', schema: WebhookObject },
-    { name: 'Delivery', schema: DeliveryObject },
-    { name: 'Attempt', schema: AttemptObject },
+    { name: 'Webhook', schema: WebhookObject, example: WEBHOOK_EXAMPLE },
+    { name: 'Delivery', schema: DeliveryObject, example: DELIVERY_EXAMPLE },
+    { name: 'Attempt', schema: AttemptObject, example: ATTEMPT_EXAMPLE },
     { name: 'Envelope', schema: EnvelopeObject },
     { name: 'WebhookStats', schema: WebhookStatsResponse },
     { name: 'PortalSession', schema: PortalSessionObject },
