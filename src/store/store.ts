@@ -32,6 +32,15 @@ export interface ApiKey {
   revokedAt: Date | null
 }
 
+/** `ordering` of a webhook (docs/delivery.md, "Per-call ordering"). */
+export type Ordering = 'none' | 'per_call'
+
+/**
+ * A webhook's payload filter (docs/api.md, "Filters"): dotted envelope path → condition. Checked
+ * by the API (src/delivery/filter.ts) before it is stored; the store keeps it as JSON.
+ */
+export type WebhookFilter = Record<string, unknown>
+
 export interface DeliverySettings {
   timeoutMs: number
   maxRetries: number
@@ -56,15 +65,36 @@ export interface Webhook extends DeliverySettings {
   personaId: string | null
   enabled: boolean
   jobId: string | null
+  /** 'per_call': one delivery at a time per call (see NewDelivery.orderKey). */
+  ordering: Ordering
+  /** null: every routed event is delivered. */
+  filter: WebhookFilter | null
+  /** Custom headers sent on every attempt; null when none. */
+  headers: Record<string, string> | null
+  /** At most this many attempts start in any one second; null: no limit. */
+  rateLimitPerS: number | null
   createdAt: Date
   updatedAt: Date
 }
 
-export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt'>
+/** The subscription options (docs/api.md); a NewWebhook may leave them out: none of them is in effect. */
+type SubscriptionOption = 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'
+
+export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt' | SubscriptionOption> & Partial<Pick<Webhook, SubscriptionOption>>
+
+/** A NewWebhook with every subscription option spelled out (what both drivers store). */
+export function subscriptionOptions (webhook: NewWebhook): Pick<Webhook, SubscriptionOption> {
+  return {
+    ordering: webhook.ordering ?? 'none',
+    filter: webhook.filter ?? null,
+    headers: webhook.headers ?? null,
+    rateLimitPerS: webhook.rateLimitPerS ?? null,
+  }
+}
 
 export type WebhookPatch = Partial<Pick<Webhook,
   'url' | 'events' | 'name' | 'signingMethod' | 'secret' | 'scopeType' | 'personaId' | 'enabled' |
-  'timeoutMs' | 'maxRetries' | 'backoffMs'>>
+  'timeoutMs' | 'maxRetries' | 'backoffMs' | 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'>>
 
 export interface WebhookStats {
   totalDeliveries: number
@@ -102,6 +132,14 @@ export interface NewDelivery {
   maxAttempts: number
   /** When the first attempt is due (normally the event's acceptance time). */
   nextAttemptAt: Date
+  /**
+   * Per-call ordering (docs/delivery.md): deliveries of one webhook with the same key are sent one
+   * at a time in the order they were recorded. While an earlier one of the same (webhook, key) is
+   * pending, the store records this one *waiting* (pending, `nextAttemptAt` null, never claimed);
+   * when the earliest pending one settles (succeeded or failed), completeAttempts makes the next
+   * waiting one due at once. Null (the default): no ordering.
+   */
+  orderKey?: string | null
 }
 
 export interface Delivery {
@@ -277,6 +315,14 @@ export interface QueueStats {
   failedSince: number
 }
 
+/** What completeAttempts did. */
+export interface CompleteResult {
+  /** Results whose lease token no longer matched: not recorded. */
+  rejected: string[]
+  /** Waiting ordered deliveries (NewDelivery.orderKey) made due by these settlements. */
+  released: number
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres'
 
@@ -356,7 +402,13 @@ export interface Store {
    * Records attempts and settles their deliveries, many in one transaction (group commit).
    * A result whose lease token no longer matches is rejected whole: its id is in `rejected`.
    */
-  completeAttempts (results: readonly AttemptResult[], now: Date): Promise<{ rejected: string[] }>
+  completeAttempts (results: readonly AttemptResult[], now: Date): Promise<CompleteResult>
+  /**
+   * Rate limits (docs/delivery.md, "Rate limits"): reserves `count` start times for the webhook,
+   * `intervalMs` apart, after every slot reserved before (by any process sharing the store) and
+   * not before `now`. Returns the first; the others follow at `intervalMs` steps.
+   */
+  reserveSendSlots (webhookId: string, count: number, intervalMs: number, now: Date): Promise<Date>
   /**
    * The earliest `nextAttemptAt` among pending deliveries, or null when there are none. A
    * delivery under a live lease counts at its lease expiry instead (it cannot be claimed before

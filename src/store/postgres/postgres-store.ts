@@ -16,6 +16,7 @@ import * as deliveries from './queries/deliveries.js'
 import { releaseLeases, renewLeases } from './queries/leases.js'
 import * as cliSessions from './queries/cli-sessions.js'
 import { attemptSamples, nextDueAt, queueStats, workspaceQueueStats } from './queries/queue-stats.js'
+import { reserveSendSlots } from './queries/rate-slots.js'
 import * as portalSessions from './queries/portal-sessions.js'
 import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
@@ -124,7 +125,16 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     claimDue: async (claim) => await claimDue(leasePool, claim),
     renewLeases: async (items, leaseMs, now) => await renewLeases(leasePool, items, leaseMs, now),
     releaseLeases: async (items) => await releaseLeases(leasePool, items),
-    completeAttempts: async (results, now) => await completeAttempts(leasePool, results, now),
+    async completeAttempts (results, now) {
+      const done = await completeAttempts(leasePool, results, now)
+      // Ordered deliveries made due (docs/delivery.md, "Per-call ordering") may be any engine's next work.
+      if (done.released > 0) {
+        wake()
+        announceWork()
+      }
+      return done
+    },
+    reserveSendSlots: async (webhookId, count, intervalMs, now) => await reserveSendSlots(pool, webhookId, count, intervalMs, now),
     nextDueAt: async () => await nextDueAt(pool),
     queueStats: async (now, failedSince) => await queueStats(pool, now, failedSince),
     workspaceQueueStats: async (workspaceId, failedSince, webhookIds) => await workspaceQueueStats(pool, workspaceId, failedSince, webhookIds),

@@ -4,21 +4,23 @@
  */
 import type { SigningMethod } from '../../signing/methods.js'
 import type {
-  Call, ScopeType, Webhook,
+  Call, Ordering, ScopeType, Webhook, WebhookFilter,
 } from '../store.js'
 
 export interface WebhookRow {
   id: string, workspace_id: string, url: string, events: string[], name: string | null,
   signing_method: string, secret: string | null, scope_type: string, persona_id: string | null,
   enabled: boolean, job_id: string | null, timeout_ms: number, max_retries: number, backoff_ms: number,
-  created_at: number, updated_at: number
+  ordering: string, payload_filter: WebhookFilter | null, custom_headers: Record<string, string> | null,
+  rate_limit_per_s: number | null, created_at: number, updated_at: number
 }
 export interface CallRow {
   workspace_id: string, job_id: string, persona_id: string | null, has_inline_webhooks: boolean, created_at: number
 }
 
 export const WEBHOOK_COLUMNS = `id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
-  enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at`
+  enabled, job_id, timeout_ms, max_retries, backoff_ms, ordering, payload_filter, custom_headers,
+  rate_limit_per_s, created_at, updated_at`
 
 export const DELIVERY_COLUMNS = `id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
   attempt_count, max_attempts, next_attempt_at, last_error, last_status_code, created_at, updated_at`
@@ -49,6 +51,10 @@ export function toWebhook (row: WebhookRow): Webhook {
     timeoutMs: row.timeout_ms,
     maxRetries: row.max_retries,
     backoffMs: row.backoff_ms,
+    ordering: row.ordering as Ordering,
+    filter: row.payload_filter,
+    headers: row.custom_headers,
+    rateLimitPerS: row.rate_limit_per_s,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   }

@@ -1,6 +1,6 @@
 import type { SigningMethod } from '../../signing/methods.js'
 import type {
-  Call, ScopeType, Webhook,
+  Call, Ordering, ScopeType, Webhook, WebhookFilter,
 } from '../store.js'
 
 /**
@@ -38,6 +38,10 @@ export interface WebhookRow {
   timeout_ms: number
   max_retries: number
   backoff_ms: number
+  ordering: string
+  payload_filter: string | null
+  custom_headers: string | null
+  rate_limit_per_s: number | null
   created_at: number
   updated_at: number
 }
@@ -45,8 +49,8 @@ export interface WebhookRow {
 /** The webhook columns, for SELECTs that map to a Webhook (prefix with an alias when joined). */
 export const WEBHOOK_COLUMNS = [
   'id', 'workspace_id', 'url', 'events', 'name', 'signing_method', 'secret', 'scope_type',
-  'persona_id', 'enabled', 'job_id', 'timeout_ms', 'max_retries', 'backoff_ms', 'created_at',
-  'updated_at',
+  'persona_id', 'enabled', 'job_id', 'timeout_ms', 'max_retries', 'backoff_ms', 'ordering',
+  'payload_filter', 'custom_headers', 'rate_limit_per_s', 'created_at', 'updated_at',
 ] as const
 
 export function toWebhook (row: WebhookRow): Webhook {
@@ -66,6 +70,10 @@ export function toWebhook (row: WebhookRow): Webhook {
     timeoutMs: row.timeout_ms,
     maxRetries: row.max_retries,
     backoffMs: row.backoff_ms,
+    ordering: row.ordering as Ordering,
+    filter: row.payload_filter === null ? null : JSON.parse(row.payload_filter) as WebhookFilter,
+    headers: row.custom_headers === null ? null : JSON.parse(row.custom_headers) as Record<string, string>,
+    rateLimitPerS: row.rate_limit_per_s,
     createdAt: fromMs(row.created_at),
     updatedAt: fromMs(row.updated_at),
   }

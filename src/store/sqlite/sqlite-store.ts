@@ -11,6 +11,7 @@ import { prepareLeases } from './queries/leases.js'
 import { prepareListDeliveries } from './queries/list-deliveries.js'
 import { prepareCliSessions } from './queries/cli-sessions.js'
 import { preparePortalSessions } from './queries/portal-sessions.js'
+import { prepareRateSlots } from './queries/rate-slots.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
@@ -59,6 +60,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   const listDeliveries = prepareListDeliveries(db)
   const cliSessions = prepareCliSessions(db)
   const portalSessions = preparePortalSessions(db)
+  const reserveSendSlots = prepareRateSlots(db)
   const listeners = new Set<() => void>()
   let closed = false
 
@@ -140,7 +142,13 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     claimDue: async (claimOptions) => claimDue(claimOptions),
     renewLeases: async (items, leaseMs, now) => leases.renewLeases(items, leaseMs, now),
     releaseLeases: async (items) => leases.releaseLeases(items),
-    completeAttempts: async (results, now) => completeAttempts(results, now),
+    completeAttempts: async (results, now) => {
+      const done = completeAttempts(results, now)
+      // Ordered deliveries made due here may be another engine's (or this one's) next work.
+      if (done.released > 0) notifyWork()
+      return done
+    },
+    reserveSendSlots: async (webhookId, count, intervalMs, now) => reserveSendSlots(webhookId, count, intervalMs, now),
     nextDueAt: async () => stats.nextDueAt(),
     queueStats: async (now, failedSince) => stats.queueStats(now, failedSince),
     workspaceQueueStats: async (workspaceId, failedSince, webhookIds) => stats.workspaceQueueStats(workspaceId, failedSince, webhookIds),

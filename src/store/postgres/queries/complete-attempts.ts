@@ -1,10 +1,16 @@
 /**
  * completeAttempts (group commit): one statement records every attempt and settles its delivery.
  * The UPDATE only touches rows whose lease token still matches; the attempts are inserted only for
- * the rows it settled. A statement is atomic, so no explicit transaction is held open.
+ * the rows it settled. When some of them were ordered (per-call ordering, docs/delivery.md) and
+ * are now settled for good, the same transaction then locks their (webhook, call) queues and makes
+ * the next waiting delivery of each due: with the lock, after the settle, so that an event
+ * recorded meanwhile for the same call (recordEvent takes the same lock) is either seen here or
+ * sees the settled delivery, and never waits forever.
  */
 import type pg from 'pg'
-import type { AttemptResult } from '../../store.js'
+import type { AttemptResult, CompleteResult } from '../../store.js'
+import { transaction } from '../transaction.js'
+import { lockOrderLanes } from './record-event.js'
 import { newId } from '../../../util/ids.js'
 import { storedDurationMs } from '../../store.js'
 
@@ -26,15 +32,29 @@ WITH input AS (
     lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
   FROM input i
   WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token AND d.status = 'pending'
-  RETURNING d.id, d.webhook_id
+  RETURNING d.id, d.webhook_id, d.order_key, d.status
 ), recorded AS (
   INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
   SELECT i.attempt_id, i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error, i.response_excerpt, s.webhook_id
   FROM input i JOIN settled s ON s.id = i.delivery_id
 )
-SELECT id FROM settled`
+SELECT id, webhook_id, order_key, status FROM settled`
 
-export async function completeAttempts (db: pg.Pool, results: readonly AttemptResult[], now: Date): Promise<{ rejected: string[] }> {
+// The earliest pending delivery of each queue, when it is waiting: due now.
+const RELEASE_SQL = `
+UPDATE deliveries d SET next_attempt_at = $3::bigint, updated_at = $3::bigint
+FROM (
+  SELECT (SELECT x.id FROM deliveries x
+          WHERE x.webhook_id = l.webhook_id AND x.order_key = l.order_key AND x.status = 'pending'
+          ORDER BY x.order_seq LIMIT 1) AS id
+  FROM unnest($1::text[], $2::text[]) AS l(webhook_id, order_key)
+) head
+WHERE d.id = head.id AND d.next_attempt_at IS NULL AND d.status = 'pending'
+RETURNING d.id`
+
+interface SettledRow { id: string, webhook_id: string, order_key: string | null, status: string }
+
+export async function completeAttempts (db: pg.Pool, results: readonly AttemptResult[], now: Date): Promise<CompleteResult> {
   // A delivery holds one lease, so it can be settled once per batch; repeats are rejected.
   const seen = new Set<string>()
   const batch: AttemptResult[] = []
@@ -46,8 +66,8 @@ export async function completeAttempts (db: pg.Pool, results: readonly AttemptRe
       batch.push(result)
     }
   }
-  if (batch.length === 0) return { rejected }
-  const { rows } = await db.query<{ id: string }>(COMPLETE_SQL, [
+  if (batch.length === 0) return { rejected, released: 0 }
+  const values = [
     batch.map((r) => r.deliveryId),
     batch.map((r) => r.leaseToken),
     batch.map((r) => r.settlement.status),
@@ -60,8 +80,20 @@ export async function completeAttempts (db: pg.Pool, results: readonly AttemptRe
     batch.map((r) => r.attempt.error),
     batch.map((r) => r.attempt.responseExcerpt),
     now.getTime(),
-  ])
+  ]
+  const { rows, released } = await transaction(db, async (client) => {
+    const settled = (await client.query<SettledRow>(COMPLETE_SQL, values)).rows
+    const ended = settled.filter((row) => row.order_key !== null && row.status !== 'pending')
+    if (ended.length === 0) return { rows: settled, released: 0 }
+    const lanes = new Map(ended.map((row) => [`${row.webhook_id} ${row.order_key ?? ''}`, row]))
+    const keys = [...lanes.keys()].sort()
+    await lockOrderLanes(client, keys)
+    const queues = keys.map((key) => lanes.get(key) as SettledRow)
+    const made = await client.query(RELEASE_SQL, [queues.map((q) => q.webhook_id), queues.map((q) => q.order_key), now.getTime()])
+    // The store announces released work to the other processes after the commit.
+    return { rows: settled, released: made.rowCount ?? 0 }
+  })
   const settled = new Set(rows.map((row) => row.id))
   for (const result of batch) if (!settled.has(result.deliveryId)) rejected.push(result.deliveryId)
-  return { rejected }
+  return { rejected, released }
 }

@@ -4,6 +4,22 @@
  */
 import type pg from 'pg'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
+import { transaction } from '../transaction.js'
+
+/**
+ * Per-call ordering (Store NewDelivery.orderKey, docs/delivery.md): a delivery goes behind the
+ * last pending one of its (webhook, call) queue and waits (next_attempt_at NULL) while there is
+ * one. Only events with ordered deliveries take this form of the statement, alone in a
+ * transaction that holds their queues' locks (recordOrderedEvent); every other event runs the
+ * statement without it.
+ */
+const ORDERED_DELIVERY = {
+  nextAttemptAt: `CASE WHEN t.order_key IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries x
+           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key AND x.status = 'pending')
+         THEN NULL ELSE t.next_attempt_at END`,
+  orderSeq: `CASE WHEN t.order_key IS NOT NULL THEN coalesce((SELECT max(x.order_seq) FROM deliveries x
+           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key AND x.status = 'pending'), 0) + 1 END`,
+}
 
 /**
  * Events, their deliveries and the calls they belong to, in ONE statement (one round trip, one
@@ -14,12 +30,12 @@ import type { RecordEventInput, RecordEventResult } from '../../store.js'
  * Other processes are told after the commit (work-listener.ts), never inside it.
  * Returns one result per input, in order.
  */
-export async function recordEvents (db: pg.Pool, inputs: readonly RecordEventInput[]): Promise<RecordEventResult[]> {
+export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonly RecordEventInput[], ordered = false): Promise<RecordEventResult[]> {
   const events = inputs.map((i) => i.event)
   const deliveries = inputs.flatMap((input, n) => input.deliveries.map((d) => ({ n, d })))
   const calls = inputs.flatMap((input, n) => input.call === undefined ? [] : [{ n, call: input.call }])
   const result = await db.query<{ n: number, deliveries: number }>({
-    name: 'kejue-record-events',
+    name: ordered ? 'kejue-record-ordered-events' : 'kejue-record-events',
     // Deliveries and calls only for events that are new. A call remembers its persona for its
     // later events: the latest non-null persona wins (DISTINCT ON: one row per call, as an upsert
     // may touch a row once per statement). A call already known with that persona is not
@@ -37,11 +53,12 @@ export async function recordEvents (db: pg.Pool, inputs: readonly RecordEventInp
        SELECT i.* FROM input i JOIN e ON e.workspace_id = i.workspace_id AND e.id = i.id
      ), d AS (
        INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
-         attempt_count, max_attempts, next_attempt_at, created_at, updated_at)
+         attempt_count, max_attempts, next_attempt_at, ${ordered ? 'order_key, order_seq, ' : ''}created_at, updated_at)
        SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, 'pending',
-         0, t.max_attempts, t.next_attempt_at, c.created_at, c.created_at
-       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[])
-         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at)
+         0, t.max_attempts, ${ordered ? `${ORDERED_DELIVERY.nextAttemptAt}, t.order_key, ${ORDERED_DELIVERY.orderSeq}` : 't.next_attempt_at'},
+         c.created_at, c.created_at
+       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[]${ordered ? ', $15::text[]' : ''})
+         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at${ordered ? ', order_key' : ''})
        JOIN created c ON c.n = t.n
        LEFT JOIN webhooks w ON w.id = t.webhook_id
        RETURNING workspace_id, event_id
@@ -67,6 +84,7 @@ export async function recordEvents (db: pg.Pool, inputs: readonly RecordEventInp
       deliveries.map((x) => x.n + 1), deliveries.map((x) => x.d.id), deliveries.map((x) => x.d.webhookId),
       deliveries.map((x) => x.d.url), deliveries.map((x) => x.d.maxAttempts), deliveries.map((x) => x.d.nextAttemptAt.getTime()),
       calls.map((x) => x.n + 1), calls.map((x) => x.call.jobId), calls.map((x) => x.call.personaId),
+      ...(ordered ? [deliveries.map((x) => x.d.orderKey ?? null)] : []),
     ],
   })
   const createdCounts = new Map(result.rows.map((row) => [row.n - 1, row.deliveries]))
@@ -77,11 +95,41 @@ export async function recordEvents (db: pg.Pool, inputs: readonly RecordEventInp
   }))
 }
 
-async function existingDeliveries (db: pg.Pool, input: RecordEventInput): Promise<number> {
+async function existingDeliveries (db: pg.Pool | pg.PoolClient, input: RecordEventInput): Promise<number> {
   const existing = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM deliveries WHERE workspace_id = $1 AND event_id = $2',
     [input.event.workspaceId, input.event.id])
   return existing.rows[0]?.n ?? 0
+}
+
+/** The (webhook, call) queues an event's ordered deliveries join, as advisory lock keys, sorted. */
+export function orderLanes (input: RecordEventInput): string[] {
+  return [...new Set(input.deliveries.filter((d) => (d.orderKey ?? null) !== null).map((d) => `${d.webhookId} ${d.orderKey ?? ''}`))].sort()
+}
+
+/**
+ * Serializes the writers of the given (webhook, call) queues until the transaction ends: the
+ * statements after it see every delivery committed before, and nobody adds to or releases from
+ * these queues meanwhile. Keys in one sorted order, so two writers never wait on each other in a
+ * cycle.
+ */
+export async function lockOrderLanes (client: pg.PoolClient, lanes: readonly string[]): Promise<void> {
+  if (lanes.length === 0) return
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(lane, 0)) FROM unnest($1::text[]) AS u(lane)', [lanes])
+}
+
+/**
+ * An event with ordered deliveries: alone in a transaction that first locks its queues, so that
+ * it sees a queue's last pending delivery even if it settled a moment ago in another process
+ * (completeAttempts releases the next one under the same lock), and so that one transaction never
+ * holds the locks of several events' queues (two batches could then deadlock).
+ */
+async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Promise<RecordEventResult> {
+  const [result] = await transaction(pool, async (client) => {
+    await lockOrderLanes(client, orderLanes(input))
+    return await recordEvents(client, [input], true)
+  })
+  return result as RecordEventResult
 }
 
 /**
@@ -128,6 +176,10 @@ export function createRecordEventBatcher (pool: pg.Pool): (input: RecordEventInp
   }
 
   return (input) => new Promise<RecordEventResult>((resolve, reject) => {
+    if (orderLanes(input).length > 0) {
+      recordOrderedEvent(pool, input).then(resolve, reject)
+      return
+    }
     queue.push({ input, resolve, reject })
     if (queue.length === 1) setImmediate(() => { void flush() })
   })

@@ -5,19 +5,25 @@ import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../.
 import type { CallRow, WebhookRow } from '../rows.js'
 import { WEBHOOK_COLUMNS, dateOrNull, toCall, toWebhook } from '../rows.js'
 import { isUniqueViolation, transaction } from '../transaction.js'
-import { WEBHOOK_DELETED_ERROR } from '../../store.js'
+import { subscriptionOptions, WEBHOOK_DELETED_ERROR } from '../../store.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 
 async function insertWebhook (db: Queryable, webhook: NewWebhook, nowMs: number): Promise<Webhook> {
+  const options = subscriptionOptions(webhook)
   const result = await db.query<WebhookRow>(
     `INSERT INTO webhooks (${WEBHOOK_COLUMNS})
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::jsonb, $18::jsonb, $19, $15, $15)
      RETURNING ${WEBHOOK_COLUMNS}`,
     [webhook.id, webhook.workspaceId, webhook.url, JSON.stringify(webhook.events), webhook.name,
       webhook.signingMethod, webhook.secret, webhook.scopeType, webhook.personaId, webhook.enabled,
-      webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs])
+      webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs, options.ordering,
+      jsonOrNull(options.filter), jsonOrNull(options.headers), options.rateLimitPerS])
   return toWebhook(result.rows[0] as WebhookRow)
+}
+
+function jsonOrNull (value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value)
 }
 
 export async function createWebhook (db: pg.Pool, webhook: NewWebhook, now: Date): Promise<Webhook> {
@@ -79,7 +85,8 @@ export async function routeWebhooks (
   return result.rows.map(toWebhook)
 }
 
-// Patch field → column; `events` is jsonb and cast below.
+// Patch field → column; `events`, `filter` and `headers` are jsonb and cast below.
+const JSONB_PATCH_KEYS = new Set<keyof WebhookPatch>(['events', 'filter', 'headers'])
 const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   url: 'url',
   events: 'events',
@@ -92,6 +99,10 @@ const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   timeoutMs: 'timeout_ms',
   maxRetries: 'max_retries',
   backoffMs: 'backoff_ms',
+  ordering: 'ordering',
+  filter: 'payload_filter',
+  headers: 'custom_headers',
+  rateLimitPerS: 'rate_limit_per_s',
 }
 
 export async function updateWebhook (
@@ -102,8 +113,9 @@ export async function updateWebhook (
   for (const key of Object.keys(PATCH_COLUMNS) as Array<keyof WebhookPatch>) {
     const value = patch[key]
     if (value === undefined) continue
-    values.push(key === 'events' ? JSON.stringify(value) : value)
-    sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${key === 'events' ? '::jsonb' : ''}`)
+    const jsonb = JSONB_PATCH_KEYS.has(key)
+    values.push(jsonb ? (value === null ? null : JSON.stringify(value)) : value)
+    sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${jsonb ? '::jsonb' : ''}`)
   }
   const result = await db.query<WebhookRow>(
     `UPDATE webhooks SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING ${WEBHOOK_COLUMNS}`,

@@ -1,7 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import { withRelaxedSync } from '../relaxed-sync.js'
 import { storedDurationMs } from '../../store.js'
-import type { AttemptResult } from '../../store.js'
+import type { AttemptResult, CompleteResult } from '../../store.js'
 import { newId } from '../../../util/ids.js'
 import { toMs } from '../rows.js'
 
@@ -16,13 +16,21 @@ export function prepareCompleteAttempts (db: Database) {
   const settle = db.prepare<{
     id: string, token: string, status: string, next: number | null, error: string | null,
     code: number | null, now: number
-  }, { webhook_id: string }>(`
+  }, { webhook_id: string, order_key: string | null }>(`
     UPDATE deliveries SET
       status = @status, attempt_count = attempt_count + 1, next_attempt_at = @next,
       last_error = @error, last_status_code = @code, updated_at = @now,
       lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
     WHERE id = @id AND lease_token = @token AND status = 'pending'
-    RETURNING webhook_id`)
+    RETURNING webhook_id, order_key`)
+  // Per-call ordering: a settled delivery lets the next of its call go, when that one is waiting
+  // (not when the call's earliest pending delivery is already due, e.g. retried by hand).
+  const release = db.prepare<{ webhook: string, key: string, now: number }>(`
+    UPDATE deliveries SET next_attempt_at = @now, updated_at = @now
+    WHERE id = (SELECT id FROM deliveries INDEXED BY deliveries_order
+                WHERE webhook_id = @webhook AND order_key = @key AND status = 'pending' AND order_key IS NOT NULL
+                ORDER BY order_seq LIMIT 1)
+      AND next_attempt_at IS NULL`)
   const insertAttempt = db.prepare(`INSERT INTO attempts
     (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -33,8 +41,9 @@ export function prepareCompleteAttempts (db: Database) {
       last_error_at = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @errorAt THEN @errorAt ELSE last_error_at END
     WHERE id = @id`)
 
-  const complete = db.transaction((results: readonly AttemptResult[], now: number): string[] => {
+  const complete = db.transaction((results: readonly AttemptResult[], now: number): CompleteResult => {
     const rejected: string[] = []
+    let released = 0
     const touched = new Map<string, { startedAt: number, errorAt: number | null, error: string | null }>()
     for (const result of results) {
       const { attempt, settlement } = result
@@ -52,6 +61,9 @@ export function prepareCompleteAttempts (db: Database) {
       if (row === undefined) {
         rejected.push(result.deliveryId)
         continue
+      }
+      if (row.order_key !== null && settlement.status !== 'pending') {
+        released += release.run({ webhook: row.webhook_id, key: row.order_key, now }).changes
       }
       insertAttempt.run(
         newId('att'), result.deliveryId, attempt.attempt, startedAt,
@@ -72,14 +84,14 @@ export function prepareCompleteAttempts (db: Database) {
     for (const [id, seen] of touched) {
       touchWebhook.run({ id, startedAt: seen.startedAt, error: seen.error, errorAt: seen.errorAt })
     }
-    return rejected
+    return { rejected, released }
   })
 
-  return (results: readonly AttemptResult[], now: Date): { rejected: string[] } => {
-    if (results.length === 0) return { rejected: [] }
+  return (results: readonly AttemptResult[], now: Date): CompleteResult => {
+    if (results.length === 0) return { rejected: [], released: 0 }
     // Settlements, like leases, need not be fsynced one by one: one lost in a power cut leaves
     // its delivery pending under an expired lease, so it is attempted again (at least once,
     // docs/wire-format.md#delivery-policy) and never lost. What a producer was told is stored (recordEvent) stays FULL.
-    return { rejected: withRelaxedSync(db, () => complete.immediate(results, toMs(now))) }
+    return withRelaxedSync(db, () => complete.immediate(results, toMs(now)))
   }
 }

@@ -22,6 +22,15 @@ export function prepareRecordEvent (db: Database) {
      next_attempt_at, created_at, updated_at)
     VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
      @nextAttemptAt, @createdAt, @createdAt)`)
+  // Per-call ordering (Store NewDelivery.orderKey): behind the call's last pending delivery, and
+  // waiting (next_attempt_at NULL) while there is one.
+  const insertOrdered = db.prepare(`INSERT INTO deliveries
+    (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
+     next_attempt_at, order_key, order_seq, created_at, updated_at)
+    SELECT @id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
+      CASE WHEN lane.last IS NULL THEN @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt
+    FROM (SELECT MAX(order_seq) AS last FROM deliveries INDEXED BY deliveries_order
+          WHERE webhook_id = @webhookId AND order_key = @orderKey AND status = 'pending' AND order_key IS NOT NULL) AS lane`)
   // The latest non-null persona wins: a later event of the same job without persona_id keeps the one learnt before.
   const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
     VALUES (?, ?, ?, 0, ?)
@@ -35,7 +44,9 @@ export function prepareRecordEvent (db: Database) {
       return { created: false, eventId: event.id, deliveries: existing?.n ?? 0 }
     }
     for (const delivery of input.deliveries) {
-      insertDelivery.run({
+      const orderKey = delivery.orderKey ?? null
+      ;(orderKey === null ? insertDelivery : insertOrdered).run({
+        ...(orderKey === null ? {} : { orderKey }),
         id: delivery.id,
         workspaceId: event.workspaceId,
         eventId: event.id,

@@ -3,7 +3,7 @@ import type { Call, NewWebhook, Webhook, WebhookPatch } from '../../store.js'
 import { toCall, toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import type { CallRow, WebhookRow } from '../rows.js'
 import { conflictOnDuplicate } from '../sqlite-errors.js'
-import { WEBHOOK_DELETED_ERROR } from '../../store.js'
+import { subscriptionOptions, WEBHOOK_DELETED_ERROR } from '../../store.js'
 
 /** Why a pending delivery ended when its webhook was deleted (Store.deleteWebhook). */
 
@@ -22,6 +22,10 @@ const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, to
   timeoutMs: { column: 'timeout_ms', toDb: (v) => v },
   maxRetries: { column: 'max_retries', toDb: (v) => v },
   backoffMs: { column: 'backoff_ms', toDb: (v) => v },
+  ordering: { column: 'ordering', toDb: (v) => v },
+  filter: { column: 'payload_filter', toDb: (v) => (v === null ? null : JSON.stringify(v)) },
+  headers: { column: 'custom_headers', toDb: (v) => (v === null ? null : JSON.stringify(v)) },
+  rateLimitPerS: { column: 'rate_limit_per_s', toDb: (v) => v },
 }
 
 function isPatchKey (key: string): key is keyof WebhookPatch {
@@ -54,7 +58,8 @@ function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
-            @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @created_at, @updated_at)`)
+            @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @ordering,
+            @payload_filter, @custom_headers, @rate_limit_per_s, @created_at, @updated_at)`)
   const selectWebhook = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
@@ -86,6 +91,7 @@ export function prepareWebhooks (db: Database) {
   const updates = new Map<string, Statement>()
 
   function insert (webhook: NewWebhook, now: Date): Webhook {
+    const options = subscriptionOptions(webhook)
     conflictOnDuplicate('webhook', () => insertWebhook.run({
       id: webhook.id,
       workspace_id: webhook.workspaceId,
@@ -101,10 +107,14 @@ export function prepareWebhooks (db: Database) {
       timeout_ms: webhook.timeoutMs,
       max_retries: webhook.maxRetries,
       backoff_ms: webhook.backoffMs,
+      ordering: options.ordering,
+      payload_filter: options.filter === null ? null : JSON.stringify(options.filter),
+      custom_headers: options.headers === null ? null : JSON.stringify(options.headers),
+      rate_limit_per_s: options.rateLimitPerS,
       created_at: toMs(now),
       updated_at: toMs(now),
     }))
-    return { ...webhook, events: [...webhook.events], createdAt: new Date(now), updatedAt: new Date(now) }
+    return { ...webhook, ...structuredClone(options), events: [...webhook.events], createdAt: new Date(now), updatedAt: new Date(now) }
   }
 
   function get (workspaceId: string, id: string): Webhook | null {
