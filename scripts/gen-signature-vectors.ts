@@ -15,6 +15,8 @@ interface SignatureVector {
   timestamp: number
   /** The exact body that was signed (UTF-8). */
   body: string
+  /** standard_webhooks only: the delivery id, sent as webhook-id and signed. */
+  messageId?: string
   expectedHeaders: Record<string, string>
 }
 
@@ -61,6 +63,8 @@ const callEnded = (extra: Record<string, unknown>): Record<string, unknown> => e
 })
 
 const SECRET = 'whsec_kejue_test_secret_0123456789abcdef'
+// Standard Webhooks: whsec_ + base64 of the key bytes (here 0x01…0x20).
+const STANDARD_SECRET = `whsec_${Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)).toString('base64')}`
 
 const cases: Array<Omit<SignatureVector, 'expectedHeaders' | 'timestamp'>> = [
   { name: 'hmac_sha256 ascii call.ended', method: 'hmac_sha256', secret: SECRET, body: JSON.stringify(callEnded({})) },
@@ -131,12 +135,26 @@ const cases: Array<Omit<SignatureVector, 'expectedHeaders' | 'timestamp'>> = [
   { name: 'basic_auth ascii', method: 'basic_auth', secret: 'kejue:s3cr3t-p@ss', body: JSON.stringify(callEnded({})) },
   { name: 'basic_auth unicode password', method: 'basic_auth', secret: 'ålice:pässwörd🔒', body: JSON.stringify(callEnded({})) },
   { name: 'none', method: 'none', secret: null, body: JSON.stringify(callEnded({})) },
+  {
+    name: 'standard_webhooks ascii call.ended',
+    method: 'standard_webhooks',
+    secret: STANDARD_SECRET,
+    messageId: 'dlv_01JHCR5W6Q8K3V2N7M4P9T0XYZ',
+    body: JSON.stringify(callEnded({})),
+  },
+  {
+    name: 'standard_webhooks emoji and CJK',
+    method: 'standard_webhooks',
+    secret: STANDARD_SECRET,
+    messageId: 'dlv_01JHCR5W6Q8K3V2N7M4P9T0XZ0',
+    body: JSON.stringify(callEnded({ transcript: '🎧 客服：您好 — Café 👩🏽‍💻' })),
+  },
 ]
 
 function buildVectors (): SignatureVector[] {
   return cases.map((c, i) => {
     const timestamp = BASE_TIMESTAMP_MS + i * 1_001
-    return { ...c, timestamp, expectedHeaders: signHeaders(c.method, c.secret, c.body, timestamp) }
+    return { ...c, timestamp, expectedHeaders: signHeaders(c.method, c.secret, c.body, timestamp, c.messageId) }
   })
 }
 

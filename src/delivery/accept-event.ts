@@ -8,6 +8,7 @@ import { validateEventData } from '../events/validate.js'
 import { validationError } from '../errors.js'
 import { eventFilters } from '../events/event-types.js'
 import type { EventType } from '../events/event-types.js'
+import { matchesFilter } from '../events/filter.js'
 import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
 import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectSubscriptions } from './routing.js'
@@ -50,18 +51,21 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     eventId: input.eventId,
     timestamp: input.timestamp ?? now,
   })
+  // A test send goes to its webhook whatever the filter; routed events only where it matches.
   const targets = input.onlyWebhook !== undefined
     ? [input.onlyWebhook]
-    : await routeEvent(store, input.workspaceId, input.event, input.data)
+    : (await routeEvent(store, input.workspaceId, input.event, input.data)).filter((webhook) => matchesFilter(webhook.filter, envelope))
 
+  const jobId = eventJobId(input.event, input.data)
   const deliveries: NewDelivery[] = targets.map((webhook) => ({
     id: newId('dlv'),
     webhookId: webhook.id,
     url: webhook.url,
     maxAttempts: 1 + webhook.maxRetries,
     nextAttemptAt: now,
+    // Per-call ordering (docs/delivery.md): one at a time per call, in acceptance order.
+    orderKey: webhook.ordering === 'per_call' ? jobId : null,
   }))
-  const jobId = eventJobId(input.event, input.data)
   const result = await store.recordEvent({
     event: {
       id: envelope.event_id,

@@ -3,7 +3,7 @@
  * src/signing/methods.ts on purpose: the receiver imports nothing outside this folder at runtime,
  * so it can ship on its own. A test keeps the two lists equal.
  */
-export const RECEIVER_SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none'] as const
+export const RECEIVER_SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none', 'standard_webhooks'] as const
 
 export type ReceiverSigningMethod = (typeof RECEIVER_SIGNING_METHODS)[number]
 
@@ -15,3 +15,7 @@ export function isReceiverSigningMethod (value: unknown): value is ReceiverSigni
 export const HEADER_SIGNATURE = 'x-kejue-signature'
 export const HEADER_TIMESTAMP = 'x-kejue-timestamp'
 export const HEADER_AUTHORIZATION = 'authorization'
+/** Standard Webhooks headers (docs/wire-format.md), lowercase. */
+export const HEADER_WEBHOOK_ID = 'webhook-id'
+export const HEADER_WEBHOOK_TIMESTAMP = 'webhook-timestamp'
+export const HEADER_WEBHOOK_SIGNATURE = 'webhook-signature'

@@ -37,6 +37,7 @@ const RECEIVER_FAULTS: ReadonlySet<WebhookVerificationErrorCode> = new Set<Webho
 
 /** The authentication headers, as named in `err.header` for `MISSING_HEADER`. */
 export type AuthenticationHeader = 'X-Kejue-Signature' | 'X-Kejue-Timestamp' | 'Authorization'
+  | 'webhook-id' | 'webhook-timestamp' | 'webhook-signature'
 
 /** Match on `err.code`; the message is fixed per code (and, for MISSING_HEADER, per header). */
 export class WebhookVerificationError extends Error {

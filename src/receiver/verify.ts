@@ -6,6 +6,9 @@ import {
   HEADER_AUTHORIZATION,
   HEADER_SIGNATURE,
   HEADER_TIMESTAMP,
+  HEADER_WEBHOOK_ID,
+  HEADER_WEBHOOK_SIGNATURE,
+  HEADER_WEBHOOK_TIMESTAMP,
   isReceiverSigningMethod,
 } from './methods.js'
 import type { ReceiverSigningMethod } from './methods.js'
@@ -112,6 +115,9 @@ function authenticate (rawBody: unknown, headers: unknown, options: unknown): Ui
     case 'basic_auth':
       checkAuthorization(resolved.method, headers, resolved.secrets)
       break
+    case 'standard_webhooks':
+      checkStandardWebhooks(body, headers, resolved)
+      break
     case 'none':
       break
   }
@@ -202,6 +208,42 @@ function checkAuthorization (
   for (const secret of secrets) {
     const credentials = method === 'bearer' ? secret : Buffer.from(secret, 'utf8').toString('base64')
     matched = timingSafeEqual(sha256(credentials), received) || matched
+  }
+  if (!matched) throw new WebhookVerificationError('SIGNATURE_MISMATCH')
+}
+
+// Standard Webhooks: a message id, Unix seconds, and up to a few space-separated "v1,<base64>".
+const MAX_WEBHOOK_ID_LENGTH = 256
+const MAX_WEBHOOK_SIGNATURE_LENGTH = 1_024
+const SECONDS_PATTERN = /^(?:0|[1-9][0-9]{0,12})$/
+const V1_SIGNATURE = /^v1,([A-Za-z0-9+/]{43}=)$/
+
+/** The key of a Standard Webhooks secret: base64 after an optional `whsec_`. */
+function standardWebhooksKey (secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64')
+}
+
+function checkStandardWebhooks (body: Uint8Array, headers: HeadersLike, options: ResolvedVerifyOptions): void {
+  const id = readHeader(headers, HEADER_WEBHOOK_ID, MAX_WEBHOOK_ID_LENGTH)
+  const timestamp = readHeader(headers, HEADER_WEBHOOK_TIMESTAMP, MAX_TIMESTAMP_LENGTH)
+  const signature = readHeader(headers, HEADER_WEBHOOK_SIGNATURE, MAX_WEBHOOK_SIGNATURE_LENGTH)
+  if (id.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'webhook-id')
+  if (timestamp.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'webhook-timestamp')
+  if (signature.status === 'missing') throw new WebhookVerificationError('MISSING_HEADER', 'webhook-signature')
+  if (timestamp.status === 'invalid' || !SECONDS_PATTERN.test(timestamp.value)) throw new WebhookVerificationError('INVALID_TIMESTAMP')
+  if (Math.abs(options.nowMs - Number(timestamp.value) * 1000) > options.toleranceMs) {
+    throw new WebhookVerificationError('TIMESTAMP_OUT_OF_RANGE')
+  }
+  if (id.status === 'invalid' || signature.status === 'invalid') throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
+  // Several signatures (a secret rotation) may be given; any v1 one that matches will do.
+  const received = signature.value.split(' ').map((part) => V1_SIGNATURE.exec(part)?.[1]).filter((s) => s !== undefined)
+  if (received.length === 0) throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
+  const receivedBytes = received.map((s) => Buffer.from(s, 'base64'))
+  let matched = false
+  for (const secret of options.secrets) {
+    const expected = createHmac('sha256', standardWebhooksKey(secret))
+      .update(`${id.value}.${timestamp.value}.`).update(body).digest()
+    for (const bytes of receivedBytes) matched = timingSafeEqual(expected, bytes) || matched
   }
   if (!matched) throw new WebhookVerificationError('SIGNATURE_MISMATCH')
 }

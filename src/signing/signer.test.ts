@@ -12,6 +12,7 @@ interface Vector {
   secret: string | null
   timestamp: number
   body: string
+  messageId?: string
   expectedHeaders: Record<string, string>
 }
 
@@ -33,14 +34,21 @@ function headersFromContract (v: Vector): Record<string, string> {
       return { Authorization: `Basic ${Buffer.from(v.secret ?? '', 'utf8').toString('base64')}` }
     case 'none':
       return {}
+    case 'standard_webhooks': {
+      const seconds = String(Math.floor(v.timestamp / 1000))
+      const key = Buffer.from((v.secret ?? '').replace(/^whsec_/, ''), 'base64')
+      const id = v.messageId ?? ''
+      const signature = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${seconds}.`, 'ascii'), Buffer.from(v.body, 'utf8')])).digest('base64')
+      return { 'webhook-id': id, 'webhook-timestamp': seconds, 'webhook-signature': `v1,${signature}` }
+    }
   }
 }
 
 test('signHeaders produces exactly the expected headers of every published vector', () => {
   for (const v of vectors) {
-    assert.deepEqual(signHeaders(v.method, v.secret, v.body, v.timestamp), v.expectedHeaders, v.name)
+    assert.deepEqual(signHeaders(v.method, v.secret, v.body, v.timestamp, v.messageId), v.expectedHeaders, v.name)
     // The engine signs stored bytes; a Buffer body must sign the same.
-    assert.deepEqual(signHeaders(v.method, v.secret, Buffer.from(v.body, 'utf8'), v.timestamp), v.expectedHeaders, v.name)
+    assert.deepEqual(signHeaders(v.method, v.secret, Buffer.from(v.body, 'utf8'), v.timestamp, v.messageId), v.expectedHeaders, v.name)
   }
 })
 
@@ -74,9 +82,16 @@ test('the vectors cover every method, unicode bodies, an empty-ish envelope and 
 })
 
 test('signHeaders refuses a missing secret for methods that need one', () => {
-  for (const method of ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth'] as const) {
+  for (const method of ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'standard_webhooks'] as const) {
     assert.throws(() => signHeaders(method, null, '{}', 1), TypeError)
     assert.throws(() => signHeaders(method, '', '{}', 1), TypeError)
   }
   assert.deepEqual(signHeaders('none', null, '{}', 1), {})
+})
+
+test('standard_webhooks refuses a secret that is not whsec_<base64> and a missing message id', () => {
+  assert.throws(() => signHeaders('standard_webhooks', 'plain-secret', '{}', 1, 'msg_1'), TypeError)
+  assert.throws(() => signHeaders('standard_webhooks', 'whsec_AQIDBAUGBwgJCgsMDQ4PEA==', '{}', 1), TypeError)
+  // Seconds, not milliseconds.
+  assert.equal(signHeaders('standard_webhooks', 'whsec_AQIDBAUGBwgJCgsMDQ4PEA==', '{}', 1_999, 'msg_1')['webhook-timestamp'], '1')
 })

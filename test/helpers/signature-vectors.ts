@@ -9,6 +9,8 @@ export interface SignatureVector {
   /** Unix milliseconds. */
   timestamp: number
   body: string
+  /** standard_webhooks only: the delivery id (webhook-id), which is signed. */
+  messageId?: string
   expectedHeaders: Record<string, string>
 }
 

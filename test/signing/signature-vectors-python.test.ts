@@ -18,6 +18,12 @@ for v in vectors:
         out.append({'X-Kejue-Timestamp': ts, 'X-Kejue-Signature': algo + '=' + digest})
     elif method == 'bearer':
         out.append({'Authorization': 'Bearer ' + secret})
+    elif method == 'standard_webhooks':
+        seconds = str(v['timestamp'] // 1000)
+        key = base64.b64decode(secret[len('whsec_'):])
+        signed = (v['messageId'] + '.' + seconds + '.').encode('ascii') + v['body'].encode('utf-8')
+        sig = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode('ascii')
+        out.append({'webhook-id': v['messageId'], 'webhook-timestamp': seconds, 'webhook-signature': 'v1,' + sig})
     elif method == 'basic_auth':
         out.append({'Authorization': 'Basic ' + base64.b64encode(secret.encode('utf-8')).decode('ascii')})
     else:
