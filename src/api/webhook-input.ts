@@ -10,7 +10,10 @@ import { DEFAULTS } from '../config/defaults.js'
 import { checkDestination, checkUrlShape } from '../delivery/ssrf.js'
 import { ServiceError, validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
-import { DEFAULT_SIGNING_METHOD, methodNeedsSecret } from '../signing/methods.js'
+import { randomBytes } from 'node:crypto'
+import { filterProblems } from '../events/filter.js'
+import { customHeaderProblems } from '../delivery/custom-headers.js'
+import { DEFAULT_SIGNING_METHOD, methodNeedsSecret, STANDARD_WEBHOOKS_SECRET_PREFIX, standardWebhooksKey } from '../signing/methods.js'
 import type { SigningMethod } from '../signing/methods.js'
 import type { NewWebhook, ScopeType, Webhook, WebhookPatch } from '../store/store.js'
 import { newId, newToken } from '../util/ids.js'
@@ -44,13 +47,45 @@ export async function assertDestinationAllowed (url: string, ctx: WebhookInputCo
   })
 }
 
-export function generateSecret (): string {
+/** A new secret for `method`: `whsec_<base64 of 24 random bytes>` for standard_webhooks (docs/wire-format.md). */
+export function generateSecret (method: SigningMethod = DEFAULT_SIGNING_METHOD): string {
+  if (method === 'standard_webhooks') return `${STANDARD_WEBHOOKS_SECRET_PREFIX}${randomBytes(24).toString('base64')}`
   return newToken('whsec')
 }
+
+/** Methods whose secret is an HMAC key in its own form; switching between them needs a new secret. */
+const HMAC_KEYED: readonly SigningMethod[] = ['hmac_sha256', 'hmac_sha1', 'standard_webhooks']
 
 function isBasicAuthSecret (secret: string): boolean {
   const colon = secret.indexOf(':')
   return colon > 0 && colon < secret.length - 1
+}
+
+interface OptionsInput {
+  ordering?: Webhook['ordering'] | null
+  filter?: Record<string, unknown> | null
+  headers?: Record<string, unknown> | null
+  rate_limit_per_s?: number | null
+}
+
+/**
+ * The subscription options given (docs/api.md): `null` clears one (back to its default), a
+ * missing one is left out of the result. Filters and headers are checked here, naming the path.
+ */
+function optionsFrom (input: OptionsInput, errors: FieldError[]): Partial<Pick<Webhook, 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'>> {
+  const out: Partial<Pick<Webhook, 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'>> = {}
+  if (input.ordering !== undefined) out.ordering = input.ordering ?? 'none'
+  if (input.filter !== undefined) {
+    if (input.filter !== null) errors.push(...filterProblems(input.filter))
+    out.filter = input.filter
+  }
+  if (input.headers !== undefined) {
+    if (input.headers !== null) errors.push(...customHeaderProblems(input.headers))
+    // No headers is the same as none given.
+    out.headers = input.headers === null || Object.keys(input.headers).length === 0 ? null : input.headers as Record<string, string>
+  }
+  if (input.rate_limit_per_s !== undefined) out.rateLimitPerS = input.rate_limit_per_s
+  return out
 }
 
 interface SettingsInput {
@@ -95,7 +130,17 @@ function resolveSecret (method: SigningMethod, given: string | undefined, prefix
     if (!isBasicAuthSecret(given)) errors.push({ path: `${prefix}secret`, message: 'must be "user:password" for basic_auth' })
     return given
   }
-  return given ?? generateSecret()
+  if (method === 'standard_webhooks' && given !== undefined && standardWebhooksKey(given) === null) {
+    errors.push({ path: `${prefix}secret`, message: 'must be "whsec_" followed by the base64 of 16–64 key bytes for standard_webhooks' })
+  }
+  return given ?? generateSecret(method)
+}
+
+/** Checks of a secret given for `method` (create, PATCH, rotation): the problems found, if any. */
+export function secretProblems (method: SigningMethod, secret: string | undefined, prefix = ''): FieldError[] {
+  const errors: FieldError[] = []
+  resolveSecret(method, secret, prefix, errors)
+  return errors
 }
 
 function resolveScope (scopeType: ScopeType, personaId: string | null | undefined, prefix: string, errors: FieldError[]): string | null {
@@ -133,9 +178,11 @@ export async function newWebhookFromInput (
   const scopeType = input.scope_type ?? 'global'
   const personaId = resolveScope(scopeType, input.persona_id, prefix, errors)
   const settings = settingsFrom(input, prefix, errors)
+  const options = optionsFrom(input, errors)
   throwIfAny(errors)
   await assertDestinationAllowed(input.url, ctx)
   return {
+    ...options,
     id: newId('wh'),
     workspaceId: owner.workspaceId,
     url: input.url,
@@ -175,6 +222,10 @@ export async function webhookPatchFromInput (
     patch.secret = resolveSecret(method, input.secret, '', errors)
   } else if (method !== existing.signingMethod) {
     if (!methodNeedsSecret(method)) patch.secret = null
+    else if (method === 'standard_webhooks' || (existing.signingMethod === 'standard_webhooks' && HMAC_KEYED.includes(method))) {
+      // The two kinds of keys are not interchangeable (a whsec_ key is base64 bytes for one, text for the other).
+      errors.push({ path: 'secret', message: `is required when switching signing_method from ${existing.signingMethod} to ${method}` })
+    }
     else if (method === 'basic_auth' && (existing.secret === null || !isBasicAuthSecret(existing.secret))) {
       errors.push({ path: 'secret', message: 'is required when switching to basic_auth, as "user:password"' })
     } else if (existing.secret === null) {
@@ -191,7 +242,7 @@ export async function webhookPatchFromInput (
     patch.scopeType = scopeType
     patch.personaId = personaId
   }
-  Object.assign(patch, settingsFrom(input, '', errors))
+  Object.assign(patch, settingsFrom(input, '', errors), optionsFrom(input, errors))
   throwIfAny(errors)
   if (input.url !== undefined) await assertDestinationAllowed(input.url, ctx)
   return patch

@@ -24,6 +24,13 @@
  *   others. None of this waits for a failure to be recorded, and none of it needs a breaker.
  *   Any webhook holding `2 × maxInFlightPerWebhook + claimBatch` deliveries is left out of the
  *   next claim, so one busy endpoint can never take the claims the others need.
+ * - Rate limits (docs/delivery.md, "Rate limits"): a webhook with `rateLimitPerS` starts an attempt
+ *   only on a send slot reserved in the store (`reserveSendSlots`: slots `1000 / limit` ms apart,
+ *   shared by every process) and only while fewer than `limit` of this process's attempts to it
+ *   started in the last second. Its deliveries wait buffered here, pending and leased, never
+ *   failed; it holds at most `limit` of them, so a slow lane does not take the claims others need.
+ * - Per-call ordering needs nothing here: the store keeps a call's next delivery out of claims
+ *   until the previous one settled, and wakes the engines when it becomes due.
  * - Settle: the retry policy decides (with up to 10 % jitter from the injected `random`); outcomes
  *   collect in a buffer that one transaction writes at a time (group commit); results whose lease
  *   was lost (fencing) are rejected by the store and dropped here.
@@ -122,6 +129,22 @@ interface Held {
   stalled: boolean
 }
 
+/** A rate-limited webhook's send slots and recent starts (see the header). */
+interface RateState {
+  limit: number
+  intervalMs: number
+  /** Reserved start times (ms), ascending. */
+  slots: number[]
+  reserving: boolean
+  /** This process's starts in the last second, oldest first (at most `limit`). */
+  starts: number[]
+}
+
+// The window of rate limits; a slot later than this is given up rather than bunched with newer ones.
+const RATE_WINDOW_MS = 1_000
+// Slots reserved at once: this much of a second's worth, so that several processes share the rate.
+const RATE_RESERVE_FRACTION = 0.25
+
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
 
 
@@ -167,6 +190,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const active = new Set<Held>()
   let stalled = 0
   let stallTimer: NodeJS.Timeout | null = null
+  // Rate-limited webhooks (see the header) and the timer that runs dispatch when a slot comes up.
+  const rates = new Map<string, RateState>()
+  let dispatchTimer: NodeJS.Timeout | null = null
+  let dispatchTimerAt = Infinity
 
   let running = false
   let stopping = false
@@ -301,6 +328,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   /** A webhook holding `n` deliveries takes no more from claims. */
   function claimFull (webhookId: string, n: number): boolean {
     if (n >= heldPerWebhookCap) return true
+    // A rate-limited webhook holds one second's worth at most.
+    const rate = rates.get(webhookId)
+    if (rate !== undefined && n >= rate.limit) return true
     // A stalling webhook cannot use a buffer: it gets what it has slots for, no more.
     return n >= opts.maxInFlightPerWebhook && stalledByWebhook.has(webhookId)
   }
@@ -308,6 +338,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
   function accept (claim: ClaimedDelivery): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
+    trackRate(webhookId, claim.webhook?.rateLimitPerS ?? null)
     held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
@@ -331,6 +362,79 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     return stalled < maxStalled || !stalledByWebhook.has(webhookId)
   }
 
+  /** Keeps the rate state of a webhook in step with its setting, as the latest claim read it. */
+  function trackRate (webhookId: string, limit: number | null): void {
+    if (limit === null) {
+      rates.delete(webhookId)
+      return
+    }
+    const rate = rates.get(webhookId)
+    if (rate === undefined) {
+      rates.set(webhookId, { limit, intervalMs: RATE_WINDOW_MS / limit, slots: [], reserving: false, starts: [] })
+    } else if (rate.limit !== limit) {
+      rate.limit = limit
+      rate.intervalMs = RATE_WINDOW_MS / limit
+      rate.slots = []
+    }
+  }
+
+  /** Runs dispatch at `at` (ms since the epoch), unless it is due to run earlier. */
+  function dispatchAt (at: number): void {
+    if (!running || stopping || at >= dispatchTimerAt) return
+    if (dispatchTimer !== null) clearTimeout(dispatchTimer)
+    dispatchTimerAt = at
+    dispatchTimer = setTimeout(() => {
+      dispatchTimer = null
+      dispatchTimerAt = Infinity
+      dispatch()
+    }, Math.max(0, at - now()))
+  }
+
+  /**
+   * Whether a rate-limited webhook may start an attempt now; if so the slot is used up. Otherwise
+   * it arranges to be asked again (a timer, or slots reserved from the store).
+   */
+  function takeRateSlot (webhookId: string, waiting: number): boolean {
+    const rate = rates.get(webhookId)
+    if (rate === undefined) return true
+    const t = now()
+    while (rate.starts.length > 0 && (rate.starts[0] as number) + RATE_WINDOW_MS < t) rate.starts.shift()
+    if (rate.starts.length >= rate.limit) {
+      dispatchAt((rate.starts[0] as number) + RATE_WINDOW_MS + 1)
+      return false
+    }
+    while (rate.slots.length > 0 && (rate.slots[0] as number) < t - RATE_WINDOW_MS) rate.slots.shift()
+    const slot = rate.slots[0]
+    if (slot === undefined) {
+      reserveSlots(webhookId, rate, waiting)
+      return false
+    }
+    if (slot > t) {
+      dispatchAt(slot)
+      return false
+    }
+    rate.slots.shift()
+    rate.starts.push(t)
+    return true
+  }
+
+  function reserveSlots (webhookId: string, rate: RateState, waiting: number): void {
+    if (rate.reserving) return
+    rate.reserving = true
+    const count = Math.max(1, Math.min(waiting, Math.ceil(rate.limit * RATE_RESERVE_FRACTION)))
+    const { intervalMs } = rate
+    store.reserveSendSlots(webhookId, count, intervalMs, new Date(now())).then((first) => {
+      storeAnswered()
+      // A limit changed meanwhile makes these slots wrong for it: drop them.
+      if (rate.intervalMs !== intervalMs) return
+      for (let i = 0; i < count; i++) rate.slots.push(first.getTime() + i * intervalMs)
+      dispatch()
+    }, (err: unknown) => {
+      storeFailed(err, 'reserving send slots')
+      dispatchAt(now() + storeBackoffMs())
+    }).finally(() => { rate.reserving = false })
+  }
+
   /** Starts sends while slots are free, round-robin over webhooks with buffered deliveries. */
   function dispatch (): void {
     let progressed = true
@@ -339,6 +443,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       for (const [webhookId, queue] of queues) {
         if (active.size >= opts.maxInFlight) break
         if (!maySend(webhookId)) continue
+        if (!takeRateSlot(webhookId, queue.length)) continue
         const claim = queue.shift()
         if (queue.length === 0) queues.delete(webhookId)
         if (claim === undefined) continue
@@ -439,7 +544,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     let rejected: string[] = []
     for (let tries = 1; ; tries++) {
       try {
-        rejected = (await store.completeAttempts(batch, new Date(now()))).rejected
+        const done = await store.completeAttempts(batch, new Date(now()))
+        rejected = done.rejected
+        // Ordered deliveries made due by these settlements: claim them now.
+        if (done.released > 0) schedulePump(0)
         storeAnswered()
         break
       } catch (err) {
@@ -558,6 +666,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       unsubscribe?.()
       if (pumpTimer !== null) clock.clearTimer(pumpTimer)
       pumpTimer = null
+      if (dispatchTimer !== null) clearTimeout(dispatchTimer)
+      dispatchTimer = null
+      dispatchTimerAt = Infinity
       // Buffered deliveries go back at once; requests in flight get the grace period.
       const buffered = [...queues.values()].flat()
       queues.clear()

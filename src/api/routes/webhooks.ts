@@ -20,7 +20,7 @@ import {
 } from '../schemas/webhooks.js'
 import { OPTIONAL_BODY } from '../validation.js'
 import { isCliWebhook } from '../../delivery/cli-hub.js'
-import { generateSecret, newWebhookFromInput, webhookPatchFromInput } from '../webhook-input.js'
+import { generateSecret, newWebhookFromInput, secretProblems, webhookPatchFromInput } from '../webhook-input.js'
 
 const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { additionalProperties: false, [OPTIONAL_BODY]: true })
 
@@ -144,7 +144,9 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     if (webhook.signingMethod === 'basic_auth' && given !== undefined && !/^[^:]+:.+$/.test(given)) {
       throw validationError('secret must be "user:password" for basic_auth', [{ path: 'secret', message: 'must be "user:password" for basic_auth' }])
     }
-    const secret = given ?? generateSecret()
+    const problems = secretProblems(webhook.signingMethod, given)
+    if (problems.length > 0) throw validationError(`secret ${problems.map((p) => p.message).join('; ')}`, problems)
+    const secret = given ?? generateSecret(webhook.signingMethod)
     const updated = await store.updateWebhook(workspaceId, webhook.id, { secret }, new Date())
     if (updated === null) throw notFound(`webhook ${webhook.id}`)
     return { ...await present(store, updated), secret }

@@ -15,19 +15,33 @@ const D = DEFAULTS.delivery
 export const UrlSchema = Type.String({ minLength: 1, maxLength: L.urlMaxLength, [WEBHOOK_URL]: true, description: 'http or https URL the events are POSTed to' })
 export const EventsSchema = Type.Array(EventFilterSchema, { minItems: 1, maxItems: 50, description: 'Event types to receive, or ["*"]' })
 export const NameSchema = Type.String({ maxLength: 200 })
-export const SigningMethodSchema = Type.Union(SIGNING_METHODS.map((m) => Type.Literal(m)), { description: 'Default hmac_sha256' })
+export const SigningMethodSchema = Type.Union(SIGNING_METHODS.map((m) => Type.Literal(m)), { description: 'Default hmac_sha256; standard_webhooks signs as https://www.standardwebhooks.com' })
 export const SecretSchema = Type.String({
   minLength: 1,
   maxLength: 1024,
   pattern: '^[\\x20-\\x7E]+$',
   [PATTERN_MESSAGE]: 'printable ASCII text (1–1024 characters)',
-  description: 'Generated (whsec_…) when omitted for hmac_sha256, hmac_sha1 and bearer; "user:password" for basic_auth',
+  description: 'Generated (whsec_…) when omitted for hmac_sha256, hmac_sha1, bearer and standard_webhooks (whsec_<base64>); "user:password" for basic_auth',
 })
 export const ScopeTypeSchema = Type.Union([Type.Literal('global'), Type.Literal('persona')], { description: 'Default global' })
 export const PersonaIdSchema = Type.String({ minLength: 1, maxLength: 200 })
 export const TimeoutMsSchema = Type.Integer({ minimum: L.timeoutMsMin, maximum: L.timeoutMsMax, default: D.timeoutMs })
 export const MaxRetriesSchema = Type.Integer({ minimum: L.maxRetriesMin, maximum: L.maxRetriesMax, default: D.maxRetries })
 export const BackoffMsSchema = Type.Integer({ minimum: L.backoffMsMin, maximum: L.backoffMsMax, default: D.backoffMs })
+
+export const OrderingSchema = Type.Union([Type.Literal('none'), Type.Literal('per_call')], {
+  description: 'per_call: deliveries of one call (data.job_id, data.call.id) go one at a time, in acceptance order. Default none',
+})
+export const FilterSchema = Type.Object({}, {
+  additionalProperties: true,
+  description: '{"<dotted envelope path>": condition}; a condition is a JSON literal (equals), {"in": [...]}, {"gt"|"gte"|"lt"|"lte": number} or {"exists": boolean}. All must hold',
+  examples: [{ 'data.status': 'completed', 'data.call.score': { gte: 80 } }],
+})
+export const CustomHeadersSchema = Type.Object({}, {
+  additionalProperties: Type.String(),
+  description: 'Up to 20 headers sent on every attempt. Host, Content-Length, Content-Type, Transfer-Encoding, Connection, User-Agent, Authorization, X-Kejue-* and webhook-id/-timestamp/-signature are refused',
+})
+export const RateLimitSchema = Type.Integer({ minimum: 1, maximum: 10_000, description: 'At most this many attempts start in any one second; null for no limit' })
 
 export const DeliverySettingsInput = Type.Object({
   timeout_ms: Type.Optional(TimeoutMsSchema),
@@ -48,6 +62,10 @@ const writableFields = {
   backoff_ms: Type.Optional(BackoffMsSchema),
   delivery_settings: Type.Optional(DeliverySettingsInput),
   enabled: Type.Optional(Type.Boolean({ default: true })),
+  ordering: Type.Optional(Nullable(OrderingSchema)),
+  filter: Type.Optional(Nullable(FilterSchema)),
+  headers: Type.Optional(Nullable(CustomHeadersSchema)),
+  rate_limit_per_s: Type.Optional(Nullable(RateLimitSchema)),
 }
 
 export const CreateWebhookBody = Type.Object(writableFields, { additionalProperties: false })
@@ -77,6 +95,10 @@ const webhookProperties = {
     failed_deliveries: Type.Integer(),
     success_rate: Nullable(Type.Number({ description: 'Percent (0–100) of finished deliveries that succeeded; null before any finished' })),
   }),
+  ordering: OrderingSchema,
+  filter: Nullable(FilterSchema),
+  headers: Nullable(CustomHeadersSchema),
+  rate_limit_per_s: Nullable(Type.Integer()),
   last_delivery_at: Nullable(IsoDate),
   last_error: Nullable(Type.String()),
   created_at: IsoDate,
