@@ -34,6 +34,10 @@ export function webhookInput (workspaceId: string, overrides: Partial<NewWebhook
     timeoutMs: 5_000,
     maxRetries: 3,
     backoffMs: 500,
+    ordering: 'none',
+    filter: null,
+    headers: null,
+    rateLimitPerS: null,
     ...overrides,
   }
 }
@@ -51,8 +55,8 @@ export function event (workspaceId: string, type = 'call.ended', createdAt: Date
   return { id, workspaceId, type, body, createdAt }
 }
 
-export function deliveryTo (webhook: Webhook, nextAttemptAt: Date = at(0), maxAttempts = 1 + webhook.maxRetries): NewDelivery {
-  return { id: newId('dlv'), webhookId: webhook.id, url: webhook.url, maxAttempts, nextAttemptAt }
+export function deliveryTo (webhook: Webhook, nextAttemptAt: Date = at(0), maxAttempts = 1 + webhook.maxRetries, orderKey: string | null = null): NewDelivery {
+  return { id: newId('dlv'), webhookId: webhook.id, url: webhook.url, maxAttempts, nextAttemptAt, orderKey }
 }
 
 /** One event of `type` with one delivery to each webhook, all due at `dueAt`. */

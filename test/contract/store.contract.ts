@@ -898,6 +898,110 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
       })
     })
 
+    describe('subscription options, per-call ordering and send slots', () => {
+      it('stores ordering, filter, headers and rate limit; a patch replaces each whole and null clears it', async (store) => {
+        const { ws } = await seed(store, 0)
+        const input = webhookInput(ws.id, {
+          ordering: 'per_call',
+          filter: { 'data.status': 'completed', 'data.call.score': { gte: 80 } },
+          headers: { 'X-Tenant': 'acme', 'X-Api-Key': 'k1' },
+          rateLimitPerS: 20,
+        })
+        const created = await store.createWebhook(input, at(1))
+        assert.deepEqual(created, { ...input, createdAt: at(1), updatedAt: at(1) })
+        assert.deepEqual(await store.getWebhook(ws.id, input.id), created)
+        // Left out: none of them is in effect.
+        const { ordering, filter, headers, rateLimitPerS, ...bare } = webhookInput(ws.id)
+        assert.deepEqual([ordering, filter, headers, rateLimitPerS], ['none', null, null, null])
+        const plain = await store.createWebhook(bare, at(2))
+        assert.deepEqual([plain.ordering, plain.filter, plain.headers, plain.rateLimitPerS], ['none', null, null, null])
+        assert.deepEqual(await store.getWebhook(ws.id, bare.id), plain)
+
+        const patched = await store.updateWebhook(ws.id, input.id, { filter: { event: { in: ['call.ended'] } }, headers: { 'X-Other': '2' } }, at(3))
+        assert.deepEqual(patched?.filter, { event: { in: ['call.ended'] } })
+        assert.deepEqual(patched?.headers, { 'X-Other': '2' })
+        assert.equal(patched?.rateLimitPerS, 20)
+        const cleared = await store.updateWebhook(ws.id, input.id, { ordering: 'none', filter: null, headers: null, rateLimitPerS: null }, at(4))
+        assert.deepEqual([cleared?.ordering, cleared?.filter, cleared?.headers, cleared?.rateLimitPerS], ['none', null, null, null])
+        // Routing and claims carry the options too.
+        await store.updateWebhook(ws.id, input.id, { rateLimitPerS: 5, headers: { 'X-A': 'b' } }, at(5))
+        const [routed] = (await store.routeWebhooks(ws.id, ['*'], null)).filter((w) => w.id === input.id)
+        assert.equal(routed?.rateLimitPerS, 5)
+        await store.recordEvent(eventFor([created]))
+        const [claimed] = await store.claimDue(claimOptions(at(10)))
+        assert.deepEqual(claimed?.webhook?.headers, { 'X-A': 'b' })
+      })
+
+      it('sends one delivery of a call at a time, in recording order; other calls and unordered deliveries do not wait', async (store) => {
+        const { webhooks: [hook, other] } = await seed(store, 2)
+        assert.ok(hook && other)
+        const record = async (key: string | null, to: Webhook = hook): Promise<string> => {
+          const input = { event: event(to.workspaceId), deliveries: [deliveryTo(to, at(0), 4, key)] }
+          await store.recordEvent(input)
+          return input.deliveries[0]?.id ?? ''
+        }
+        const a1 = await record('job_a')
+        const a2 = await record('job_a')
+        const a3 = await record('job_a')
+        const b1 = await record('job_b')
+        const free = await record(null)
+        const elsewhere = await record('job_a', other)
+        const waiting = await store.getDelivery(hook.workspaceId, a2)
+        assert.equal(waiting?.status, 'pending')
+        assert.equal(waiting?.nextAttemptAt, null, 'waits for its call')
+        assert.notEqual(await store.nextDueAt(), null, 'nextDueAt')
+
+        const first = await store.claimDue(claimOptions(at(0)))
+        assert.deepEqual(new Set(first.map((c) => c.deliveryId)), new Set([a1, b1, free, elsewhere]))
+        const lease = (id: string) => first.find((c) => c.deliveryId === id) ?? assert.fail(id)
+        // A retry keeps the call's place: its next delivery still waits.
+        let done = await store.completeAttempts([result(lease(a1), { status: 'pending', nextAttemptAt: at(5_000) })], at(1_000))
+        assert.deepEqual(done, { rejected: [], released: 0 })
+        assert.deepEqual(await store.claimDue(claimOptions(at(2_000))), [])
+        const [retry] = await store.claimDue(claimOptions(at(5_000)))
+        assert.equal(retry?.deliveryId, a1)
+        // Failed for good: the next one goes.
+        done = await store.completeAttempts([result(retry ?? assert.fail(), { status: 'failed' }, { statusCode: 500 })], at(6_000))
+        assert.deepEqual(done, { rejected: [], released: 1 })
+        assert.equal((await store.getDelivery(hook.workspaceId, a2))?.nextAttemptAt?.getTime(), at(6_000).getTime())
+        const second = await store.claimDue(claimOptions(at(6_000)))
+        assert.deepEqual(second.map((c) => c.deliveryId), [a2])
+        // A new event of the call while a2 is out joins the end of the queue.
+        const a4 = await record('job_a')
+        assert.equal((await store.getDelivery(hook.workspaceId, a4))?.nextAttemptAt, null)
+        done = await store.completeAttempts([result(second[0] ?? assert.fail(), { status: 'succeeded' })], at(7_000))
+        assert.equal(done.released, 1)
+        assert.deepEqual((await store.claimDue(claimOptions(at(7_000)))).map((c) => c.deliveryId), [a3])
+        // A call with nothing pending starts at once.
+        const [b1Lease] = first.filter((c) => c.deliveryId === b1)
+        await store.completeAttempts([result(b1Lease ?? assert.fail(), { status: 'succeeded' })], at(8_000))
+        const b2 = await record('job_b')
+        assert.notEqual((await store.getDelivery(hook.workspaceId, b2))?.nextAttemptAt, null, 'b2 due')
+      })
+
+      it('a waiting delivery of a deleted webhook ends failed like the others', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        await store.recordEvent({ event: event(ws.id), deliveries: [deliveryTo(hook, at(0), 1, 'job_x')] })
+        const queued = { event: event(ws.id), deliveries: [deliveryTo(hook, at(0), 1, 'job_x')] }
+        await store.recordEvent(queued)
+        await store.deleteWebhook(ws.id, hook.id, at(1))
+        assert.equal((await store.getDelivery(ws.id, queued.deliveries[0]?.id ?? ''))?.status, 'failed')
+      })
+
+      it('reserveSendSlots hands out consecutive slots, after every earlier reservation and never before now', async (store) => {
+        const { webhooks: [hook, other] } = await seed(store, 2)
+        assert.ok(hook && other)
+        assert.equal((await store.reserveSendSlots(hook.id, 5, 50, at(0))).getTime(), at(0).getTime())
+        assert.equal((await store.reserveSendSlots(hook.id, 2, 50, at(10))).getTime(), at(250).getTime())
+        assert.equal((await store.reserveSendSlots(other.id, 1, 50, at(10))).getTime(), at(10).getTime(), 'per webhook')
+        // Idle for long: no credit is saved up.
+        assert.equal((await store.reserveSendSlots(hook.id, 1, 50, at(60_000))).getTime(), at(60_000).getTime())
+        const together = await Promise.all([1, 2, 3].map(async () => await store.reserveSendSlots(hook.id, 1, 50, at(60_000))))
+        assert.deepEqual(together.map((d) => d.getTime() - at(60_000).getTime()).sort((a, b) => a - b), [50, 100, 150])
+      })
+    })
+
     describe('listen (cli) sessions', () => {
       async function sessionFor (store: Store, webhook: Webhook, hubId: string, heartbeatAt = at(0)): Promise<CliSession> {
         const session: CliSession = { id: newId('cls'), workspaceId: webhook.workspaceId, webhookId: webhook.id, hubId, createdAt: at(0), heartbeatAt }

@@ -17,7 +17,7 @@ export async function nextDueAt (db: pg.Pool): Promise<Date | null> {
   for (;;) {
     const page: pg.QueryResult<{ id: string, at: number, lease: number | null }> = after === null
       ? await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
-          WHERE status = 'pending' AND ${NOT_CLI} ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`)
+          WHERE status = 'pending' AND next_attempt_at IS NOT NULL AND ${NOT_CLI} ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`)
       : await db.query(`SELECT id, next_attempt_at AS at, lease_expires_at AS lease FROM deliveries
           WHERE status = 'pending' AND ${NOT_CLI} AND (next_attempt_at, id) > ($1, $2) ORDER BY next_attempt_at, id LIMIT ${NEXT_DUE_PAGE}`,
         [after.at, after.id])

@@ -15,7 +15,7 @@ export function prepareStats (db: Database) {
   // Both halves walk a small index range: pending rows without a lease in due order stop at the
   // first hit; leased rows are only those in flight.
   const nextFree = db.prepare<[], { t: number }>(`SELECT next_attempt_at AS t FROM deliveries
-    WHERE status = 'pending' AND lease_expires_at IS NULL
+    WHERE status = 'pending' AND lease_expires_at IS NULL AND next_attempt_at IS NOT NULL
       AND webhook_id NOT IN (SELECT webhook_id FROM cli_sessions) ORDER BY next_attempt_at LIMIT 1`)
   const nextLeaseEnd = db.prepare<[], { t: number }>(`SELECT lease_expires_at AS t FROM deliveries
     WHERE lease_expires_at IS NOT NULL AND status = 'pending'
