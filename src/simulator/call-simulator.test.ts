@@ -114,12 +114,12 @@ test('the same seed draws the same outcomes, whatever the timing; another seed d
   assert.notDeepEqual(await draw(7), await draw(8))
 })
 
-test('call.analyzed is not emitted before call.ended\'s deliveries settled', async () => {
+test('call.analyzed is not emitted before call.ended\'s deliveries to unordered webhooks settled', async () => {
   let release: () => void = () => {}
   const delivered = new Promise<void>((resolve) => { release = resolve })
   const { clock, emitted, calls } = setup({
     weights: only('completed'),
-    receipt: (type) => (type === 'call.ended' ? { settled: () => delivered } : {}),
+    receipt: (type) => (type === 'call.ended' ? { unorderedSettled: () => delivered } : {}),
   })
   const done = calls.dial(call())
   await clock.runAll()
@@ -127,4 +127,20 @@ test('call.analyzed is not emitted before call.ended\'s deliveries settled', asy
   release()
   await done
   assert.deepEqual(emitted.map((e) => e.type), ['call.started', 'call.ended', 'call.analyzed'])
+})
+
+test('with only ordered webhooks, call.analyzed does not wait for call.ended\'s deliveries; the call ends once both settled', async () => {
+  let release: () => void = () => {}
+  const delivered = new Promise<void>((resolve) => { release = resolve })
+  let finished = false
+  const { clock, emitted, calls } = setup({
+    weights: only('completed'),
+    receipt: (type) => (type === 'call.ended' ? { settled: () => delivered, unorderedSettled: async () => {} } : {}),
+  })
+  const done = calls.dial(call()).then(() => { finished = true })
+  await clock.runAll()
+  assert.deepEqual(emitted.map((e) => e.type), ['call.started', 'call.ended', 'call.analyzed'])
+  assert.equal(finished, false)
+  release()
+  await done
 })

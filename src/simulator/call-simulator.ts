@@ -10,9 +10,10 @@
  * - call.started only when a person answered (status `completed`; spec: "answered and connected");
  * - call.ended for every attempt, with `retry`: no_answer and busy are dialled again while
  *   attempts remain (brief: max_attempts 3), `next_retry_at` saying when;
- * - call.analyzed for completed calls, after call.ended's deliveries settled (delivered, or failed
- *   after their retries), so
- *   receivers see them in the order of the spec ("fires before post-call analysis").
+ * - call.analyzed for completed calls. Receivers see it after call.ended, as the spec orders them
+ *   ("fires before post-call analysis"): webhooks with per-call ordering queue it behind
+ *   call.ended themselves (docs/delivery.md), and for the others (inline webhooks, subscriptions
+ *   without ordering) it is emitted only after call.ended's deliveries to them settled.
  *
  * Re-dials keep the job id: every event of one call, whatever the attempt, belongs to the same
  * job, so inline webhooks registered for it (docs/wire-format.md#routing) get all of them.
@@ -31,6 +32,11 @@ import type { Scheduler } from './scheduler.js'
 export interface EmitReceipt {
   /** Resolves once the event's deliveries settled (bounded by the emitter). */
   settled?: () => Promise<void>
+  /**
+   * Resolves once its deliveries to webhooks WITHOUT per-call ordering settled: those are the
+   * ones a later event of the call could overtake (ordered webhooks keep the order themselves).
+   */
+  unorderedSettled?: () => Promise<void>
 }
 
 /** Emits one event; the service's implementation goes through acceptEvent. */
@@ -182,7 +188,7 @@ export function createCallSimulator (options: CallSimulatorOptions, deps: { sche
       return report
     }
     await sleep(shape.analysisMs)
-    await ended.settled?.()
+    await ended.unorderedSettled?.()
     const analyzed = await emit('call.analyzed', {
       call: {
         id: call.jobId,
@@ -198,6 +204,8 @@ export function createCallSimulator (options: CallSimulatorOptions, deps: { sche
       in_call_tools: [],
       post_call_actions: [],
     })
+    // The call is over once all its deliveries are (campaign.ended comes last).
+    await ended.settled?.()
     await analyzed.settled?.()
     return report
   }

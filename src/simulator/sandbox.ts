@@ -38,7 +38,8 @@ export interface SandboxOptions {
   maxConcurrentCalls?: number
   /**
    * Real ms to wait for an event's deliveries to settle (succeed, or fail for good) before
-   * emitting an event that must arrive after it (call.analyzed after call.ended, campaign.ended
+   * emitting an event that must arrive after it (call.analyzed after call.ended — only for
+   * webhooks without per-call ordering, which keep the order themselves —, campaign.ended
    * last); 0 disables. Waiting for the first attempt is not enough: an attempt the engine timed
    * out may still reach the receiver, after a later event. The default covers the default retry
    * schedule (0.5 + 1 + 2 s of backoff) even against a slow endpoint.
@@ -133,6 +134,23 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
     }
   }
 
+  /** The deliveries among `ids` to webhooks without per-call ordering (docs/delivery.md). */
+  async function unordered (workspaceId: string, ids: readonly string[]): Promise<string[]> {
+    const out: string[] = []
+    const ordering = new Map<string, boolean>()
+    for (const id of ids) {
+      const delivery = await store.getDelivery(workspaceId, id)
+      if (delivery === null) continue
+      let ordered = ordering.get(delivery.webhookId)
+      if (ordered === undefined) {
+        ordered = (await store.getWebhook(workspaceId, delivery.webhookId))?.ordering === 'per_call'
+        ordering.set(delivery.webhookId, ordered)
+      }
+      if (!ordered) out.push(id)
+    }
+    return out
+  }
+
   function emitterFor (workspaceId: string): EmitFn {
     return async (type: EventType, data: Record<string, unknown>): Promise<EmitReceipt> => {
       if (stopped) throw new ServiceError('CONFLICT', 'the simulator has stopped')
@@ -151,7 +169,10 @@ export function createSandbox (options: SandboxOptions, deps: SandboxDeps): Sand
         throw err
       })
       if (resolved.deliveryWaitMs <= 0 || accepted.deliveryIds.length === 0) return {}
-      return { settled: () => settled(workspaceId, accepted.deliveryIds) }
+      return {
+        settled: () => settled(workspaceId, accepted.deliveryIds),
+        unorderedSettled: async () => { await settled(workspaceId, await unordered(workspaceId, accepted.deliveryIds)) },
+      }
     }
   }
 

@@ -10,7 +10,7 @@ test('a 200-contact seeded campaign: campaign.ended stats equal the call.ended t
   const h = await startHarness({ speed: 20_000, seed: 1234 })
   try {
     const { listener, url } = await h.receiver(SECRET)
-    const hook = await h.api('POST', '/webhooks', { url, events: ['*'], secret: SECRET })
+    const hook = await h.api('POST', '/webhooks', { url, events: ['*'], secret: SECRET, ordering: 'per_call' })
     assert.equal(hook.status, 201)
     const contacts = Array.from({ length: 200 }, (_, i) => ({ id: `ct_${i}` }))
     const created = await h.api('POST', '/campaigns', { name: 'Acceptance', persona_id: 'per_abc', contacts, auto_start: true, max_concurrent_calls: 50 })

@@ -78,8 +78,9 @@ export async function runDemo (options: DemoOptions = {}, io: DemoIo): Promise<n
     service = await startLocalService({ dataDir: dir, sandbox: { speed, seed: options.seed ?? null } }, { onError: (err) => errors.push(err) })
     const { url: receiverUrl } = await listener.start()
     io.write(`Service on ${service.url} (temporary store, simulator at ${speed}×); receiver on ${receiverUrl}\n`)
-    const webhook = await api(service.url, service.workspaceKey, 'POST', '/webhooks', { url: receiverUrl, events: ['*'], secret, name: 'demo receiver' })
-    io.write(`Webhook ${String(webhook.id)} subscribed to "*"\n`)
+    // Per-call ordering keeps each call's events in order through retries (docs/delivery.md).
+    const webhook = await api(service.url, service.workspaceKey, 'POST', '/webhooks', { url: receiverUrl, events: ['*'], secret, name: 'demo receiver', ordering: 'per_call' })
+    io.write(`Webhook ${String(webhook.id)} subscribed to "*", one delivery at a time per call\n`)
     const campaign = await api(service.url, service.workspaceKey, 'POST', '/campaigns', {
       name: 'Demo outreach',
       persona_id: 'per_demo',
