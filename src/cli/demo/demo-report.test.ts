@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { allVerified, renderProgress, renderSummary } from './demo-report.js'
+import { allVerified, callOrder, renderProgress, renderSummary } from './demo-report.js'
 import type { DemoSummary } from './demo-report.js'
 
 const summary: DemoSummary = {
@@ -8,6 +8,7 @@ const summary: DemoSummary = {
   eventsByType: { 'call.ended': 63, 'call.started': 30, 'call.analyzed': 30, 'campaign.started': 1, 'campaign.ended': 1 },
   deliveries: { total: 125, succeeded: 125, failed: 0, pending: 0, retried: 12 },
   requests: { total: 137, verified: 137, rejected: 0 },
+  order: { calls: 50, outOfOrder: 0 },
   elapsedMs: 4210,
 }
 
@@ -28,4 +29,16 @@ test('the summary lists events by type, deliveries and the verification verdict'
   assert.equal(allVerified(bad), false)
   assert.match(renderSummary(bad), /✘ 1 of 137 deliveries did not verify/)
   assert.equal(allVerified({ ...summary, requests: { total: 0, verified: 0, rejected: 0 } }), false)
+})
+
+test('callOrder counts calls whose events arrived out of emission order; failed attempts do not count', () => {
+  const at = (job: string, type: string, second: number, status = 200) => ({
+    status,
+    event: { event: type, timestamp: `2025-01-01T00:00:${String(second).padStart(2, '0')}.000Z`, data: type === 'call.analyzed' ? { call: { id: job } } : { job_id: job } },
+  })
+  assert.deepEqual(callOrder([at('a', 'call.started', 1), at('b', 'call.ended', 1), at('a', 'call.ended', 2), at('a', 'call.analyzed', 3)]), { calls: 2, outOfOrder: 0 })
+  assert.deepEqual(callOrder([at('a', 'call.ended', 2, 503), at('a', 'call.analyzed', 3), at('a', 'call.ended', 2)]), { calls: 1, outOfOrder: 1 })
+  assert.deepEqual(callOrder([at('a', 'call.ended', 2, 503), at('a', 'call.ended', 2), at('a', 'call.analyzed', 3)]), { calls: 1, outOfOrder: 0 })
+  assert.match(renderSummary({ ...summary, order: { calls: 50, outOfOrder: 2 } }), /✘ 2 of 50 calls had events arrive out of order/)
+  assert.match(renderSummary(summary), /✔ every call's events arrived in order \(50 calls\)/)
 })

@@ -15,7 +15,36 @@ export interface DemoSummary {
   deliveries: { total: number, succeeded: number, failed: number, pending: number, retried: number }
   /** Every request the listener got (attempts, retries included). */
   requests: { total: number, verified: number, rejected: number }
+  /** Calls seen, and how many of them had an event arrive before one emitted earlier. */
+  order: { calls: number, outOfOrder: number }
   elapsedMs: number
+}
+
+/** What callOrder needs of a received delivery. */
+export interface ArrivedEvent {
+  /** The status the receiver answered; only a 2xx counts as arrived. */
+  status: number
+  event: Record<string, unknown> | null
+}
+
+/**
+ * Per-call order as the receiver saw it: for each call (data.job_id, data.call.id), the events
+ * that arrived (2xx), in arrival order, must carry non-decreasing event timestamps.
+ */
+export function callOrder (received: readonly ArrivedEvent[]): { calls: number, outOfOrder: number } {
+  const latest = new Map<string, string>()
+  const broken = new Set<string>()
+  for (const { status, event } of received) {
+    if (status < 200 || status > 299 || event === null) continue
+    const data = event.data as { job_id?: unknown, call?: { id?: unknown } } | undefined
+    const job = typeof data?.job_id === 'string' ? data.job_id : typeof data?.call?.id === 'string' ? data.call.id : null
+    const timestamp = event.timestamp
+    if (job === null || typeof timestamp !== 'string') continue
+    const before = latest.get(job)
+    if (before !== undefined && timestamp < before) broken.add(job)
+    else latest.set(job, timestamp)
+  }
+  return { calls: latest.size, outOfOrder: broken.size }
 }
 
 /** `[█████████░░░░░░░░░░░]  23/50 contacts  61 calls  143 events` */
@@ -69,6 +98,9 @@ export function renderSummary (summary: DemoSummary): string {
       ['rejected', String(summary.requests.rejected)],
     ]),
     '',
+    summary.order.outOfOrder === 0
+      ? `✔ every call's events arrived in order (${summary.order.calls} calls)`
+      : `✘ ${summary.order.outOfOrder} of ${summary.order.calls} calls had events arrive out of order`,
     allVerified(summary)
       ? `✔ every delivery verified (${summary.requests.verified}/${summary.requests.total})`
       : `✘ ${summary.requests.rejected} of ${summary.requests.total} deliveries did not verify`,

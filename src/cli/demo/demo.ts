@@ -12,7 +12,7 @@ import { request } from 'undici'
 import { coerceError } from '../../errors.js'
 import type { Store } from '../../store/store.js'
 import { newToken } from '../../util/ids.js'
-import { allVerified, renderProgress, renderSummary } from './demo-report.js'
+import { allVerified, callOrder, renderProgress, renderSummary } from './demo-report.js'
 import type { DemoSummary } from './demo-report.js'
 import { createListener } from '../../simulator/listener.js'
 import { startLocalService } from './local-service.js'
@@ -131,11 +131,12 @@ export async function runDemo (options: DemoOptions = {}, io: DemoIo): Promise<n
       eventsByType,
       deliveries: await countDeliveries(service.store, service.workspaceId),
       requests: { total: listener.received.length, verified, rejected: listener.received.length - verified },
+      order: callOrder(listener.received),
       elapsedMs: Date.now() - startedAt,
     }
     io.write(renderSummary(summary))
     for (const error of errors) io.write(`simulator error: ${error.message}\n`)
-    const ok = allVerified(summary) && summary.deliveries.failed === 0 && summary.deliveries.pending === 0 && errors.length === 0
+    const ok = allVerified(summary) && summary.order.outOfOrder === 0 && summary.deliveries.failed === 0 && summary.deliveries.pending === 0 && errors.length === 0
     return ok ? 0 : 1
   } catch (err) {
     io.write(`\ndemo failed: ${coerceError(err).message}\n`)
