@@ -6,7 +6,7 @@ import { h, replace, notice, pageHeader } from '../dom.js'
 import { EVENT_TYPES } from './deliveries.js'
 import { loadWebhook } from './webhooks.js'
 
-const SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none']
+const SIGNING_METHODS = ['hmac_sha256', 'hmac_sha1', 'bearer', 'basic_auth', 'none', 'standard_webhooks']
 // docs/wire-format.md#delivery-policy defaults, used to prefill the form.
 const DEFAULT_SETTINGS = { timeout_ms: 5000, max_retries: 3, backoff_ms: 500 }
 
@@ -110,6 +110,15 @@ function webhookForm (webhook, onSave) {
   const retries = input('max_retries', 'number', String(settings.max_retries), { min: 0, max: 10, step: 1 })
   const backoff = input('backoff_ms', 'number', String(settings.backoff_ms), { min: 100, step: 1 })
   const enabled = checkbox('enabled', 'enabled', webhook?.enabled ?? true, 'Enabled')
+  // Subscription options (docs/api.md): ordering, rate limit, payload filter, custom headers.
+  const ordering = /** @type {HTMLSelectElement} */ (h('select', { id: 'ordering' },
+    h('option', { value: 'none', selected: webhook?.ordering !== 'per_call' }, 'none'),
+    h('option', { value: 'per_call', selected: webhook?.ordering === 'per_call' }, 'per call: one at a time, in order')))
+  const rateLimit = input('rate_limit_per_s', 'number', webhook?.rate_limit_per_s == null ? '' : String(webhook.rate_limit_per_s), { min: 1, max: 10000, step: 1, placeholder: 'no limit' })
+  const filter = /** @type {HTMLTextAreaElement} */ (h('textarea', { id: 'filter', rows: 3, class: 'mono', spellcheck: false, placeholder: '{"data.status": "completed", "data.call.score": {"gte": 80}}' }))
+  filter.value = webhook?.filter == null ? '' : JSON.stringify(webhook.filter, null, 2)
+  const headers = /** @type {HTMLTextAreaElement} */ (h('textarea', { id: 'headers', rows: 3, class: 'mono', spellcheck: false, placeholder: 'X-Tenant: acme' }))
+  headers.value = webhook?.headers == null ? '' : Object.entries(webhook.headers).map(([k, v]) => `${k}: ${v}`).join('\n')
 
   const personaField = field('Persona id', persona, 'persona_id')
   const syncScope = () => { personaField.hidden = scope.value !== 'persona' }
@@ -134,7 +143,9 @@ function webhookForm (webhook, onSave) {
     replace(errors, notice('error', h('strong', {}, 'Not saved. '), e instanceof Error ? e.message : String(e),
       fields.length ? h('ul', {}, fields.map((/** @type {any} */ f) => h('li', {}, h('span', { class: 'mono' }, String(f.path)), ': ', String(f.message)))) : null))
     for (const f of fields) {
-      const target = document.getElementById(String(f.path).split('.').pop() ?? '')
+      // "filter.data.status" marks the filter box, "delivery_settings.timeout_ms" the timeout.
+      const parts = String(f.path).split('.')
+      const target = document.getElementById(parts[0] ?? '') ?? document.getElementById(parts.at(-1) ?? '')
       target?.setAttribute('aria-invalid', 'true')
     }
   }
@@ -171,6 +182,32 @@ function webhookForm (webhook, onSave) {
       if (scope.value === 'persona') body.persona_id = persona.value.trim()
       else if (!creating) body.persona_id = null
       if (secret.value) body.secret = secret.value
+      body.ordering = ordering.value
+      body.rate_limit_per_s = rateLimit.value.trim() === '' ? null : Number(rateLimit.value)
+      const filterText = filter.value.trim()
+      if (filterText === '') body.filter = null
+      else {
+        try {
+          body.filter = JSON.parse(filterText)
+        } catch {
+          filter.setAttribute('aria-invalid', 'true')
+          replace(errors, notice('error', 'The filter is not valid JSON: an object of "dotted.path": condition.'))
+          return
+        }
+      }
+      /** @type {Record<string, string>} */
+      const headerMap = {}
+      for (const line of headers.value.split('\n')) {
+        if (line.trim() === '') continue
+        const colon = line.indexOf(':')
+        if (colon <= 0) {
+          headers.setAttribute('aria-invalid', 'true')
+          replace(errors, notice('error', `Write each header as "Name: value" (line "${line.trim()}").`))
+          return
+        }
+        headerMap[line.slice(0, colon).trim()] = line.slice(colon + 1).trim()
+      }
+      body.headers = Object.keys(headerMap).length === 0 ? null : headerMap
       save.disabled = true
       replace(errors)
       await onSave(body, showError)
@@ -187,6 +224,11 @@ function webhookForm (webhook, onSave) {
     field('Timeout (ms)', timeout, 'timeout_ms', '1000–30000'),
     field('Max retries', retries, 'max_retries', '0–10'),
     field('First backoff (ms)', backoff, 'backoff_ms', 'doubles on every retry')),
+  h('div', { class: 'grid-2' },
+    field('Ordering', ordering, 'ordering', 'per call: a call\'s events go one at a time, in the order they happened.'),
+    field('Rate limit (attempts per second)', rateLimit, 'rate_limit_per_s', '1–10000; empty for no limit')),
+  field('Filter', filter, 'filter', 'JSON; only matching events are delivered. Conditions: a value, {"in": [...]}, {"gt"|"gte"|"lt"|"lte": n}, {"exists": true}.'),
+  field('Custom headers', headers, 'headers', 'One "Name: value" per line, up to 20, sent on every attempt.'),
   h('div', { class: 'field' }, enabled),
   errors,
   h('div', { class: 'form-actions' }, save,

@@ -1,0 +1,86 @@
+/**
+ * The dashboard's webhook form edits the subscription options (docs/api.md): ordering, rate
+ * limit, filter and custom headers, shown back on the webhook page; a refused header name is
+ * reported next to the field. Real browser (Debian's Chromium via playwright-core), real API.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { chromium } from 'playwright-core'
+import { buildApp } from '../../src/api/app.js'
+import { makeApiKey } from '../../src/api/auth.js'
+import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import { createLogger } from '../../src/util/logger.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+
+test('the webhook form sets and edits ordering, rate limit, filter and custom headers', {
+  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)`,
+  timeout: 120_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dashboard-options-'))
+  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
+  try {
+    const now = new Date()
+    await store.createWorkspace({ id: 'ws_opts', name: 'A', createdAt: now })
+    const key = makeApiKey('ws_opts', now)
+    await store.createApiKey(key.row)
+    const app = await buildApp({ store, config: { allowPrivateNetworks: true, bodyLimitBytes: 1024 * 1024 }, logger: createLogger({ level: 'silent' }) })
+    cleanups.unshift(async () => app.close())
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    cleanups.unshift(async () => browser.close())
+    const page = await (await browser.newContext()).newPage()
+    page.setDefaultTimeout(20_000)
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+
+    await page.goto(`${base}/`)
+    await page.fill('#api-key', key.token)
+    await page.getByRole('button', { name: /sign in/i }).click()
+    await page.getByRole('link', { name: 'Create your first webhook' }).click()
+    await page.fill('#url', 'http://127.0.0.1:9/hooks')
+    await page.selectOption('#ordering', 'per_call')
+    await page.fill('#rate_limit_per_s', '20')
+    await page.fill('#filter', '{"data.status": "completed", "data.call.score": {"gte": 80}}')
+    await page.fill('#headers', 'X-Tenant: acme\nX-Api-Gateway-Key: gw-1')
+    await page.getByRole('button', { name: 'Create webhook' }).click()
+    await page.getByTestId('go-to-webhook').click()
+    await page.getByTestId('webhook-filter').waitFor()
+    assert.equal(await page.getByTestId('webhook-headers').innerText(), 'X-Tenant, X-Api-Gateway-Key')
+
+    const [created] = await store.listWebhooks('ws_opts')
+    assert.ok(created)
+    assert.equal(created.ordering, 'per_call')
+    assert.equal(created.rateLimitPerS, 20)
+    assert.deepEqual(created.filter, { 'data.status': 'completed', 'data.call.score': { gte: 80 } })
+    assert.deepEqual(created.headers, { 'X-Tenant': 'acme', 'X-Api-Gateway-Key': 'gw-1' })
+
+    // Edit: the form is prefilled; a forbidden header is refused and marked; clearing works.
+    await page.getByRole('link', { name: 'Edit' }).click()
+    assert.equal(await page.inputValue('#rate_limit_per_s'), '20')
+    assert.match(await page.inputValue('#headers'), /X-Tenant: acme/)
+    await page.fill('#headers', 'Authorization: Bearer nope')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByText('headers.Authorization').waitFor()
+    assert.equal(await page.getAttribute('#headers', 'aria-invalid'), 'true')
+    await page.fill('#headers', '')
+    await page.fill('#filter', '')
+    await page.fill('#rate_limit_per_s', '')
+    await page.selectOption('#ordering', 'none')
+    await page.getByRole('button', { name: 'Save changes' }).click()
+    await page.getByTestId('send-test').waitFor()
+    const after = await store.getWebhook('ws_opts', created.id)
+    assert.deepEqual([after?.ordering, after?.rateLimitPerS, after?.filter, after?.headers], ['none', null, null, null])
+    assert.deepEqual(pageErrors, [])
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
