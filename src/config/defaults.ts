@@ -70,6 +70,9 @@ export const DEFAULTS = {
     maxStoreBackoffMs: 5_000,
     // A failed settle write is retried this many times (backoff as above) while the leases hold.
     settleWriteTries: 4,
+    // Rate-limited webhooks: send slots reserved at once, as a share of one second's worth, so
+    // that several processes share a limit (docs/delivery.md "Rate limits").
+    rateReserveFraction: 0.25,
   },
   // `listen --forward-to` sessions (delivery/cli-hub.ts).
   cliHub: {

@@ -140,10 +140,9 @@ interface RateState {
   starts: number[]
 }
 
-// The window of rate limits; a slot later than this is given up rather than bunched with newer ones.
+// The window of rate limits (docs/delivery.md); a slot later than this is given up rather than
+// bunched with newer ones.
 const RATE_WINDOW_MS = 1_000
-// Slots reserved at once: this much of a second's worth, so that several processes share the rate.
-const RATE_RESERVE_FRACTION = 0.25
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
 
@@ -192,7 +191,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   let stallTimer: NodeJS.Timeout | null = null
   // Rate-limited webhooks (see the header) and the timer that runs dispatch when a slot comes up.
   const rates = new Map<string, RateState>()
-  let dispatchTimer: NodeJS.Timeout | null = null
+  let dispatchTimer: unknown = null
   let dispatchTimerAt = Infinity
 
   let running = false
@@ -381,9 +380,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   /** Runs dispatch at `at` (ms since the epoch), unless it is due to run earlier. */
   function dispatchAt (at: number): void {
     if (!running || stopping || at >= dispatchTimerAt) return
-    if (dispatchTimer !== null) clearTimeout(dispatchTimer)
+    if (dispatchTimer !== null) clock.clearTimer(dispatchTimer)
     dispatchTimerAt = at
-    dispatchTimer = setTimeout(() => {
+    dispatchTimer = clock.setTimer(() => {
       dispatchTimer = null
       dispatchTimerAt = Infinity
       dispatch()
@@ -421,7 +420,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   function reserveSlots (webhookId: string, rate: RateState, waiting: number): void {
     if (rate.reserving) return
     rate.reserving = true
-    const count = Math.max(1, Math.min(waiting, Math.ceil(rate.limit * RATE_RESERVE_FRACTION)))
+    const count = Math.max(1, Math.min(waiting, Math.ceil(rate.limit * DEFAULTS.engineTuning.rateReserveFraction)))
     const { intervalMs } = rate
     store.reserveSendSlots(webhookId, count, intervalMs, new Date(now())).then((first) => {
       storeAnswered()
@@ -666,7 +665,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       unsubscribe?.()
       if (pumpTimer !== null) clock.clearTimer(pumpTimer)
       pumpTimer = null
-      if (dispatchTimer !== null) clearTimeout(dispatchTimer)
+      if (dispatchTimer !== null) clock.clearTimer(dispatchTimer)
       dispatchTimer = null
       dispatchTimerAt = Infinity
       // Buffered deliveries go back at once; requests in flight get the grace period.
