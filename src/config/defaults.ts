@@ -73,6 +73,9 @@ export const DEFAULTS = {
     // Rate-limited webhooks: send slots reserved at once, as a share of one second's worth, so
     // that several processes share a limit (docs/delivery.md "Rate limits").
     rateReserveFraction: 0.25,
+    // A send slot is used at most this late (or one slot interval, if longer), else given up: so
+    // that processes whose timers ran late cannot bunch their slots (docs/delivery.md "Rate limits").
+    rateSlotLateMs: 25,
   },
   // `listen --forward-to` sessions (delivery/cli-hub.ts).
   cliHub: {

@@ -140,8 +140,7 @@ interface RateState {
   starts: number[]
 }
 
-// The window of rate limits (docs/delivery.md); a slot later than this is given up rather than
-// bunched with newer ones.
+// The window of rate limits (docs/delivery.md).
 const RATE_WINDOW_MS = 1_000
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
@@ -393,16 +392,18 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
    * Whether a rate-limited webhook may start an attempt now; if so the slot is used up. Otherwise
    * it arranges to be asked again (a timer, or slots reserved from the store).
    */
-  function takeRateSlot (webhookId: string, waiting: number): boolean {
+  function takeRateSlot (webhookId: string, waiting: number, t: number): boolean {
     const rate = rates.get(webhookId)
     if (rate === undefined) return true
-    const t = now()
     while (rate.starts.length > 0 && (rate.starts[0] as number) + RATE_WINDOW_MS < t) rate.starts.shift()
     if (rate.starts.length >= rate.limit) {
       dispatchAt((rate.starts[0] as number) + RATE_WINDOW_MS + 1)
       return false
     }
-    while (rate.slots.length > 0 && (rate.slots[0] as number) < t - RATE_WINDOW_MS) rate.slots.shift()
+    // A slot come and gone (timers ran late) is given up: used now it would bunch with the
+    // slots after it, which other processes may be using on time.
+    const late = Math.max(rate.intervalMs, DEFAULTS.engineTuning.rateSlotLateMs)
+    while (rate.slots.length > 0 && (rate.slots[0] as number) < t - late) rate.slots.shift()
     const slot = rate.slots[0]
     if (slot === undefined) {
       reserveSlots(webhookId, rate, waiting)
@@ -442,23 +443,24 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       for (const [webhookId, queue] of queues) {
         if (active.size >= opts.maxInFlight) break
         if (!maySend(webhookId)) continue
-        if (!takeRateSlot(webhookId, queue.length)) continue
+        // The attempt starts at the time the rate limit was checked against, to the millisecond.
+        const startedAt = now()
+        if (!takeRateSlot(webhookId, queue.length, startedAt)) continue
         const claim = queue.shift()
         if (queue.length === 0) queues.delete(webhookId)
         if (claim === undefined) continue
         progressed = true
-        void attempt(claim, webhookId)
+        void attempt(claim, webhookId, startedAt)
       }
     }
   }
 
-  async function attempt (claim: ClaimedDelivery, webhookId: string): Promise<void> {
+  async function attempt (claim: ClaimedDelivery, webhookId: string, startedAt: number): Promise<void> {
     const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false }
     entry.sending = true
     entry.sendStartedAt = performance.now()
     active.add(entry)
     count(sendingByWebhook, webhookId, 1)
-    const startedAt = now()
     let outcome: AttemptOutcome
     if (claim.webhook === null) {
       outcome = { kind: 'blocked', reason: 'webhook-deleted', durationMs: 0, error: WEBHOOK_DELETED_ERROR }

@@ -55,7 +55,8 @@ async function run (kind: StoreKind, engines: number, allowedExcess: number): Pr
     assert.equal(started.length, DELIVERIES)
     const span = (started.at(-1) as number) - (started[0] as number)
     assert.ok(span >= 8_500, `200 attempts at 20/s took ${span} ms`)
-    assert.ok(busiestSecond(started) <= LIMIT + allowedExcess, `busiest second had ${busiestSecond(started)} starts`)
+    assert.ok(busiestSecond(started) <= LIMIT + allowedExcess,
+      `busiest second had ${busiestSecond(started)} starts (ms from the first: ${started.map((x) => x - (started[0] as number)).join(', ')})`)
     assert.ok(freeDoneAt - (started[0] as number) < span, 'the unlimited webhook finished first')
   } finally {
     await receiver.close()
@@ -70,5 +71,5 @@ for (const kind of STORE_KINDS) {
 }
 
 test('postgres: two engines share one webhook\'s limit (within the documented tolerance)', async () => {
-  await run('postgres', 2, 2)
+  await run('postgres', 2, 1)
 })
