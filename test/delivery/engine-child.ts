@@ -1,18 +1,28 @@
 /**
- * The engine as its own process, for the crash and shutdown tests:
- *   node --import tsx engine-child.ts <sqlite file> <leaseMs> <graceMs>
- * Prints "ready" once started. SIGTERM: stop (grace period), close the store, exit 0.
+ * The engine as its own process, for the crash, shutdown and multi-process tests:
+ *   node --import tsx engine-child.ts <sqlite file | postgres://…#schema> <leaseMs> <graceMs>
+ * Prints "ready" once started. SIGTERM: stop (grace period), close the store, print
+ * "attempts <n>" (the attempts this process made), exit 0.
  */
 import { createEngine } from '../../src/delivery/engine.js'
 import { createHttpClient } from '../../src/delivery/http-client.js'
+import { createPostgresStore } from '../../src/store/postgres/index.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import { USER_AGENT } from '../../src/util/version.js'
 
-const [path, leaseMs, graceMs] = process.argv.slice(2)
-if (path === undefined) throw new Error('usage: engine-child.ts <file> <leaseMs> <graceMs>')
-const store = await createSqliteStore({ path })
+const [location, leaseMs, graceMs] = process.argv.slice(2)
+if (location === undefined) throw new Error('usage: engine-child.ts <file | postgres url#schema> <leaseMs> <graceMs>')
+const postgres = /^postgres(ql)?:/.test(location) ? new URL(location) : null
+const store = postgres === null
+  ? await createSqliteStore({ path: location })
+  : await createPostgresStore({ connectionString: location.replace(/#.*$/, ''), schema: postgres.hash.slice(1) })
 const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
-const engine = createEngine({ leaseMs: Number(leaseMs ?? 20_000), shutdownGraceMs: Number(graceMs ?? 10_000), idlePollMs: 200 }, { store, sender })
+let attempts = 0
+const engine = createEngine({ leaseMs: Number(leaseMs ?? 20_000), shutdownGraceMs: Number(graceMs ?? 10_000), idlePollMs: 200 }, {
+  store,
+  sender,
+  metrics: { recordAttempt () { attempts++ } },
+})
 engine.start()
 process.stdout.write('ready\n')
 process.on('SIGTERM', () => {
@@ -20,6 +30,7 @@ process.on('SIGTERM', () => {
     await engine.stop()
     await sender.close()
     await store.close()
+    process.stdout.write(`attempts ${attempts}\n`)
     process.exit(0)
   })()
 })

@@ -18,13 +18,13 @@ import { dropSchema, randomSchemaName, TEST_DATABASE_URL } from '../helpers/post
 import { startReceiver } from '../helpers/receiver.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-const CHILD = fileURLToPath(new URL('./postgres-worker-child.ts', import.meta.url))
+const CHILD = fileURLToPath(new URL('./engine-child.ts', import.meta.url))
 const CALLS = 100
 const EVENTS = ['call.started', 'call.ended', 'call.analyzed'] as const
 const ANSWER_MS = 30
 
 async function startWorker (schema: string, name: string): Promise<{ child: ChildProcess, output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, TEST_DATABASE_URL, schema, name], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, `${TEST_DATABASE_URL}#${schema}`, '20000', '5000'], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout?.on('data', (chunk: Buffer) => { out += chunk.toString() })
   await waitFor(`${name} to start`, () => out.includes('ready'), 30_000)
