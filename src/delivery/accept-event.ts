@@ -63,8 +63,9 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     url: webhook.url,
     maxAttempts: 1 + webhook.maxRetries,
     nextAttemptAt: now,
-    // Per-call ordering (docs/delivery.md): one at a time per call, in acceptance order.
-    orderKey: webhook.ordering === 'per_call' ? jobId : null,
+    // Per-call ordering (docs/delivery.md): one at a time per call, in acceptance order. A test
+    // send goes now, outside the queue (its sample job is no real call).
+    orderKey: webhook.ordering === 'per_call' && input.onlyWebhook === undefined ? jobId : null,
   }))
   const result = await store.recordEvent({
     event: {

@@ -32,7 +32,9 @@ export interface Stack {
   close (): Promise<void>
 }
 
+/** `engines: 0` gives the store alone (nothing is sent). */
 export async function startStack (kind: StoreKind, options: { engines?: number, engine?: Partial<EngineOptions> } = {}): Promise<Stack> {
+  const engineCount = options.engines ?? 1
   const stores: Store[] = []
   let location: string
   let cleanup: () => Promise<void>
@@ -41,17 +43,17 @@ export async function startStack (kind: StoreKind, options: { engines?: number, 
     location = join(dir, 'webhooks.db')
     const path = location
     const open = async (): Promise<Store> => await createSqliteStore({ path })
-    for (let i = 0; i < (options.engines ?? 1); i++) stores.push(await open())
+    for (let i = 0; i < Math.max(1, engineCount); i++) stores.push(await open())
     cleanup = async () => { rmSync(dir, { recursive: true, force: true }) }
   } else {
     const schema = randomSchemaName()
     location = schema
-    for (let i = 0; i < (options.engines ?? 1); i++) stores.push(await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema }))
+    for (let i = 0; i < Math.max(1, engineCount); i++) stores.push(await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema }))
     cleanup = async () => { await dropSchema(schema) }
   }
   const store = stores[0] as Store
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
-  const engines = stores.map((s, i) => createEngine({ idlePollMs: 200, owner: `engine-${i}`, ...options.engine }, { store: s, sender }))
+  const engines = stores.slice(0, engineCount).map((s, i) => createEngine({ idlePollMs: 200, owner: `engine-${i}`, ...options.engine }, { store: s, sender }))
   const workspaceId = newId('ws')
   await store.createWorkspace({ id: workspaceId, name: 'test', createdAt: new Date() })
   for (const engine of engines) engine.start()
