@@ -5,20 +5,18 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
 import { buildApp } from '../../src/api/app.js'
 import { makeApiKey } from '../../src/api/auth.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import { createLogger } from '../../src/util/logger.js'
-
-const CHROMIUM = '/usr/bin/chromium'
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
 
 test('the webhook form sets and edits ordering, rate limit, filter and custom headers', {
-  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)`,
+  skip: skipWithoutChromium,
   timeout: 120_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-options-'))
@@ -34,7 +32,7 @@ test('the webhook form sets and edits ordering, rate limit, filter and custom he
     await app.listen({ host: '127.0.0.1', port: 0 })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    const browser = await launchChromium()
     cleanups.unshift(async () => browser.close())
     const page = await (await browser.newContext()).newPage()
     page.setDefaultTimeout(20_000)
