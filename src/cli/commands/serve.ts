@@ -16,6 +16,8 @@ import { createMetrics } from '../../observability/metrics.js'
 import { createSandbox } from '../../simulator/sandbox.js'
 import { openStore } from '../../store/open-store.js'
 import { createLogger } from '../../util/logger.js'
+import type { Logger } from '../../util/logger.js'
+import type { Store } from '../../store/store.js'
 import { USER_AGENT } from '../../util/version.js'
 import { banner, markKeysShown, prepareFirstStart } from '../first-start.js'
 
@@ -34,6 +36,21 @@ export function loadConfigOrReport (flags: Record<string, string | boolean | und
   }
 }
 
+/**
+ * The store, or null after printing why it cannot be opened with this configuration (a key that
+ * cannot decrypt the stored secrets, say: docs/storage.md, "Encryption at rest").
+ */
+export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger): Promise<Store | null> {
+  try {
+    return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, encryptionKey: config.encryptionKey, logger })
+  } catch (err) {
+    const error = coerceError(err) as Error & { code?: string }
+    if (error.code !== 'CONFIG_INVALID') throw err
+    process.stderr.write(`kejue-webhooks: ${error.message}\n`)
+    return null
+  }
+}
+
 export async function runServe (flags: ServeFlags): Promise<void> {
   const config = loadConfigOrReport({ ...flags })
   if (config === null) {
@@ -41,7 +58,12 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     return
   }
   const logger = createLogger({ level: config.logLevel })
-  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir })
+  const store = await openStoreOrReport(config, logger)
+  if (store === null) {
+    logger.flush()
+    process.exitCode = 1
+    return
+  }
   const metrics = createMetrics({ store })
   const sender = config.role === 'api'
     ? null

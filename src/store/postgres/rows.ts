@@ -11,14 +11,15 @@ export interface WebhookRow {
   id: string, workspace_id: string, url: string, events: string[], name: string | null,
   signing_method: string, secret: string | null, scope_type: string, persona_id: string | null,
   enabled: boolean, job_id: string | null, timeout_ms: number, max_retries: number, backoff_ms: number,
-  created_at: number, updated_at: number
+  created_at: number, updated_at: number, previous_secret: string | null, previous_secret_expires_at: number | null
 }
 export interface CallRow {
   workspace_id: string, job_id: string, persona_id: string | null, has_inline_webhooks: boolean, created_at: number
 }
 
 export const WEBHOOK_COLUMNS = `id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
-  enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at`
+  enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at, previous_secret,
+  previous_secret_expires_at`
 
 export const DELIVERY_COLUMNS = `id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
   attempt_count, max_attempts, next_attempt_at, last_error, last_status_code, created_at, updated_at`
@@ -42,6 +43,8 @@ export function toWebhook (row: WebhookRow): Webhook {
     name: row.name,
     signingMethod: row.signing_method as SigningMethod,
     secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: dateOrNull(row.previous_secret_expires_at),
     scopeType: row.scope_type as ScopeType,
     personaId: row.persona_id,
     enabled: row.enabled,

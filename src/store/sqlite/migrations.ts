@@ -4,6 +4,7 @@ import { migration0001 } from './migrations/0001-init.js'
 import { migration0002 } from './migrations/0002-webhook-routes.js'
 import { migration0003 } from './migrations/0003-claim-lanes.js'
 import { migration0004 } from './migrations/0004-cli-sessions.js'
+import { migration0006 } from './migrations/0006-secrets-retention.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */
 export interface Migration {
@@ -13,7 +14,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

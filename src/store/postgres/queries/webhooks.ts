@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { ServiceError } from '../../../errors.js'
 import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../../store.js'
 import type { CallRow, WebhookRow } from '../rows.js'
-import { WEBHOOK_COLUMNS, dateOrNull, toCall, toWebhook } from '../rows.js'
+import { WEBHOOK_COLUMNS, dateOrNull, msOrNull, toCall, toWebhook } from '../rows.js'
 import { isUniqueViolation, transaction } from '../transaction.js'
 import { WEBHOOK_DELETED_ERROR } from '../../store.js'
 
@@ -12,11 +12,12 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 async function insertWebhook (db: Queryable, webhook: NewWebhook, nowMs: number): Promise<Webhook> {
   const result = await db.query<WebhookRow>(
     `INSERT INTO webhooks (${WEBHOOK_COLUMNS})
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17)
      RETURNING ${WEBHOOK_COLUMNS}`,
     [webhook.id, webhook.workspaceId, webhook.url, JSON.stringify(webhook.events), webhook.name,
       webhook.signingMethod, webhook.secret, webhook.scopeType, webhook.personaId, webhook.enabled,
-      webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs])
+      webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs,
+      webhook.previousSecret ?? null, msOrNull(webhook.previousSecretExpiresAt)])
   return toWebhook(result.rows[0] as WebhookRow)
 }
 
@@ -92,6 +93,8 @@ const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   timeoutMs: 'timeout_ms',
   maxRetries: 'max_retries',
   backoffMs: 'backoff_ms',
+  previousSecret: 'previous_secret',
+  previousSecretExpiresAt: 'previous_secret_expires_at',
 }
 
 export async function updateWebhook (
@@ -102,7 +105,7 @@ export async function updateWebhook (
   for (const key of Object.keys(PATCH_COLUMNS) as Array<keyof WebhookPatch>) {
     const value = patch[key]
     if (value === undefined) continue
-    values.push(key === 'events' ? JSON.stringify(value) : value)
+    values.push(key === 'events' ? JSON.stringify(value) : value instanceof Date ? value.getTime() : value)
     sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${key === 'events' ? '::jsonb' : ''}`)
   }
   const result = await db.query<WebhookRow>(

@@ -22,6 +22,8 @@ const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, to
   timeoutMs: { column: 'timeout_ms', toDb: (v) => v },
   maxRetries: { column: 'max_retries', toDb: (v) => v },
   backoffMs: { column: 'backoff_ms', toDb: (v) => v },
+  previousSecret: { column: 'previous_secret', toDb: (v) => v },
+  previousSecretExpiresAt: { column: 'previous_secret_expires_at', toDb: (v) => (v === null ? null : toMs(v)) },
 }
 
 function isPatchKey (key: string): key is keyof WebhookPatch {
@@ -54,7 +56,8 @@ function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
-            @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @created_at, @updated_at)`)
+            @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @created_at, @updated_at,
+            @previous_secret, @previous_secret_expires_at)`)
   const selectWebhook = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
@@ -71,7 +74,8 @@ export function prepareWebhooks (db: Database) {
   const selectInline = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND job_id = ? AND deleted_at IS NULL ORDER BY created_at, id`)
   // The secret goes with the row: a deleted webhook signs nothing any more.
-  const markDeleted = db.prepare(`UPDATE webhooks SET deleted_at = @now, updated_at = @now, secret = NULL
+  const markDeleted = db.prepare(`UPDATE webhooks SET deleted_at = @now, updated_at = @now, secret = NULL,
+    previous_secret = NULL, previous_secret_expires_at = NULL
     WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
   const failPending = db.prepare(`UPDATE deliveries
     SET status = 'failed', next_attempt_at = NULL, last_error = @error, updated_at = @now,
@@ -103,8 +107,17 @@ export function prepareWebhooks (db: Database) {
       backoff_ms: webhook.backoffMs,
       created_at: toMs(now),
       updated_at: toMs(now),
+      previous_secret: webhook.previousSecret ?? null,
+      previous_secret_expires_at: webhook.previousSecretExpiresAt == null ? null : toMs(webhook.previousSecretExpiresAt),
     }))
-    return { ...webhook, events: [...webhook.events], createdAt: new Date(now), updatedAt: new Date(now) }
+    return {
+      ...webhook,
+      events: [...webhook.events],
+      previousSecret: webhook.previousSecret ?? null,
+      previousSecretExpiresAt: webhook.previousSecretExpiresAt ?? null,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    }
   }
 
   function get (workspaceId: string, id: string): Webhook | null {
