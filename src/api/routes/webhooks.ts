@@ -15,13 +15,23 @@ import type { ApiDeps } from '../deps.js'
 import { presentWebhook } from '../presenters.js'
 import { errorResponses } from '../schemas/common.js'
 import {
-  CreateWebhookBody, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
+  CreateWebhookBody, RotatedWebhook, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
 } from '../schemas/webhooks.js'
 import { OPTIONAL_BODY } from '../validation.js'
 import { isCliWebhook } from '../../delivery/cli-hub.js'
 import { generateSecret, newWebhookFromInput, webhookPatchFromInput } from '../webhook-input.js'
+import { rotationPatch } from '../../delivery/secret-rotation.js'
+import { DEFAULTS } from '../../config/defaults.js'
 
-const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { additionalProperties: false, [OPTIONAL_BODY]: true })
+const RotateSecretBody = Type.Object({
+  secret: Type.Optional(SecretSchema),
+  overlap_ms: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: DEFAULTS.secrets.rotationOverlapMaxMs,
+    default: DEFAULTS.secrets.rotationOverlapMs,
+    description: 'How long the old secret keeps signing X-Kejue-Signature (hmac_sha256, hmac_sha1); 0 switches at once',
+  })),
+}, { additionalProperties: false, [OPTIONAL_BODY]: true })
 
 /** The workspace's subscription with this id, or 404 (also for another workspace's ids). */
 export async function findWebhook (store: Store, workspaceId: string, id: string): Promise<Webhook> {
@@ -117,10 +127,10 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof RotateSecretBody> | undefined }>('/webhooks/:id/rotate-secret', {
     schema: {
       tags,
-      summary: 'Replace the secret (generated unless given); the response shows the new one once',
+      summary: 'Replace the secret (generated unless given); the old one keeps signing during the overlap. The response shows the new one once',
       params: WebhookParams,
       body: RotateSecretBody,
-      response: { 200: WebhookWithSecret, ...errorResponses(400, 403, 404, 409, 422) },
+      response: { 200: RotatedWebhook, ...errorResponses(400, 403, 404, 409, 422) },
     },
   }, async (request) => {
     const workspaceId = workspaceOf(request)
@@ -136,8 +146,10 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
       throw validationError('secret must be "user:password" for basic_auth', [{ path: 'secret', message: 'must be "user:password" for basic_auth' }])
     }
     const secret = given ?? generateSecret()
-    const updated = await store.updateWebhook(workspaceId, webhook.id, { secret }, new Date())
+    const now = new Date()
+    const patch = rotationPatch(webhook, secret, request.body?.overlap_ms ?? DEFAULTS.secrets.rotationOverlapMs, now)
+    const updated = await store.updateWebhook(workspaceId, webhook.id, patch, now)
     if (updated === null) throw notFound(`webhook ${webhook.id}`)
-    return { ...await present(store, updated), secret }
+    return { ...await present(store, updated), secret, previous_secret_expires_at: patch.previousSecretExpiresAt?.toISOString() ?? null }
   })
 }
