@@ -30,6 +30,7 @@ import { dashboardRoutes } from '../dashboard/routes.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { cliSessionRoutes } from './routes/cli-sessions.js'
+import { erasureRoutes } from './routes/erasures.js'
 import { createCliHub } from '../delivery/cli-hub.js'
 import { VERSION } from '../util/version.js'
 
@@ -151,6 +152,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     eventRoutes(api, full)
     personaCallRoutes(api, full)
     statsRoutes(api, full)
+    erasureRoutes(api, full)
     cliSessionRoutes(api, { ...full, cliHub })
     // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
     if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })

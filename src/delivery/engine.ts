@@ -31,6 +31,9 @@
  *   settlement is retried while the leases hold, after which the deliveries come back (at least once).
  * - Time: due times, retries and the pump's timer run on the injected clock (`deps.clock`), so
  *   tests drive the retry schedule with a manual clock and assert exact times.
+ * - A delivery buffered longer than `recheckHeldAfterMs` has its lease renewed just before its
+ *   attempt; when the lease was taken away meanwhile (an erasure ended it, docs/privacy.md) it
+ *   is dropped unsent.
  * - Only `send` touches the network and only settling writes attempts.
  */
 import { performance } from 'node:perf_hooks'
@@ -67,6 +70,12 @@ export interface EngineOptions {
    * @defaultValue 1000
    */
   stallAfterMs: number
+  /**
+   * A delivery held longer than this before its attempt starts has its lease checked first; a
+   * lease taken away meanwhile (erasure, manual retry, another worker) means it is not sent.
+   * @defaultValue 1000
+   */
+  recheckHeldAfterMs: number
 }
 
 export interface EngineLogger {
@@ -120,6 +129,8 @@ interface Held {
   sendStartedAt: number
   /** Its attempt has run past `stallAfterMs` and sits in the stall lane. */
   stalled: boolean
+  /** `now()` when it was claimed. */
+  claimedAt: number
 }
 
 const silentLogger: EngineLogger = { debug () {}, warn () {}, error () {} }
@@ -136,6 +147,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     owner: options.owner ?? `worker-${process.pid}`,
     settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
     stallAfterMs: options.stallAfterMs ?? DEFAULTS.engineTuning.stallAfterMs,
+    recheckHeldAfterMs: options.recheckHeldAfterMs ?? DEFAULTS.engineTuning.recheckHeldAfterMs,
   }
 }
 
@@ -308,7 +320,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
   function accept (claim: ClaimedDelivery): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
-    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false })
+    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
@@ -349,11 +361,20 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   async function attempt (claim: ClaimedDelivery, webhookId: string): Promise<void> {
-    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false }
+    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() }
     entry.sending = true
     entry.sendStartedAt = performance.now()
     active.add(entry)
     count(sendingByWebhook, webhookId, 1)
+    if (now() - entry.claimedAt > opts.recheckHeldAfterMs && !await stillLeased(claim)) {
+      // Erased, retried or re-claimed elsewhere while it waited here: not ours to send any more.
+      active.delete(entry)
+      count(sendingByWebhook, webhookId, -1)
+      if (release(claim.deliveryId)) schedulePump(0)
+      if (held.size === 0 && results.length === 0 && flushing === null) notifyIdle()
+      dispatch()
+      return
+    }
     const startedAt = now()
     let outcome: AttemptOutcome
     if (claim.webhook === null) {
@@ -509,6 +530,17 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     if (moved === 0) return
     dispatch()
     if (roomLimited && heldCounted() <= maxHeld - opts.claimBatch) schedulePump(0)
+  }
+
+  /** Renews one lease before a long-buffered delivery is sent; false when it is gone (fenced off). */
+  async function stillLeased (claim: ClaimedDelivery): Promise<boolean> {
+    try {
+      return (await store.renewLeases([claim], opts.leaseMs, new Date(now()))).includes(claim.deliveryId)
+    } catch (err) {
+      // The store is down: send as before; fencing still rejects a stale settlement.
+      storeFailed(err, 'checking a lease')
+      return true
+    }
   }
 
   async function renewLeases (): Promise<void> {

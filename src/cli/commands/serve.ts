@@ -11,6 +11,7 @@ import { SETTINGS } from '../../config/schema.js'
 import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
 import { createHttpClient } from '../../delivery/http-client.js'
+import { createRetention } from '../../delivery/retention.js'
 import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
 import { createSandbox } from '../../simulator/sandbox.js'
@@ -85,10 +86,14 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       shutdownGraceMs: e.shutdownGraceMs,
     }, { store, sender, logger, metrics })
 
+  // Retention runs beside the engine (docs/storage.md, "Retention"); KEJUE_RETENTION_DAYS=0 turns it off.
+  const retention = engine === undefined ? undefined : createRetention({ retentionDays: config.retentionDays }, { store, logger })
+
   let close: () => Promise<void>
   if (config.role === 'worker') {
     // A worker serves no API: it claims deliveries from the shared store until stopped.
     engine?.start()
+    retention?.start()
     process.stdout.write(`kejue-webhooks worker started (store: ${store.driver}, pid ${process.pid})\n`)
     logger.info({ store: store.driver, role: config.role }, 'worker started')
     close = async () => {
@@ -118,6 +123,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       return
     }
     engine?.start()
+    retention?.start()
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
@@ -137,7 +143,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     }
     stopping = true
     logger.info({ signal }, 'shutting down')
-    void close()
+    void (retention?.stop() ?? Promise.resolve())
+      .then(close)
       .then(() => sender?.close())
       .catch((err: unknown) => { logger.error({ err: coerceError(err) }, 'shutdown failed') })
       .finally(() => {

@@ -1,0 +1,116 @@
+/**
+ * Retention (docs/storage.md, "Retention"): settled deliveries whose last attempt ended more than
+ * `retentionMs` ago are deleted with their attempts, and events left without deliveries after
+ * them, in small batches in the background. Each batch is one short store call; between full
+ * batches the loop pauses, so claims and settlements always get the store in between and
+ * delivery never waits for a prune. Pending deliveries are never touched.
+ */
+import { DEFAULTS } from '../config/defaults.js'
+import { coerceError } from '../errors.js'
+import type { PruneResult, Store } from '../store/store.js'
+
+const DAY_MS = 86_400_000
+
+export interface RetentionOptions {
+  /** KEJUE_RETENTION_DAYS; 0 keeps everything (the loop does nothing). */
+  retentionDays: number
+  /** @defaultValue 500 */
+  batchSize?: number
+  /** @defaultValue 50 */
+  batchPauseMs?: number
+  /** @defaultValue 60000 */
+  idleIntervalMs?: number
+}
+
+export interface RetentionDeps {
+  store: Store
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number
+  logger?: { info (obj: object, msg: string): void, error (obj: object, msg: string): void }
+}
+
+export interface Retention {
+  start (): void
+  stop (): Promise<void>
+  /** Prunes until nothing older than the window is left (or `maxBatches`); returns what went. */
+  runOnce (maxBatches?: number): Promise<PruneResult>
+}
+
+export function retentionWindowMs (days: number): number {
+  return Math.round(days * DAY_MS)
+}
+
+/** @example createRetention({ retentionDays: 30 }, { store }).start() */
+export function createRetention (options: RetentionOptions, deps: RetentionDeps): Retention {
+  const { store } = deps
+  const now = deps.now ?? Date.now
+  const windowMs = retentionWindowMs(options.retentionDays)
+  const batchSize = options.batchSize ?? DEFAULTS.retention.batchSize
+  const pauseMs = options.batchPauseMs ?? DEFAULTS.retention.batchPauseMs
+  const idleMs = options.idleIntervalMs ?? DEFAULTS.retention.idleIntervalMs
+  let timer: NodeJS.Timeout | null = null
+  let running: Promise<unknown> | null = null
+  let stopped = true
+  // Where the sweep for events that never had a delivery goes on from (creation time).
+  let eventsFrom: Date | null = null
+
+  const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+  /** One batch of each kind; true when either was full (more may be left). */
+  async function batch (total: PruneResult): Promise<boolean> {
+    const before = new Date(now() - windowMs)
+    const pruned = await store.pruneDeliveries(before, batchSize)
+    total.deliveries += pruned.deliveries
+    total.attempts += pruned.attempts
+    total.events += pruned.events
+    const swept = await store.pruneEvents(before, eventsFrom, batchSize)
+    total.events += swept.deleted
+    // A full page ending on the same millisecond it started from would be read again: step past it.
+    eventsFrom = swept.last === null ? null : swept.scanned === batchSize && swept.last.getTime() === eventsFrom?.getTime() ? new Date(swept.last.getTime() + 1) : swept.last
+    if (swept.scanned < batchSize) eventsFrom = null
+    return pruned.deliveries === batchSize || swept.scanned === batchSize
+  }
+
+  async function runOnce (maxBatches = Infinity): Promise<PruneResult> {
+    const total: PruneResult = { deliveries: 0, attempts: 0, events: 0 }
+    if (windowMs <= 0) return total
+    for (let i = 0; i < maxBatches; i++) {
+      if (!await batch(total)) break
+      if (stopped && timer === null && running !== null) break
+      await pause(pauseMs)
+    }
+    return total
+  }
+
+  function schedule (delayMs: number): void {
+    if (stopped) return
+    timer = setTimeout(() => {
+      timer = null
+      running = runOnce()
+        .then((total) => {
+          if (total.deliveries + total.events > 0) deps.logger?.info({ ...total }, 'retention pruned old deliveries and events')
+        })
+        .catch((err: unknown) => { deps.logger?.error({ err: coerceError(err) }, 'retention batch failed; trying again later') })
+        .finally(() => {
+          running = null
+          schedule(idleMs)
+        })
+    }, delayMs)
+    timer.unref()
+  }
+
+  return {
+    start () {
+      if (windowMs <= 0 || !stopped) return
+      stopped = false
+      schedule(0)
+    },
+    async stop () {
+      stopped = true
+      if (timer !== null) clearTimeout(timer)
+      timer = null
+      await running
+    },
+    runOnce,
+  }
+}
