@@ -7,7 +7,7 @@
  */
 import { DEFAULTS } from '../config/defaults.js'
 import { coerceError } from '../errors.js'
-import type { PruneResult, Store } from '../store/store.js'
+import type { EventKey, PruneResult, Store } from '../store/store.js'
 
 const DAY_MS = 86_400_000
 
@@ -51,8 +51,8 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
   let timer: NodeJS.Timeout | null = null
   let running: Promise<unknown> | null = null
   let stopped = true
-  // Where the sweep for events that never had a delivery goes on from (creation time).
-  let eventsFrom: Date | null = null
+  // Where the sweep for events that never had a delivery goes on from; null starts over.
+  let eventsAfter: EventKey | null = null
 
   const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
@@ -63,11 +63,10 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
     total.deliveries += pruned.deliveries
     total.attempts += pruned.attempts
     total.events += pruned.events
-    const swept = await store.pruneEvents(before, eventsFrom, batchSize)
+    const swept = await store.pruneEvents(before, eventsAfter, batchSize)
     total.events += swept.deleted
-    // A full page ending on the same millisecond it started from would be read again: step past it.
-    eventsFrom = swept.last === null ? null : swept.scanned === batchSize && swept.last.getTime() === eventsFrom?.getTime() ? new Date(swept.last.getTime() + 1) : swept.last
-    if (swept.scanned < batchSize) eventsFrom = null
+    // A short page reached the end of the window: the next sweep starts over from the oldest.
+    eventsAfter = swept.scanned < batchSize ? null : swept.last
     return pruned.deliveries === batchSize || swept.scanned === batchSize
   }
 

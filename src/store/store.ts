@@ -87,6 +87,13 @@ export interface StoredSecretFields {
   previousSecret: string | null
 }
 
+/** Where the retention sweep over events stands: (createdAt, workspaceId, id) order. */
+export interface EventKey {
+  createdAt: Date
+  workspaceId: string
+  id: string
+}
+
 /** What one retention batch deleted (docs/storage.md, "Retention"). */
 export interface PruneResult {
   deliveries: number
@@ -354,11 +361,11 @@ export interface Store {
    */
   pruneDeliveries (before: Date, limit: number): Promise<PruneResult>
   /**
-   * Looks at up to `limit` events created in [from, before), oldest first, and deletes those
-   * without any delivery. Returns how many it deleted and the creation time of the last one it
-   * looked at (null when none was left), to continue from there.
+   * Looks at up to `limit` events created before `before` and after the key `after` (in
+   * (createdAt, workspaceId, id) order), and deletes those without any delivery. Returns how many
+   * it deleted and the key of the last one it looked at (null when none was left), to go on from.
    */
-  pruneEvents (before: Date, from: Date | null, limit: number): Promise<{ deleted: number, scanned: number, last: Date | null }>
+  pruneEvents (before: Date, after: EventKey | null, limit: number): Promise<{ deleted: number, scanned: number, last: EventKey | null }>
   /**
    * Events of the workspace whose data.contact_id, data.contact.id (when `contactId` is given),
    * data.job_id or data.call.id (when `jobId` is given) equal the value, oldest first.

@@ -21,6 +21,6 @@ CREATE TABLE erasures (
 );
 
 CREATE INDEX deliveries_settled ON deliveries (updated_at) WHERE status IN ('succeeded', 'failed');
-CREATE INDEX events_by_created ON events (created_at);
+CREATE INDEX events_by_created ON events (created_at, workspace_id, id);
 `,
 }

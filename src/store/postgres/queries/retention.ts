@@ -4,7 +4,7 @@
  * never waits on delivery and several processes can prune at once.
  */
 import type pg from 'pg'
-import type { PruneResult } from '../../store.js'
+import type { EventKey, PruneResult } from '../../store.js'
 
 export async function pruneDeliveries (db: pg.Pool, before: Date, limit: number): Promise<PruneResult> {
   const result = await db.query<{ deliveries: number, attempts: number, events: number }>({
@@ -32,12 +32,15 @@ export async function pruneDeliveries (db: pg.Pool, before: Date, limit: number)
   return { deliveries: row?.deliveries ?? 0, attempts: row?.attempts ?? 0, events: row?.events ?? 0 }
 }
 
-export async function pruneEvents (db: pg.Pool, before: Date, from: Date | null, limit: number): Promise<{ deleted: number, scanned: number, last: Date | null }> {
-  const result = await db.query<{ deleted: number, scanned: number, last: number | null }>({
+export async function pruneEvents (db: pg.Pool, before: Date, after: EventKey | null, limit: number): Promise<{ deleted: number, scanned: number, last: EventKey | null }> {
+  const result = await db.query<{ deleted: number, scanned: number, last_created_at: number | null, last_workspace_id: string | null, last_id: string | null }>({
     name: 'kejue-prune-events',
     text: `WITH scanned AS (
         SELECT workspace_id, id, created_at FROM events
-        WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at LIMIT $3
+        WHERE (created_at, workspace_id, id) > ($1, $2, $3) AND created_at < $4
+        ORDER BY created_at, workspace_id, id LIMIT $5
+      ), last AS (
+        SELECT created_at, workspace_id, id FROM scanned ORDER BY created_at DESC, workspace_id DESC, id DESC LIMIT 1
       ), gone AS (
         DELETE FROM events AS e USING scanned AS s
         WHERE e.workspace_id = s.workspace_id AND e.id = s.id
@@ -45,9 +48,13 @@ export async function pruneEvents (db: pg.Pool, before: Date, from: Date | null,
         RETURNING 1
       )
       SELECT (SELECT count(*) FROM gone)::int AS deleted, (SELECT count(*) FROM scanned)::int AS scanned,
-        (SELECT max(created_at) FROM scanned) AS last`,
-    values: [from?.getTime() ?? 0, before.getTime(), limit],
+        (SELECT created_at FROM last) AS last_created_at, (SELECT workspace_id FROM last) AS last_workspace_id,
+        (SELECT id FROM last) AS last_id`,
+    values: [after?.createdAt.getTime() ?? -1, after?.workspaceId ?? '', after?.id ?? '', before.getTime(), limit],
   })
   const row = result.rows[0]
-  return { deleted: row?.deleted ?? 0, scanned: row?.scanned ?? 0, last: row?.last == null ? null : new Date(Number(row.last)) }
+  const last = row?.last_created_at == null || row.last_workspace_id === null || row.last_id === null
+    ? null
+    : { createdAt: new Date(Number(row.last_created_at)), workspaceId: row.last_workspace_id, id: row.last_id }
+  return { deleted: row?.deleted ?? 0, scanned: row?.scanned ?? 0, last }
 }

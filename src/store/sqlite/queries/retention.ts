@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3'
-import type { PruneResult } from '../../store.js'
+import type { EventKey, PruneResult } from '../../store.js'
 import { withRelaxedSync } from '../relaxed-sync.js'
 
 /**
@@ -18,9 +18,10 @@ export function prepareRetention (db: Database) {
     SELECT e.rowid FROM json_each(?) AS j
     JOIN events AS e ON e.workspace_id = json_extract(j.value, '$[0]') AND e.id = json_extract(j.value, '$[1]')
     WHERE NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.workspace_id = e.workspace_id AND d.event_id = e.id))`)
-  const selectEvents = db.prepare<[number, number, number], { workspace_id: string, id: string, created_at: number }>(`
+  const selectEvents = db.prepare<[number, string, string, number, number], { workspace_id: string, id: string, created_at: number }>(`
     SELECT workspace_id, id, created_at FROM events
-    WHERE created_at >= ? AND created_at < ? ORDER BY created_at LIMIT ?`)
+    WHERE (created_at, workspace_id, id) > (?, ?, ?) AND created_at < ?
+    ORDER BY created_at, workspace_id, id LIMIT ?`)
 
   const pruneDeliveries = db.transaction((before: number, limit: number): PruneResult => {
     const rows = selectSettled.all(before, limit)
@@ -32,17 +33,18 @@ export function prepareRetention (db: Database) {
     return { deliveries, attempts, events }
   })
 
-  const pruneEvents = db.transaction((before: number, from: number, limit: number) => {
-    const rows = selectEvents.all(from, before, limit)
+  const pruneEvents = db.transaction((before: number, after: EventKey | null, limit: number) => {
+    const rows = selectEvents.all(after?.createdAt.getTime() ?? -1, after?.workspaceId ?? '', after?.id ?? '', before, limit)
     const deleted = rows.length === 0 ? 0 : deleteOrphans.run(JSON.stringify(rows.map((r) => [r.workspace_id, r.id]))).changes
     const last = rows[rows.length - 1]
-    return { deleted, scanned: rows.length, last: last === undefined ? null : new Date(last.created_at) }
+    const key: EventKey | null = last === undefined ? null : { createdAt: new Date(last.created_at), workspaceId: last.workspace_id, id: last.id }
+    return { deleted, scanned: rows.length, last: key }
   })
 
   return {
     pruneDeliveries: (before: Date, limit: number): PruneResult =>
       withRelaxedSync(db, () => pruneDeliveries.immediate(before.getTime(), limit)),
-    pruneEvents: (before: Date, from: Date | null, limit: number) =>
-      withRelaxedSync(db, () => pruneEvents.immediate(before.getTime(), from?.getTime() ?? 0, limit)),
+    pruneEvents: (before: Date, after: EventKey | null, limit: number) =>
+      withRelaxedSync(db, () => pruneEvents.immediate(before.getTime(), after, limit)),
   }
 }
