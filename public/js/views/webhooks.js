@@ -3,6 +3,7 @@
 
 import { h, replace, notice, pageHeader, table, time, formatRate, truncate } from '../dom.js'
 import { deliveryBrowser, EVENT_TYPES } from './deliveries.js'
+import { secretCard } from './secret-rotation.js'
 
 /** @param {any} webhook */
 function stateBadge (webhook) {
@@ -137,6 +138,7 @@ export async function renderWebhookDetail (ctx) {
         h('h2', {}, 'Test'),
         h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
         h('div', { class: 'inline-form' }, testEvent, testButton))),
+    secretCard(ctx, webhook),
     h('section', {},
       h('div', { class: 'section-header' }, h('h2', {}, 'Deliveries'),
         h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Filter by event in all deliveries →')),
