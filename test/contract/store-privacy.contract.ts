@@ -1,12 +1,13 @@
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRetention } from '../../src/delivery/retention.js'
 import { eraseContactData } from '../../src/delivery/erasure.js'
 import { ERASED_ERROR } from '../../src/store/store.js'
-import type { Store, StoredEvent } from '../../src/store/store.js'
+import type { StoredEvent } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import { at, claimOptions, deliveryTo, event, result, seed } from './store-fixtures.js'
-import type { StoreUnderTest } from './store.contract.js'
+import { storeTest } from './fresh-store.js'
+import type { StoreUnderTest } from './fresh-store.js'
 
 const DAY_MS = 86_400_000
 
@@ -22,16 +23,7 @@ function callEvent (workspaceId: string, data: Record<string, unknown>, createdA
  * "Retention", docs/privacy.md). Time comes from a manual clock: nothing here reads Date.now.
  */
 export function privacyContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
-  function it (title: string, fn: (store: Store) => Promise<void>): void {
-    test(title, async () => {
-      const { store, cleanup } = await makeStore()
-      try {
-        await fn(store)
-      } finally {
-        await cleanup()
-      }
-    })
-  }
+  const it = storeTest(makeStore)
 
   describe(`Store contract (retention, erasure, stored secrets): ${name}`, () => {
     it('retention prunes settled deliveries past the window, their attempts and events, and keeps pending ones', async (store) => {

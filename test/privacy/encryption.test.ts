@@ -58,6 +58,18 @@ async function makeSecrets (call: (method: 'POST' | 'PATCH', url: string, body: 
   return secrets
 }
 
+/** Runs `fn` with an empty data dir and, for PostgreSQL, a database URL on a fresh schema; removes both after. */
+async function inFreshStore (driver: Driver, fn: (dir: string, databaseUrl: string | undefined) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kejue-keys-'))
+  const schema = driver === 'postgres' ? randomSchemaName() : null
+  try {
+    await fn(dir, schema === null ? undefined : await postgresUrlFor(schema))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    if (schema !== null) await dropSchema(schema)
+  }
+}
+
 for (const driver of ['sqlite', 'postgres'] as Driver[]) {
   describe(`encryption at rest (${driver})`, () => {
     test(driver === 'sqlite' ? 'no secret in any byte of the SQLite files, WAL included' : 'no secret in a pg_dump of the database', async () => {
@@ -82,10 +94,7 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
     })
 
     test('a key that cannot decrypt the stored secrets stops the start with an error that says so', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kejue-wrong-key-'))
-      const schema = driver === 'postgres' ? randomSchemaName() : null
-      const databaseUrl = schema === null ? undefined : await postgresUrlFor(schema)
-      try {
+      await inFreshStore(driver, async (dir, databaseUrl) => {
         const right = key()
         const store = await openStore({ dataDir: dir, databaseUrl, encryptionKey: right })
         const ws = workspace()
@@ -102,17 +111,11 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         const again = await openStore({ dataDir: dir, databaseUrl, encryptionKey: right })
         assert.equal((await again.listWebhooks(ws.id))[0]?.secret, 'whsec_guarded')
         await again.close()
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-        if (schema !== null) await dropSchema(schema)
-      }
+      })
     })
 
     test('several keys: the first seals, any opens; reencrypt moves every secret to the first', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'kejue-keys-'))
-      const schema = driver === 'postgres' ? randomSchemaName() : null
-      const databaseUrl = schema === null ? undefined : await postgresUrlFor(schema)
-      try {
+      await inFreshStore(driver, async (dir, databaseUrl) => {
         const oldKey = key()
         const newKey = Buffer.from(randomBytes(32)).toString('hex')
         const store = await openStore({ dataDir: dir, databaseUrl, encryptionKey: oldKey })
@@ -130,10 +133,7 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         assert.deepEqual((await newOnly.listWebhooks(ws.id)).map((w) => w.secret), ['whsec_k0', 'whsec_k1', 'whsec_k2'])
         await newOnly.close()
         await assert.rejects(openStore({ dataDir: dir, databaseUrl, encryptionKey: oldKey }), /cannot decrypt/)
-      } finally {
-        rmSync(dir, { recursive: true, force: true })
-        if (schema !== null) await dropSchema(schema)
-      }
+      })
     })
   })
 }

@@ -2,18 +2,10 @@
 import type pg from 'pg'
 import { ERASED_ERROR } from '../../store.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
-import { toEvent } from '../rows.js'
-import type { EventRow } from '../rows.js'
+import { toErasure, toEvent } from '../../rows.js'
+import type { ErasureRow, EventRow } from '../../rows.js'
 import { transaction } from '../transaction.js'
 
-interface ErasureRow {
-  id: string
-  workspace_id: string
-  contact_id: string | null
-  job_id: string | null
-  events_matched: number
-  created_at: number
-}
 
 export async function findEventsToErase (db: pg.Pool, workspaceId: string, match: { contactId: string | null, jobId: string | null }): Promise<StoredEvent[]> {
   // A full read of the workspace's events: erasures are rare, and an index per id path would
@@ -56,6 +48,5 @@ export async function eraseEvents (db: pg.Pool, input: EraseEventsInput): Promis
 export async function getErasure (db: pg.Pool, workspaceId: string, id: string): Promise<Erasure | null> {
   const result = await db.query<ErasureRow>('SELECT * FROM erasures WHERE workspace_id = $1 AND id = $2', [workspaceId, id])
   const row = result.rows[0]
-  if (row === undefined) return null
-  return { id: row.id, workspaceId: row.workspace_id, contactId: row.contact_id, jobId: row.job_id, eventsMatched: row.events_matched, createdAt: new Date(row.created_at) }
+  return row === undefined ? null : toErasure(row)
 }

@@ -1,17 +1,9 @@
 import type { Database } from 'better-sqlite3'
 import { ERASED_ERROR } from '../../store.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
-import { toEvent } from '../rows.js'
-import type { EventRow } from '../rows.js'
+import { toErasure, toEvent } from '../../rows.js'
+import type { ErasureRow, EventRow } from '../../rows.js'
 
-interface ErasureRow {
-  id: string
-  workspace_id: string
-  contact_id: string | null
-  job_id: string | null
-  events_matched: number
-  created_at: number
-}
 
 /** Store.findEventsToErase, eraseEvents and getErasure (docs/privacy.md). */
 export function prepareErasure (db: Database) {
@@ -55,8 +47,7 @@ export function prepareErasure (db: Database) {
     },
     getErasure (workspaceId: string, id: string): Erasure | null {
       const row = selectErasure.get(workspaceId, id)
-      if (row === undefined) return null
-      return { id: row.id, workspaceId: row.workspace_id, contactId: row.contact_id, jobId: row.job_id, eventsMatched: row.events_matched, createdAt: new Date(row.created_at) }
+      return row === undefined ? null : toErasure(row)
     },
   }
 }
