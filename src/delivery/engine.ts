@@ -368,8 +368,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     count(sendingByWebhook, webhookId, 1)
     if (now() - entry.claimedAt > opts.recheckHeldAfterMs && !await stillLeased(claim)) {
       // Erased, retried or re-claimed elsewhere while it waited here: not ours to send any more.
-      active.delete(entry)
-      count(sendingByWebhook, webhookId, -1)
+      leaveSending(entry, webhookId)
       if (release(claim.deliveryId)) schedulePump(0)
       if (held.size === 0 && results.length === 0 && flushing === null) notifyIdle()
       dispatch()
@@ -389,6 +388,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         outcome = { kind: 'failed', reason: 'network', statusCode: null, durationMs: now() - startedAt, error: 'internal send error', responseExcerpt: null }
       }
     }
+    leaveSending(entry, webhookId)
+    settle(claim, webhookId, startedAt, outcome)
+  }
+
+  /** An attempt is over (or was dropped unsent): its slot, active or stalled, is free again. */
+  function leaveSending (entry: Held, webhookId: string): void {
     if (entry.stalled) {
       entry.stalled = false
       stalled--
@@ -398,7 +403,6 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       active.delete(entry)
     }
     count(sendingByWebhook, webhookId, -1)
-    settle(claim, webhookId, startedAt, outcome)
   }
 
   function settle (claim: ClaimedDelivery, webhookId: string, startedAt: number, outcome: AttemptOutcome): void {
