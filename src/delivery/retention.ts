@@ -8,6 +8,8 @@
 import { DEFAULTS } from '../config/defaults.js'
 import { coerceError } from '../errors.js'
 import type { EventKey, PruneResult, Store } from '../store/store.js'
+import { systemClock } from '../util/clock.js'
+import type { TimerClock } from '../util/clock.js'
 
 const DAY_MS = 86_400_000
 
@@ -24,8 +26,8 @@ export interface RetentionOptions {
 
 export interface RetentionDeps {
   store: Store
-  /** Milliseconds since the epoch; injectable for tests. */
-  now?: () => number
+  /** What "now" is and when the next run starts; a manual clock in tests. @defaultValue systemClock */
+  clock?: TimerClock
   logger?: { info (obj: object, msg: string): void, error (obj: object, msg: string): void }
 }
 
@@ -43,22 +45,23 @@ export function retentionWindowMs (days: number): number {
 /** @example createRetention({ retentionDays: 30 }, { store }).start() */
 export function createRetention (options: RetentionOptions, deps: RetentionDeps): Retention {
   const { store } = deps
-  const now = deps.now ?? Date.now
+  const clock = deps.clock ?? systemClock
   const windowMs = retentionWindowMs(options.retentionDays)
   const batchSize = options.batchSize ?? DEFAULTS.retention.batchSize
   const pauseMs = options.batchPauseMs ?? DEFAULTS.retention.batchPauseMs
   const idleMs = options.idleIntervalMs ?? DEFAULTS.retention.idleIntervalMs
-  let timer: NodeJS.Timeout | null = null
+  let timer: unknown = null
   let running: Promise<unknown> | null = null
   let stopped = true
   // Where the sweep for events that never had a delivery goes on from; null starts over.
   let eventsAfter: EventKey | null = null
 
-  const pause = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+  // A breather for the store between full batches, not a time rule: real time even on a manual clock.
+  const pause = async (ms: number): Promise<void> => { if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms)) }
 
   /** One batch of each kind; true when either was full (more may be left). */
   async function batch (total: PruneResult): Promise<boolean> {
-    const before = new Date(now() - windowMs)
+    const before = new Date(clock.now() - windowMs)
     const pruned = await store.pruneDeliveries(before, batchSize)
     total.deliveries += pruned.deliveries
     total.attempts += pruned.attempts
@@ -83,7 +86,7 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
 
   function schedule (delayMs: number): void {
     if (stopped) return
-    timer = setTimeout(() => {
+    timer = clock.setTimer(() => {
       timer = null
       running = runOnce()
         .then((total) => {
@@ -95,7 +98,8 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
           schedule(idleMs)
         })
     }, delayMs)
-    timer.unref()
+    // The service's clock gives Node timers: they must not keep a stopping process alive.
+    ;(timer as { unref?: () => void } | null)?.unref?.()
   }
 
   return {
@@ -106,7 +110,7 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
     },
     async stop () {
       stopped = true
-      if (timer !== null) clearTimeout(timer)
+      if (timer !== null) clock.clearTimer(timer)
       timer = null
       await running
     },

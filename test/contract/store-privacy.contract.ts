@@ -1,6 +1,8 @@
 import { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRetention } from '../../src/delivery/retention.js'
+import { createManualClock } from '../../src/util/clock.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { eraseContactData } from '../../src/delivery/erasure.js'
 import { ERASED_ERROR } from '../../src/store/store.js'
 import type { StoredEvent } from '../../src/store/store.js'
@@ -41,11 +43,11 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       const pendingId = inputs.map((i) => i.deliveries[0]?.id).find((id) => id !== first.deliveryId && id !== second.deliveryId)
       assert.ok(pendingId !== undefined)
 
-      let nowMs = at(1_000).getTime() + 29 * DAY_MS
-      const retention = createRetention({ retentionDays: 30, batchSize: 1, batchPauseMs: 0 }, { store, now: () => nowMs })
+      const clock = createManualClock(at(1_000).getTime() + 29 * DAY_MS)
+      const retention = createRetention({ retentionDays: 30, batchSize: 1, batchPauseMs: 0 }, { store, clock })
       assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 }, 'nothing is older than 30 days yet')
 
-      nowMs = at(1_000).getTime() + 30 * DAY_MS + 1
+      await clock.advance(DAY_MS + 1)
       const pruned = await retention.runOnce()
       assert.deepEqual(pruned, { deliveries: 2, attempts: 2, events: 3 })
       assert.equal(await store.getDelivery(ws.id, first.deliveryId), null)
@@ -59,6 +61,23 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 })
     })
 
+    it('the background loop prunes on its clock and stops cleanly', async (store) => {
+      const { ws, webhooks: [webhook] } = await seed(store)
+      assert.ok(webhook !== undefined)
+      await store.recordEvent({ event: event(ws.id), deliveries: [deliveryTo(webhook, at(0))] })
+      const [claim] = await store.claimDue(claimOptions(at(0)))
+      assert.ok(claim !== undefined)
+      await store.completeAttempts([result(claim, { status: 'succeeded' })], at(1))
+      const clock = createManualClock(at(1).getTime() + DAY_MS / 2 + 1)
+      const retention = createRetention({ retentionDays: 0.5, batchPauseMs: 0, idleIntervalMs: 60_000 }, { store, clock })
+      retention.start()
+      await clock.advance(0)
+      await waitFor('the settled delivery pruned', async () => await store.getDelivery(ws.id, claim.deliveryId) === null ? true : null, 10_000)
+      assert.equal(await store.getEvent(ws.id, claim.eventId), null)
+      await retention.stop()
+      assert.equal(clock.pendingTimers(), 0, 'no timer is left behind')
+    })
+
     it('retention of 0 days keeps everything', async (store) => {
       const { ws, webhooks: [webhook] } = await seed(store)
       assert.ok(webhook !== undefined)
@@ -66,7 +85,7 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       const [claim] = await store.claimDue(claimOptions(at(0)))
       assert.ok(claim !== undefined)
       await store.completeAttempts([result(claim, { status: 'succeeded' })], at(1))
-      const retention = createRetention({ retentionDays: 0 }, { store, now: () => at(0).getTime() + 3_650 * DAY_MS })
+      const retention = createRetention({ retentionDays: 0 }, { store, clock: createManualClock(at(0).getTime() + 3_650 * DAY_MS) })
       assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 })
       assert.notEqual(await store.getDelivery(ws.id, claim.deliveryId), null)
     })

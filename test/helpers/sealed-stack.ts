@@ -19,6 +19,8 @@ import { openStore } from '../../src/store/open-store.js'
 import type { Store } from '../../src/store/store.js'
 import { createLogger } from '../../src/util/logger.js'
 import { USER_AGENT } from '../../src/util/version.js'
+import { systemClock } from '../../src/util/clock.js'
+import type { TimerClock } from '../../src/util/clock.js'
 import { TEST_DATABASE_URL, dropSchema, randomSchemaName } from './postgres.js'
 
 export type Driver = 'sqlite' | 'postgres'
@@ -57,12 +59,13 @@ export async function startSealedStack (driver: Driver, options: { engine?: Part
   const encryptionKey = randomBytes(32).toString('base64')
   const store = await openStore({ dataDir: dir, databaseUrl: databaseUrl ?? undefined, encryptionKey })
   let offsetMs = 0
-  const now = (): number => Date.now() + offsetMs
+  // The system clock, moved forward by `advance`: timers stay real, due times jump.
+  const clock: TimerClock = { ...systemClock, now: () => Date.now() + offsetMs }
   const config = resolveConfig({ env: { KEJUE_ALLOW_PRIVATE_NETWORKS: 'true' } })
   const app = await buildApp({ store, config, logger: createLogger({ level: 'silent' }) })
   await app.ready()
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
-  const engine = createEngine({ idlePollMs: 50, ...options.engine }, { store, sender, now })
+  const engine = createEngine({ idlePollMs: 50, ...options.engine }, { store, sender, clock })
   engine.start()
   const admin = makeApiKey(null)
   await store.createApiKey(admin.row)
