@@ -5,7 +5,7 @@ import { createManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { eraseContactData } from '../../src/delivery/erasure.js'
 import { ERASED_ERROR } from '../../src/store/store.js'
-import type { StoredEvent } from '../../src/store/store.js'
+import type { ClaimedDelivery, Store, StoredEvent, Workspace } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import { at, claimOptions, deliveryTo, event, result, seed } from './store-fixtures.js'
 import { storeTest } from './fresh-store.js'
@@ -18,6 +18,17 @@ function callEvent (workspaceId: string, data: Record<string, unknown>, createdA
   const base = event(workspaceId, 'call.ended', createdAt)
   const envelope = JSON.parse(base.body) as Record<string, unknown>
   return { ...base, body: JSON.stringify({ ...envelope, data, metadata: { crm: 'Jane Doe' } }) }
+}
+
+/** A workspace with one event whose one delivery succeeded at at(1). */
+async function oneSucceeded (store: Store): Promise<{ ws: Workspace, claim: ClaimedDelivery }> {
+  const { ws, webhooks: [webhook] } = await seed(store)
+  assert.ok(webhook !== undefined)
+  await store.recordEvent({ event: event(ws.id), deliveries: [deliveryTo(webhook, at(0))] })
+  const [claim] = await store.claimDue(claimOptions(at(0)))
+  assert.ok(claim !== undefined)
+  await store.completeAttempts([result(claim, { status: 'succeeded' })], at(1))
+  return { ws, claim }
 }
 
 /**
@@ -62,12 +73,7 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
     })
 
     it('the background loop prunes on its clock and stops cleanly', async (store) => {
-      const { ws, webhooks: [webhook] } = await seed(store)
-      assert.ok(webhook !== undefined)
-      await store.recordEvent({ event: event(ws.id), deliveries: [deliveryTo(webhook, at(0))] })
-      const [claim] = await store.claimDue(claimOptions(at(0)))
-      assert.ok(claim !== undefined)
-      await store.completeAttempts([result(claim, { status: 'succeeded' })], at(1))
+      const { ws, claim } = await oneSucceeded(store)
       const clock = createManualClock(at(1).getTime() + DAY_MS / 2 + 1)
       const retention = createRetention({ retentionDays: 0.5, batchPauseMs: 0, idleIntervalMs: 60_000 }, { store, clock })
       retention.start()
@@ -79,12 +85,7 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
     })
 
     it('retention of 0 days keeps everything', async (store) => {
-      const { ws, webhooks: [webhook] } = await seed(store)
-      assert.ok(webhook !== undefined)
-      await store.recordEvent({ event: event(ws.id), deliveries: [deliveryTo(webhook, at(0))] })
-      const [claim] = await store.claimDue(claimOptions(at(0)))
-      assert.ok(claim !== undefined)
-      await store.completeAttempts([result(claim, { status: 'succeeded' })], at(1))
+      const { ws, claim } = await oneSucceeded(store)
       const retention = createRetention({ retentionDays: 0 }, { store, clock: createManualClock(at(0).getTime() + 3_650 * DAY_MS) })
       assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 })
       assert.notEqual(await store.getDelivery(ws.id, claim.deliveryId), null)
