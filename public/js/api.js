@@ -3,9 +3,44 @@
 //
 // The key is kept in sessionStorage only (gone when the tab closes) and sent as X-API-Key; it never
 // goes into a URL, so it cannot end up in history, Referer headers or access logs.
+//
+// A portal link (POST /portal-sessions) opens the dashboard with `#token=kp_…`: the token is taken
+// from the fragment (which browsers never send to a server), kept like a key, and the fragment is
+// wiped from the address bar and history at once (takePortalToken).
 
 const KEY_STORAGE = 'kejue-webhooks.apiKey'
+const PORTAL_STORAGE = 'kejue-webhooks.portal'
 const PREFIX = '/api/v1'
+
+/**
+ * A portal token in the URL fragment becomes the session's key; returns true when one was taken.
+ * The address bar keeps the rest of the route (`#token=…&/deliveries` is not a thing: the
+ * dashboard starts at its home page).
+ */
+export function takePortalToken () {
+  const match = /^#token=([^&]+)/.exec(location.hash)
+  if (!match || !match[1]) return false
+  saveKey(decodeURIComponent(match[1]))
+  sessionStorage.removeItem(PORTAL_STORAGE)
+  window.history.replaceState(null, '', `${location.pathname}${location.search}#/webhooks`)
+  return true
+}
+
+/**
+ * What the current portal link may do, from the API's X-Kejue-Portal header; null for a workspace key.
+ * @returns {{ readOnly: boolean, personaId: string | null, expiresAt: string | null } | null}
+ */
+export function portalMode () {
+  const raw = sessionStorage.getItem(PORTAL_STORAGE)
+  if (!raw) return null
+  /** @type {Record<string, string>} */
+  const fields = {}
+  for (const part of raw.split(';')) {
+    const [name, value = ''] = part.trim().split('=')
+    if (name) fields[name] = decodeURIComponent(value)
+  }
+  return { readOnly: fields.read_only === '1', personaId: fields.persona_id ?? null, expiresAt: fields.expires_at ?? null }
+}
 
 export class ApiError extends Error {
   /**
@@ -34,6 +69,7 @@ export function saveKey (key) {
 
 export function clearKey () {
   sessionStorage.removeItem(KEY_STORAGE)
+  sessionStorage.removeItem(PORTAL_STORAGE)
 }
 
 /**
@@ -82,6 +118,8 @@ export function createApi ({ getKey, onUnauthorized }) {
       if (err instanceof Error && err.name === 'AbortError') throw err
       throw new ApiError(0, 'NETWORK', 'The service could not be reached. Is it running?')
     }
+    const portal = response.headers.get('x-kejue-portal')
+    if (portal && !options.key) sessionStorage.setItem(PORTAL_STORAGE, portal)
     if (response.status === 204) return null
     const text = await response.text()
     /** @type {any} */
@@ -124,12 +162,12 @@ export function createApi ({ getKey, onUnauthorized }) {
     testWebhook: (id, event) => request('POST', `/webhooks/${seg(id)}/test`, { body: { event } }),
     /**
      * A webhook's deliveries (`scoped`: GET /webhooks/{id}/deliveries) or the workspace's
-     * (GET /deliveries, optionally filtered by webhook_id). Newest first; `{data, next_cursor}`.
-     * @param {{ webhookId?: string, scoped?: boolean, status?: string, event?: string, cursor?: string | null }} filter
+     * (GET /deliveries, with the search filters). Newest first; `{data, next_cursor}`.
+     * @param {{ webhookId?: string, scoped?: boolean, status?: string, event?: string, cursor?: string | null, search?: Record<string, string> }} filter
      * @param {AbortSignal} [signal]
      */
     listDeliveries: (filter, signal) => {
-      const query = { status: filter.status, event: filter.event, cursor: filter.cursor }
+      const query = { status: filter.status, event: filter.event, cursor: filter.cursor, ...(filter.scoped ? {} : filter.search) }
       return filter.scoped && filter.webhookId
         ? request('GET', `/webhooks/${seg(filter.webhookId)}/deliveries`, { query, signal })
         : request('GET', '/deliveries', { query: { ...query, webhook_id: filter.webhookId }, signal })
@@ -142,6 +180,8 @@ export function createApi ({ getKey, onUnauthorized }) {
     getEvent: (eventId, signal) => request('GET', `/events/${seg(eventId)}`, { signal }),
     /** @param {AbortSignal} [signal] */
     stats: (signal) => request('GET', '/stats', { signal }),
+    /** @param {string} id @param {string} window 1h, 24h or 7d @param {AbortSignal} [signal] */
+    webhookStats: (id, window, signal) => request('GET', `/webhooks/${seg(id)}/stats`, { query: { window }, signal }),
   }
 }
 

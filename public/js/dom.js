@@ -51,14 +51,24 @@ export function replace (parent, ...children) {
   append(parent, children)
 }
 
-/** @param {string} iso */
+/** The browser's time zone as a short name ("UTC", "CET", "GMT+2"). @param {Date} date */
+export function zoneName (date) {
+  try {
+    const part = new Intl.DateTimeFormat(undefined, { timeZoneName: 'short' }).formatToParts(date).find((p) => p.type === 'timeZoneName')
+    return part ? part.value : 'local time'
+  } catch {
+    return 'local time'
+  }
+}
+
+/** Local time with milliseconds and the zone: "2026-03-04 10:17:30.123 CET". @param {string} iso */
 export function formatTime (iso) {
   if (!iso) return '—'
   const date = new Date(iso)
   if (Number.isNaN(date.getTime())) return iso
   const pad = (/** @type {number} */ n, w = 2) => String(n).padStart(w, '0')
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)} ${zoneName(date)}`
 }
 
 /**
@@ -80,12 +90,14 @@ export function formatRelative (iso, nowMs = Date.now()) {
 }
 
 /**
- * A time element: local time, with the ISO value and relative time as a tooltip.
+ * A time element: how long ago ("3 min ago") and the absolute local time with its zone; the UTC
+ * ISO value in the tooltip.
  * @param {string | null | undefined} iso
  */
 export function time (iso) {
   if (!iso) return h('span', { class: 'muted' }, '—')
-  return h('time', { datetime: iso, title: `${iso} (${formatRelative(iso)})` }, formatTime(iso))
+  return h('time', { datetime: iso, title: `${iso} (UTC)` },
+    h('span', { class: 'rel' }, formatRelative(iso)), ' ', h('span', { class: 'abs' }, formatTime(iso)))
 }
 
 /** @param {number | null | undefined} ms */
@@ -143,12 +155,14 @@ export function notice (kind, ...children) {
 }
 
 /**
- * A table inside a horizontally scrolling wrapper (narrow windows).
+ * A table. On narrow screens (docs/dashboard.md) each row becomes a card and each cell shows its
+ * column's heading (data-label), so nothing scrolls sideways.
  * @param {string[]} headings
  * @param {HTMLElement[]} rows
  * @param {string} [testId]
  */
 export function table (headings, rows, testId) {
+  for (const row of rows) labelCells(row, headings)
   return h('div', { class: 'table-wrap' },
     h('table', { 'data-testid': testId },
       h('thead', {}, h('tr', {}, headings.map((title) => h('th', { scope: 'col' }, title)))),
@@ -168,4 +182,26 @@ export function prettyJson (value) {
 export function truncate (text, max = 48) {
   if (text.length <= max) return h('span', {}, text)
   return h('span', { title: text }, `${text.slice(0, max - 1)}…`)
+}
+
+/**
+ * Gives each cell of a row its column heading, for the narrow-screen layout.
+ * @param {HTMLElement} row
+ * @param {string[]} headings
+ */
+export function labelCells (row, headings) {
+  let i = 0
+  for (const cell of Array.from(row.children)) {
+    const span = Number(cell.getAttribute('colspan') ?? 1)
+    if (!cell.hasAttribute('data-label') && span === 1) cell.setAttribute('data-label', headings[i] ?? '')
+    i += span
+  }
+}
+
+/** @param {string} tag SVG element name @param {Record<string, string | number>} [attrs] @param {...Node} children */
+export function svg (tag, attrs = {}, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag)
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value))
+  el.append(...children)
+  return el
 }

@@ -2,7 +2,7 @@
 // Routes live in the hash (#/deliveries/dlv_…) so that the service serves one page and every
 // link is shareable; only ids and filters go there, never a key or a secret.
 
-import { createApi, loadKey, saveKey, clearKey } from './api.js'
+import { createApi, loadKey, saveKey, clearKey, takePortalToken, portalMode } from './api.js'
 import { h, replace, notice } from './dom.js'
 import { renderSignIn } from './views/sign-in.js'
 import { renderWebhookList, renderWebhookDetail } from './views/webhooks.js'
@@ -35,7 +35,11 @@ const ROUTES = [
 
 const HEALTH_POLL_MS = 10_000
 
+// A portal link (#token=kp_…) signs this tab in; the token leaves the address bar at once.
+takePortalToken()
+
 const view = /** @type {HTMLElement} */ (document.getElementById('view'))
+const banner = /** @type {HTMLElement} */ (document.getElementById('portal-banner'))
 const nav = /** @type {HTMLElement} */ (document.getElementById('nav'))
 const health = /** @type {HTMLElement} */ (document.getElementById('health'))
 const signOutButton = /** @type {HTMLElement} */ (document.getElementById('sign-out'))
@@ -49,8 +53,11 @@ const api = createApi({
   getKey: loadKey,
   // The key stopped working (revoked, or the service was reset): back to the sign-in form.
   onUnauthorized: () => {
+    const wasPortal = portalMode() !== null || (loadKey() ?? '').startsWith('kp_')
     clearKey()
-    signInMessage = 'Your API key is no longer accepted. Sign in again.'
+    signInMessage = wasPortal
+      ? 'This portal link has expired or was revoked. Ask for a new link.'
+      : 'Your API key is no longer accepted. Sign in again.'
     route()
   },
 })
@@ -71,6 +78,14 @@ function setSignedIn (/** @type {boolean} */ signedIn) {
   nav.hidden = !signedIn
   health.hidden = !signedIn
   signOutButton.hidden = !signedIn
+  const portal = signedIn ? portalMode() : null
+  banner.hidden = portal === null
+  if (portal !== null) {
+    replace(banner,
+      h('strong', {}, portal.readOnly ? 'Read-only view' : 'Portal view'),
+      portal.personaId ? ` of persona ${portal.personaId}` : ' of this workspace',
+      portal.expiresAt ? h('span', { class: 'muted' }, ` · link expires ${new Date(portal.expiresAt).toLocaleString()}`) : null)
+  }
 }
 
 async function route () {
@@ -110,6 +125,8 @@ async function route () {
     replace(view, h('p', { class: 'loading' }, 'Loading…'))
     try {
       await render({ api, root: view, params, query, signal: controller.signal, navigate, refreshHealth })
+      // The first API answer says whether this is a portal link (X-Kejue-Portal): show its banner.
+      if (!controller.signal.aborted) setSignedIn(true)
     } catch (err) {
       if (controller.signal.aborted) return
       if (err instanceof Error && err.name === 'AbortError') return
@@ -127,10 +144,14 @@ async function refreshHealth () {
   try {
     const stats = await api.stats()
     replace(health,
-      h('span', { class: 'metric', 'data-testid': 'health-pending', title: 'Deliveries waiting for an attempt (whole service)' },
+      h('span', { class: 'metric', 'data-testid': 'health-pending', title: 'This workspace\'s deliveries waiting for an attempt' },
         h('b', {}, String(stats.pending)), ' pending'),
-      h('span', { class: stats.failed_last_hour > 0 ? 'metric bad' : 'metric', 'data-testid': 'health-failed', title: 'Deliveries that ended failed in the last hour (whole service)' },
-        h('b', {}, String(stats.failed_last_hour)), ' failed in the last hour'))
+      h('a', {
+        class: stats.failed_last_hour > 0 ? 'metric bad' : 'metric',
+        'data-testid': 'health-failed',
+        href: '#/deliveries?status=failed&range=1h',
+        title: 'This workspace\'s deliveries that ended failed in the last hour',
+      }, h('b', {}, String(stats.failed_last_hour)), ' failed in the last hour'))
     health.hidden = false
   } catch {
     // The strip is a convenience; when the numbers cannot be had, leave it out.

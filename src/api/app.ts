@@ -16,7 +16,11 @@ import swaggerUi from '@fastify/swagger-ui'
 import { createMetrics } from '../observability/metrics.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ServiceError } from '../errors.js'
-import { createAuthenticator } from './auth.js'
+import { createAuthenticator, credentialOf } from './auth.js'
+import { checkPortalObjects, checkPortalRoute, portalDescription } from './portal.js'
+import { portalSessionRoutes } from './routes/portal-sessions.js'
+import { webhookStatsRoutes } from './routes/webhook-stats.js'
+import { buildLocalReference, enrichOpenApi, registerOpenApiComponents } from './openapi.js'
 import type { ApiDeps } from './deps.js'
 import { clientErrorHandler, createErrorHandler, errorBody } from './error-handler.js'
 import { typeboxValidatorCompiler } from './validation.js'
@@ -104,6 +108,13 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   // info for refusals and failures. KEJUE_LOG_LEVEL=debug logs every request.
   const logSuccesses = deps.logger.isLevelEnabled('debug')
   app.addHook('onResponse', (request, reply, done) => {
+    // The route pattern, never the raw URL (ids would make a series each); unknown paths share one.
+    metrics.recordRequest({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      statusCode: reply.statusCode,
+      durationMs: reply.elapsedTime,
+    })
     if (reply.statusCode >= 400 || logSuccesses) {
       request.log[reply.statusCode >= 400 ? 'info' : 'debug']({
         method: request.method,
@@ -115,19 +126,26 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     done()
   })
 
+  registerOpenApiComponents(app)
   await app.register(swagger, {
+    refResolver: { buildLocalReference },
+    transformObject: (documentObject) => enrichOpenApi('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       info: {
         title: 'kejue-webhooks',
         version: VERSION,
         description: 'Signed, retried, logged webhooks for the Kejue voice-AI calling platform. ' +
-          'Every /api/v1 call needs an X-API-Key header; errors are {error, code, details}.',
+          'Every /api/v1 call needs a credential: a workspace API key in X-API-Key, or a portal token ' +
+          '(X-API-Key or Authorization: Bearer); errors are {error, code, details}.',
       },
       components: {
-        securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' } },
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'A portal token (kp_…), or KEJUE_METRICS_TOKEN on /metrics' },
+        },
       },
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { bearer: [] }],
     },
   })
   await app.register(swaggerUi, { routePrefix: '/docs' })
@@ -143,8 +161,15 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request) => {
-      request.principal = await full.auth.authenticate(request.headers['x-api-key'])
+    api.addHook('onRequest', async (request, reply) => {
+      request.principal = await full.auth.authenticate(credentialOf(request.headers))
+      checkPortalRoute(request)
+      // Tells the dashboard what a portal link may do, so it can leave out what would be refused.
+      const portal = request.principal.kind === 'portal' ? request.principal : null
+      if (portal !== null) void reply.header('x-kejue-portal', portalDescription(portal))
+    })
+    api.addHook('preHandler', async (request) => {
+      await checkPortalObjects(deps.store, request)
     })
     workspaceRoutes(api, full)
     webhookRoutes(api, full)
@@ -153,12 +178,14 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     personaCallRoutes(api, full)
     statsRoutes(api, full)
     erasureRoutes(api, full)
+    portalSessionRoutes(api, full)
+    webhookStatsRoutes(api, full)
     cliSessionRoutes(api, { ...full, cliHub })
     // Sandbox only (docs/sandbox.md): without the simulator, /campaigns does not exist.
     if (full.sandbox !== undefined) campaignRoutes(api, { sandbox: full.sandbox })
   }, { prefix: '/api/v1' })
   // The dashboard: static files at / and /dashboard/*, outside the API's key check (docs/dashboard.md).
-  await app.register(dashboardRoutes)
+  await app.register(dashboardRoutes, { frameAncestors: deps.config.portalFrameAncestors })
 
   return app
 }

@@ -5,6 +5,10 @@
  *
  * Found keys are cached for a few seconds (createAuthenticator).
  *
+ * Portal tokens (`kp_…`, docs/api.md "Portal sessions") are looked up the same way in the portal
+ * sessions; what they may reach is decided in ./portal.ts. Every credential may come as
+ * `X-API-Key` or as `Authorization: Bearer`.
+ *
  * Workspace keys reach their own workspace only: another workspace's objects are 404, never 403.
  * The admin key manages workspaces and keys; it is not a key of any workspace, so workspace
  * routes answer it with 403 FORBIDDEN (and admin routes answer a workspace key the same way).
@@ -19,6 +23,7 @@ import { newId, newToken } from '../util/ids.js'
 export type Principal =
   | { kind: 'admin', keyId: string }
   | { kind: 'workspace', workspaceId: string, keyId: string }
+  | { kind: 'portal', workspaceId: string, sessionId: string, personaId: string | null, readOnly: boolean, expiresAt: number }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -28,6 +33,7 @@ declare module 'fastify' {
 
 export const WORKSPACE_KEY_PREFIX = 'kw'
 export const ADMIN_KEY_PREFIX = 'ka'
+export const PORTAL_TOKEN_PREFIX = 'kp'
 /** Longer headers are not keys of ours; refuse them without a lookup. */
 const MAX_KEY_LENGTH = 256
 
@@ -66,8 +72,16 @@ export const KEY_CACHE_TTL_MS = DEFAULTS.api.keyCacheTtlMs
 /** Bounds the cache's memory; past this many keys it starts over. */
 const KEY_CACHE_MAX = 10_000
 
+/** The credential of a request: `X-API-Key`, else `Authorization: Bearer`. */
+export function credentialOf (headers: { 'x-api-key'?: string | string[], authorization?: string }): string | undefined {
+  const key = headers['x-api-key']
+  if (key !== undefined && key !== '') return Array.isArray(key) ? key[0] : key
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')
+  return match?.[1]
+}
+
 export interface Authenticator {
-  /** The principal of an X-API-Key header, or 401. */
+  /** The principal of a credential (X-API-Key or Bearer), or 401. */
   authenticate (header: string | string[] | undefined): Promise<Principal>
   /** Forget every cached key (after a revoke: the next request asks the store). */
   invalidate (): void
@@ -92,9 +106,9 @@ export function createAuthenticator (store: Store, options: { ttlMs?: number, no
       if (key.length > MAX_KEY_LENGTH) throw unauthorized('invalid API key')
       const hash = hashKey(key)
       const cached = cache.get(hash)
-      if (cached !== undefined && cached.until > now()) return cached.principal
+      if (cached !== undefined && cached.until > now()) return live(cached.principal, now())
       const started = generation
-      const principal = await lookUp(store, hash)
+      const principal = key.startsWith(`${PORTAL_TOKEN_PREFIX}_`) ? await lookUpPortal(store, hash, now()) : await lookUp(store, hash)
       if (started === generation) {
         if (cache.size >= KEY_CACHE_MAX) cache = new Map()
         cache.set(hash, { principal, until: now() + ttlMs })
@@ -105,6 +119,27 @@ export function createAuthenticator (store: Store, options: { ttlMs?: number, no
       generation++
       cache = new Map()
     },
+  }
+}
+
+/** A cached portal principal stops working at its expiry, whatever the cache says. */
+function live (principal: Principal, at: number): Principal {
+  if (principal.kind === 'portal' && principal.expiresAt <= at) throw unauthorized('this portal link has expired')
+  return principal
+}
+
+async function lookUpPortal (store: Store, hash: string, at: number): Promise<Principal> {
+  const row = await store.findPortalSessionByHash(hash)
+  if (row === null || row.revokedAt !== null) throw unauthorized('invalid or revoked portal token')
+  if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) throw unauthorized('invalid portal token')
+  if (row.expiresAt.getTime() <= at) throw unauthorized('this portal link has expired')
+  return {
+    kind: 'portal',
+    workspaceId: row.workspaceId,
+    sessionId: row.id,
+    personaId: row.personaId,
+    readOnly: row.readOnly,
+    expiresAt: row.expiresAt.getTime(),
   }
 }
 
@@ -119,11 +154,14 @@ async function lookUp (store: Store, hash: string): Promise<Principal> {
     : { kind: 'workspace', workspaceId: row.workspaceId, keyId: row.id }
 }
 
-/** The caller's workspace id; 403 for the admin key. */
+/**
+ * The caller's workspace id; 403 for the admin key. A portal token gets here only on the routes
+ * ./portal.ts lets it reach.
+ */
 export function workspaceOf (request: FastifyRequest): string {
   const principal = request.principal
   if (principal === null) throw unauthorized('missing API key: send it in the X-API-Key header')
-  if (principal.kind !== 'workspace') {
+  if (principal.kind === 'admin') {
     throw new ServiceError('FORBIDDEN', 'this route needs a workspace API key (kw_…); the admin key only manages workspaces and keys')
   }
   return principal.workspaceId

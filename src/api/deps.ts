@@ -8,7 +8,8 @@ import type { Authenticator } from './auth.js'
 /** What the API needs; buildApp gets it, every route file reads from it. */
 export interface ApiDeps {
   store: Store
-  config: Pick<ResolvedConfig, 'allowPrivateNetworks' | 'bodyLimitBytes'>
+  config: Pick<ResolvedConfig, 'allowPrivateNetworks' | 'bodyLimitBytes'> &
+    Partial<Pick<ResolvedConfig, 'publicUrl' | 'portalFrameAncestors' | 'metricsToken'>>
   logger: Logger
   metrics: Metrics
   /** The simulator, when the service runs with it on: dials persona calls, serves /campaigns. */

@@ -7,6 +7,7 @@ import type { Envelope } from '../events/envelope.js'
 import { previousSecretInUse } from '../delivery/secret-rotation.js'
 import type { ApiKey, Attempt, Delivery, Webhook, WebhookStats, Workspace } from '../store/store.js'
 import type { DeliveryObject } from './schemas/deliveries.js'
+import { attemptRequestHeaders } from './attempt-headers.js'
 import type { WebhookObject } from './schemas/webhooks.js'
 
 function iso (date: Date): string
@@ -54,7 +55,7 @@ export function presentWebhook (webhook: Webhook, stats: WebhookStats | undefine
   }
 }
 
-export function presentAttempt (attempt: Attempt): Static<typeof DeliveryObject>['attempts'][number] {
+export function presentAttempt (attempt: Attempt, delivery?: Delivery, webhook?: Webhook | null): Static<typeof DeliveryObject>['attempts'][number] {
   return {
     attempt: attempt.attempt,
     started_at: iso(attempt.startedAt),
@@ -62,10 +63,12 @@ export function presentAttempt (attempt: Attempt): Static<typeof DeliveryObject>
     status_code: attempt.statusCode,
     error: attempt.error,
     response_excerpt: attempt.responseExcerpt,
+    request_headers: delivery === undefined || webhook == null ? null : attemptRequestHeaders(delivery, attempt, webhook),
   }
 }
 
-export function presentDelivery (delivery: Delivery, attempts: readonly Attempt[]): Static<typeof DeliveryObject> {
+/** `webhook`: the delivery's webhook as it is now, to show each attempt's request headers (null: deleted). */
+export function presentDelivery (delivery: Delivery, attempts: readonly Attempt[], webhook?: Webhook | null): Static<typeof DeliveryObject> {
   return {
     id: delivery.id,
     event_id: delivery.eventId,
@@ -74,7 +77,7 @@ export function presentDelivery (delivery: Delivery, attempts: readonly Attempt[
     webhook_id: delivery.inline ? null : delivery.webhookId,
     url: delivery.url,
     status: delivery.status,
-    attempts: [...attempts].sort((a, b) => a.attempt - b.attempt).map(presentAttempt),
+    attempts: [...attempts].sort((a, b) => a.attempt - b.attempt).map((a) => presentAttempt(a, delivery, webhook)),
     attempt_count: delivery.attemptCount,
     max_attempts: delivery.maxAttempts,
     next_attempt_at: delivery.status === 'pending' ? iso(delivery.nextAttemptAt) : null,

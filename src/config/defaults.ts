@@ -103,6 +103,10 @@ export const DEFAULTS = {
   },
   // Failure-rate window of the /metrics queue gauges and the dashboard's health strip.
   metrics: { failedWindowMs: 5 * 60_000 },
+  // POST /portal-sessions: how long a dashboard link lives (ttl_s), in seconds.
+  portal: { ttlS: 3_600, ttlSMin: 60, ttlSMax: 86_400 },
+  // GET /webhooks/{id}/stats: the bucket each window gets when none is asked for.
+  charts: { defaultBucket: { '1h': '5m', '24h': '1h', '7d': '1d' } },
   simulator: {
     speed: 1,
     maxConcurrentCalls: 10,

@@ -51,6 +51,14 @@ export interface ResolvedConfig {
   retentionDays: number
   logLevel: LogLevel
   bodyLimitBytes: number
+  /** Base of portal links (POST /portal-sessions); null = the address the service listens on. */
+  publicUrl: string | null
+  /** Origins allowed to frame the dashboard (CSP frame-ancestors); empty = none. */
+  portalFrameAncestors: string[]
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | null
+  /** Per-webhook attempt counters on /metrics (one series per webhook and outcome). */
+  metricsPerWebhook: boolean
   engine: ResolvedEngineConfig
   simulator: ResolvedSimulatorConfig
 }
@@ -187,12 +195,50 @@ function encryptionKeys (): Parser {
   }
 }
 
+function publicUrl (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim().replace(/\/+$/, '')
+    if (text === '') return null
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return fail(raw, 'must be an http(s) URL such as https://hooks.example.com')
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(raw, 'must be an http(s) URL such as https://hooks.example.com')
+    return text
+  }
+}
+
 function nonNegativeNumber (max: number): Parser {
   return (raw) => {
     const text = String(raw.text).trim()
     const value = Number(text)
     if (!/^[0-9]*\.?[0-9]+$/.test(text) || value > max) fail(raw, `must be a number from 0 to ${max}`)
     return value
+  }
+}
+
+function originList (): Parser {
+  return (raw) => {
+    const origins = String(raw.text).split(/[\s,]+/).filter((o) => o !== '')
+    for (const origin of origins) {
+      // CSP source expressions: an origin (scheme://host[:port], host may start with *.) or 'self'.
+      if (origin !== "'self'" && !/^https?:\/\/(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i.test(origin)) {
+        fail(raw, 'must be a comma-separated list of origins such as https://app.example.com')
+      }
+    }
+    return origins
+  }
+}
+
+function optionalToken (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') return null
+    // Never echo the token itself.
+    if (text.length < 16 || !/^[\x21-\x7e]+$/.test(text)) throw new SettingValueError(`${raw.origin} must be at least 16 printable ASCII characters without spaces`)
+    return text
   }
 }
 
@@ -210,6 +256,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'retentionDays', env: ['KEJUE_RETENTION_DAYS'], description: 'Days settled deliveries, their attempts and events are kept (decimals allowed, 0 = forever)', defaultValue: DEFAULTS.retention.days, parse: nonNegativeNumber(36_500) },
   { key: 'logLevel', env: ['KEJUE_LOG_LEVEL'], flag: 'logLevel', flagSyntax: '--log-level <level>', description: `Log level: ${LOG_LEVELS.join(', ')}`, defaultValue: 'info', parse: oneOf(LOG_LEVELS) },
   { key: 'bodyLimitBytes', env: ['KEJUE_BODY_LIMIT_BYTES'], description: 'Largest accepted request body', defaultValue: DEFAULTS.api.bodyLimitBytes, parse: integer(1_024, 64 * 1024 * 1024) },
+  { key: 'publicUrl', env: ['KEJUE_PUBLIC_URL'], description: 'Base URL of portal links (POST /portal-sessions); unset: the address the service listens on', defaultValue: null, parse: publicUrl() },
+  { key: 'portalFrameAncestors', env: ['KEJUE_PORTAL_FRAME_ANCESTORS'], description: 'Comma-separated origins allowed to embed the dashboard in a frame (unset: no framing)', defaultValue: [], parse: originList() },
+  { key: 'metricsToken', env: ['KEJUE_METRICS_TOKEN'], description: 'When set (≥ 16 characters), GET /metrics needs Authorization: Bearer <token>', defaultValue: null, parse: optionalToken() },
+  { key: 'metricsPerWebhook', env: ['KEJUE_METRICS_PER_WEBHOOK'], description: 'Per-webhook attempt counters on /metrics (one series per webhook and outcome; off for workspaces with many webhooks)', defaultValue: false, parse: boolean() },
   { key: 'engine.maxInFlight', env: ['KEJUE_MAX_IN_FLIGHT'], description: 'Attempts in flight at once, all webhooks together', defaultValue: E.maxInFlight, parse: integer(1, 10_000) },
   { key: 'engine.maxInFlightPerWebhook', env: ['KEJUE_MAX_IN_FLIGHT_PER_WEBHOOK'], description: 'Attempts in flight at once to one webhook, so a slow endpoint cannot take every slot', defaultValue: E.maxInFlightPerWebhook, parse: integer(1, 10_000) },
   { key: 'engine.claimBatch', env: ['KEJUE_CLAIM_BATCH'], description: 'Deliveries claimed from the store per query', defaultValue: E.claimBatch, parse: integer(1, 10_000) },

@@ -24,6 +24,11 @@ export interface DashboardOptions {
    * @defaultValue the package's public/ folder
    */
   publicDir?: string
+  /**
+   * Origins allowed to frame the dashboard (KEJUE_PORTAL_FRAME_ANCESTORS), for portal links
+   * embedded in a platform's own app. Empty: no framing at all.
+   */
+  frameAncestors?: readonly string[]
 }
 
 /** Where the assets are served from; `/` itself serves index.html. */
@@ -41,8 +46,13 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 }
 
 // Scripts, styles and API calls come from this service only (no CDN, no inline code); the page
-// cannot be framed; forms cannot post elsewhere.
-const CONTENT_SECURITY_POLICY = [
+// cannot be framed (unless frameAncestors lists origins); forms cannot post elsewhere.
+function contentSecurityPolicy (frameAncestors: readonly string[]): string {
+  const policy = [...BASE_POLICY, `frame-ancestors ${frameAncestors.length === 0 ? "'none'" : frameAncestors.join(' ')}`]
+  return policy.join('; ')
+}
+
+const BASE_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -50,8 +60,7 @@ const CONTENT_SECURITY_POLICY = [
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ')
+]
 
 /** Every servable file below `dir`, keyed by its URL path relative to `dir` ("js/main.js"). */
 export function listPublicFiles (dir: string): Map<string, string> {
@@ -74,6 +83,8 @@ export function listPublicFiles (dir: string): Map<string, string> {
 export async function dashboardRoutes (app: FastifyInstance, options: DashboardOptions = {}): Promise<void> {
   const dir = options.publicDir ?? DEFAULT_PUBLIC_DIR
   const files = listPublicFiles(dir)
+  const frameAncestors = options.frameAncestors ?? []
+  const csp = contentSecurityPolicy(frameAncestors)
   if (!files.has('index.html')) throw new Error(`dashboard: no index.html in ${dir}`)
 
   const send = async (reply: FastifyReply, name: string): Promise<FastifyReply> => {
@@ -88,7 +99,9 @@ export async function dashboardRoutes (app: FastifyInstance, options: DashboardO
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
     if (name.endsWith('.html')) {
-      reply.header('content-security-policy', CONTENT_SECURITY_POLICY).header('x-frame-options', 'DENY')
+      reply.header('content-security-policy', csp)
+      // X-Frame-Options has no allow-list; CSP frame-ancestors governs framing when origins are set.
+      if (frameAncestors.length === 0) reply.header('x-frame-options', 'DENY')
     }
     return reply.send(body)
   }

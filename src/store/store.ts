@@ -240,9 +240,49 @@ export interface DeliveryFilter {
   eventId?: string
   status?: DeliveryStatus
   eventType?: string
+  /** Deliveries of events whose `data.job_id` (`data.call.id` for call.analyzed) is this. */
+  jobId?: string
+  /** Deliveries of events whose `data.contact_id` (or `data.contact.id`) is this. */
+  contactId?: string
+  /** created_at ≥ since (inclusive). */
+  since?: Date
+  /** created_at < until (exclusive). */
+  until?: Date
+  /** Only deliveries to one of these webhooks (a persona-scoped portal token); empty = none. */
+  webhookIds?: readonly string[]
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string
   limit: number
+}
+
+/** One attempt as the per-webhook charts need it (GET /webhooks/{id}/stats). */
+export interface AttemptSample {
+  startedAt: Date
+  durationMs: number
+  /** The response status, null when there was none (timeout, connection error, blocked). */
+  statusCode: number | null
+}
+
+/** The dashboard's health strip for one workspace (or some of its webhooks). */
+export interface WorkspaceQueueStats {
+  pending: number
+  /** Deliveries that ended failed since the given time. */
+  failedSince: number
+}
+
+/**
+ * A portal session (docs/api.md, "Portal sessions"): a short-lived dashboard link for one
+ * workspace, optionally read-only and scoped to one persona. Only the token's sha256 is stored.
+ */
+export interface PortalSession {
+  id: string
+  workspaceId: string
+  hash: string
+  personaId: string | null
+  readOnly: boolean
+  createdAt: Date
+  expiresAt: Date
+  revokedAt: Date | null
 }
 
 export interface Page<T> {
@@ -409,6 +449,20 @@ export interface Store {
    */
   nextDueAt (): Promise<Date | null>
   queueStats (now: Date, failedSince: Date): Promise<QueueStats>
+  /** Pending and recently failed deliveries of one workspace (optionally only these webhooks). */
+  workspaceQueueStats (workspaceId: string, failedSince: Date, webhookIds?: readonly string[]): Promise<WorkspaceQueueStats>
+  /**
+   * Attempts to one webhook that started in [from, to), oldest first: an index range on
+   * (webhook, start time), never the webhook's whole history.
+   */
+  attemptSamples (webhookId: string, from: Date, to: Date): Promise<AttemptSample[]>
+
+  // — portal sessions —
+  createPortalSession (session: PortalSession): Promise<void>
+  /** The session with this token hash, revoked or expired ones included (the caller decides). */
+  findPortalSessionByHash (hash: string): Promise<PortalSession | null>
+  /** Sets revokedAt; false when unknown in this workspace. */
+  revokePortalSession (workspaceId: string, id: string, at: Date): Promise<boolean>
 
   /**
    * Calls `listener` when new work may be due (an event was recorded or a delivery retried), in

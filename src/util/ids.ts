@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
  * bits, Crockford base32) behind a prefix. Ids made in the same millisecond by one process stay
  * in order because the random part is incremented instead of redrawn (ULID's monotonic mode).
  */
-export type IdPrefix = 'evt' | 'ws' | 'wh' | 'dlv' | 'att' | 'key' | 'job' | 'camp' | 'ct' | 'conv' | 'cls' | 'era'
+export type IdPrefix = 'evt' | 'ws' | 'wh' | 'dlv' | 'att' | 'key' | 'job' | 'camp' | 'ct' | 'conv' | 'cls' | 'era' | 'ps'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 
@@ -66,6 +66,14 @@ export function ulid (now: number = Date.now()): string {
 /** @example newId('evt') // 'evt_01JH8Z3K6Q9W2M4T7V5X0Y1B3C' */
 export function newId (prefix: IdPrefix, now?: number): string {
   return `${prefix}_${ulid(now)}`
+}
+
+/**
+ * The smallest id of `prefix` made at or after `ms` (ids sort by their time part): a key-range
+ * bound for "created since" lookups on time-sortable ids.
+ */
+export function idTimeBound (prefix: IdPrefix, ms: number): string {
+  return `${prefix}_${encodeTime(Math.max(0, Math.floor(ms)))}`
 }
 
 /** A random secret token (URL-safe base64) behind a prefix, e.g. `whsec_…` or `kw_…`. */

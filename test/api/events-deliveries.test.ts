@@ -11,7 +11,7 @@ interface DeliveryJson {
   webhook_id: string | null
   url: string
   status: string
-  attempts: Array<{ attempt: number, started_at: string, duration_ms: number, status_code: number | null, error: string | null, response_excerpt: string | null }>
+  attempts: Array<{ attempt: number, started_at: string, duration_ms: number, status_code: number | null, error: string | null, response_excerpt: string | null, request_headers?: Record<string, string> | null }>
   next_attempt_at: string | null
   created_at: string
 }
@@ -151,7 +151,12 @@ test('deliveries: filters, newest first, cursor pages, one delivery with its att
     assert.equal(d.status, 'pending')
     assert.equal(d.next_attempt_at, retryAt.toISOString())
     assert.equal(d.attempts.length, 1)
-    assert.deepEqual({ ...d.attempts[0], started_at: undefined }, { attempt: 1, started_at: undefined, duration_ms: 12, status_code: 503, error: 'HTTP 503', response_excerpt: 'busy' })
+    assert.deepEqual({ ...d.attempts[0], started_at: undefined, request_headers: undefined }, { attempt: 1, started_at: undefined, duration_ms: 12, status_code: 503, error: 'HTTP 503', response_excerpt: 'busy', request_headers: undefined })
+    // The headers it was sent with, the signature masked (docs/api.md, "request_headers").
+    const sent = d.attempts[0]?.request_headers
+    assert.equal(sent?.['X-Kejue-Attempt'], '1')
+    assert.equal(sent?.['X-Kejue-Delivery-Id'], claimed.deliveryId)
+    assert.equal(sent?.['X-Kejue-Signature'], 'sha256=••••••')
 
     const retried = await h.call('POST', `/api/v1/deliveries/${claimed.deliveryId}/retry`)
     assert.equal(retried.statusCode, 202, retried.body)

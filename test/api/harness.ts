@@ -14,6 +14,7 @@ import type { Metrics } from '../../src/observability/metrics.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import type { Store } from '../../src/store/store.js'
 import { createLogger } from '../../src/util/logger.js'
+import { makePostgresStore } from '../helpers/postgres.js'
 
 export interface TestWorkspace {
   id: string
@@ -33,10 +34,19 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export async function createHarness (options: { allowPrivateNetworks?: boolean } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  allowPrivateNetworks?: boolean
+  /** More KEJUE_* settings. */
+  env?: Record<string, string>
+  /** The store behind the API: a fresh SQLite file (default) or a fresh PostgreSQL schema. */
+  driver?: 'sqlite' | 'postgres'
+}
+
+export async function createHarness (options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'kejue-api-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
-  const config = resolveConfig({ env: { KEJUE_ALLOW_PRIVATE_NETWORKS: String(options.allowPrivateNetworks ?? false) } })
+  const postgres = options.driver === 'postgres' ? await makePostgresStore({ poolSize: 4 }) : null
+  const store = postgres?.store ?? await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const config = resolveConfig({ env: { KEJUE_ALLOW_PRIVATE_NETWORKS: String(options.allowPrivateNetworks ?? false), ...options.env } })
   const metrics = createMetrics({ processMetrics: false })
   const app = await buildApp({ store, config, logger: createLogger({ level: 'silent' }), metrics })
   await app.ready()
@@ -69,7 +79,8 @@ export async function createHarness (options: { allowPrivateNetworks?: boolean }
     call,
     async close () {
       await app.close()
-      await store.close()
+      if (postgres !== null) await postgres.cleanup()
+      else await store.close()
       await rm(dir, { recursive: true, force: true })
     },
   }

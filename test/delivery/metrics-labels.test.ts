@@ -14,11 +14,11 @@ import { USER_AGENT } from '../../src/util/version.js'
 import { webhookInput } from '../contract/store-fixtures.js'
 import { startReceiver } from '../helpers/receiver.js'
 
-test('per-endpoint failure metrics label subscriptions by id and every inline webhook as "inline"', async () => {
+test('per-webhook attempt metrics (KEJUE_METRICS_PER_WEBHOOK) label subscriptions by id and every inline webhook as "inline"', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-metrics-'))
   const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
-  const metrics = createMetrics({ store })
+  const metrics = createMetrics({ store, perWebhook: true })
   const engine = createEngine({}, { store, sender, metrics })
   const receiver = await startReceiver({ respond: [404] })
   try {
@@ -37,12 +37,12 @@ test('per-endpoint failure metrics label subscriptions by id and every inline we
     engine.start()
     await receiver.waitForRequests(4, 10_000)
     let text = ''
-    for (let i = 0; i < 100 && !/kejue_endpoint_failed_attempts_total\{webhook_id="inline"\} 3/.test(text); i++) {
+    for (let i = 0; i < 100 && !/kejue_webhook_attempts_total\{webhook_id="inline",outcome="rejected"\} 3/.test(text); i++) {
       await new Promise((resolve) => setTimeout(resolve, 50))
       text = await metrics.registry.metrics()
     }
-    assert.match(text, /kejue_endpoint_failed_attempts_total\{webhook_id="inline"\} 3/)
-    assert.match(text, new RegExp(`kejue_endpoint_failed_attempts_total\\{webhook_id="${subscription.id}"\\} 1`))
+    assert.match(text, /kejue_webhook_attempts_total\{webhook_id="inline",outcome="rejected"\} 3/)
+    assert.match(text, new RegExp(`kejue_webhook_attempts_total\\{webhook_id="${subscription.id}",outcome="rejected"\\} 1`))
     for (const id of inlineIds) assert.ok(!text.includes(id), 'no series per inline webhook')
   } finally {
     await engine.stop(1_000)

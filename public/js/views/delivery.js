@@ -3,7 +3,9 @@
 // While the delivery is pending the page polls it every second, so retries appear as they happen.
 
 import { h, replace, notice, pageHeader, statusBadge, table, time, formatDuration, formatRelative, attemptOutcome, prettyJson } from '../dom.js'
+import { portalMode } from '../api.js'
 import { prop, notFound } from './webhooks.js'
+import { webhookNames } from './deliveries.js'
 
 const POLL_MS = 1000
 
@@ -21,6 +23,8 @@ export async function renderDelivery (ctx) {
     throw err
   }
 
+  const names = await webhookNames(ctx)
+  const portal = portalMode()
   const live = h('div', { class: 'live' })
   const actionStatus = h('div', { class: 'action-status', 'aria-live': 'polite' })
   const envelopeSection = h('section', { class: 'card' }, h('h2', {}, 'Envelope'), h('p', { class: 'loading' }, 'Loading…'))
@@ -51,7 +55,7 @@ export async function renderDelivery (ctx) {
   let retryNotice = null
   let lastStatus = delivery.status
   const draw = () => {
-    replace(live, summary(delivery), attemptsSection(delivery))
+    replace(live, summary(delivery, names), attemptsSection(delivery))
     if (delivery.status !== lastStatus) {
       lastStatus = delivery.status
       ctx.refreshHealth()
@@ -85,13 +89,18 @@ export async function renderDelivery (ctx) {
 
   replace(ctx.root,
     h('p', { class: 'crumbs' }, h('a', { href: '#/deliveries' }, 'Deliveries'), ' / '),
-    pageHeader(`Delivery ${id}`, retry),
+    pageHeader(`Delivery ${id}`, portal?.readOnly ? null : retry),
     actionStatus,
     live,
     envelopeSection)
   draw()
   schedulePoll()
 
+  if (portal) {
+    // A portal link does not read events (GET /events is for workspace keys).
+    replace(envelopeSection, h('h2', {}, 'Envelope'), h('p', { class: 'muted' }, 'The event\'s body is shown to workspace keys only.'))
+    return
+  }
   try {
     const event = await ctx.api.getEvent(delivery.event_id, ctx.signal)
     if (ctx.signal.aborted) return
@@ -120,8 +129,8 @@ export function envelopeOf (event) {
   return event
 }
 
-/** @param {any} d */
-function summary (d) {
+/** @param {any} d @param {Map<string, string>} names */
+function summary (d, names) {
   const attempts = Array.isArray(d.attempts) ? d.attempts : []
   return h('section', { class: 'card summary' },
     h('dl', { class: 'props' },
@@ -130,7 +139,8 @@ function summary (d) {
       prop('Event', h('span', {}, h('a', { href: `#/events/${encodeURIComponent(d.event_id)}` }, d.event), ' ',
         h('span', { class: 'mono muted small' }, d.event_id))),
       prop('Webhook', d.webhook_id
-        ? h('a', { href: `#/webhooks/${encodeURIComponent(d.webhook_id)}`, class: 'mono' }, d.webhook_id)
+        ? h('span', {}, h('a', { href: `#/webhooks/${encodeURIComponent(d.webhook_id)}`, 'data-testid': 'webhook-name' }, names.get(d.webhook_id) ?? d.webhook_id),
+          ' ', h('span', { class: 'mono muted small' }, d.webhook_id))
         : h('span', { class: 'muted' }, 'inline webhook of a call')),
       prop('URL', h('span', { class: 'mono break' }, d.url)),
       prop('Created', time(d.created_at)),
@@ -148,19 +158,35 @@ function attemptsSection (d) {
       h('div', { class: 'empty', 'data-testid': 'attempts-empty' },
         d.status === 'pending' ? 'No attempt yet: the first one is on its way.' : 'No attempt was made.'))
   }
-  const rows = attempts.map((/** @type {any} */ a) => h('tr', { 'data-testid': 'attempt-row', 'data-attempt': String(a.attempt) },
-    h('td', { class: 'num' }, `#${a.attempt}`),
-    h('td', {}, time(a.started_at)),
-    h('td', { class: 'num' }, formatDuration(a.duration_ms)),
-    h('td', { 'data-testid': 'attempt-outcome' }, attemptOutcome(a)),
-    h('td', { class: 'excerpt' }, a.response_excerpt
-      ? h('pre', { class: 'excerpt' }, a.response_excerpt)
-      : h('span', { class: 'muted' }, 'empty'))))
+  const rows = attempts.map((/** @type {any} */ a) => {
+    const ok = typeof a.status_code === 'number' && a.status_code >= 200 && a.status_code < 300
+    return h('tr', { 'data-testid': 'attempt-row', 'data-attempt': String(a.attempt) },
+      h('td', { class: 'num' }, `#${a.attempt}`),
+      h('td', {}, time(a.started_at)),
+      h('td', { class: 'num' }, formatDuration(a.duration_ms)),
+      h('td', {}, statusBadge(ok ? 'succeeded' : 'failed')),
+      h('td', { 'data-testid': 'attempt-outcome' }, attemptOutcome(a)),
+      h('td', { class: 'excerpt' }, h('div', {},
+        a.response_excerpt ? h('pre', { class: 'excerpt' }, a.response_excerpt) : h('span', { class: 'muted' }, 'empty'),
+        requestHeaders(a))))
+  })
   if (d.status === 'pending' && d.next_attempt_at) {
     rows.push(h('tr', { class: 'upcoming' },
       h('td', { class: 'num' }, `#${attempts.length + 1}`),
-      h('td', { colspan: 4 }, 'Due ', time(d.next_attempt_at), ` (${formatRelative(d.next_attempt_at)})`)))
+      h('td', { colspan: 5 }, 'Due ', time(d.next_attempt_at), ` (${formatRelative(d.next_attempt_at)})`)))
   }
   return h('section', { class: 'card' }, h('h2', {}, 'Attempts'),
-    table(['#', 'Started', 'Duration', 'Result', 'Response (excerpt)'], rows, 'attempts-table'))
+    table(['#', 'Started', 'Duration', 'Status', 'Result', 'Response and request'], rows, 'attempts-table'))
+}
+
+/**
+ * The headers the attempt was sent with (secrets masked by the API), folded away.
+ * @param {any} a
+ */
+function requestHeaders (a) {
+  if (!a.request_headers) return null
+  return h('details', { class: 'headers', 'data-testid': 'request-headers' },
+    h('summary', {}, 'Request headers'),
+    h('dl', { class: 'header-list' }, Object.entries(a.request_headers).flatMap(([name, value]) =>
+      [h('dt', { class: 'mono' }, name), h('dd', { class: 'mono break' }, String(value))])))
 }

@@ -1,6 +1,7 @@
 // Create and edit a webhook. On creation the API returns the secret once (docs/api.md); it is
 // shown here, in the page only, and never put in the URL or stored.
 
+import { portalMode } from '../api.js'
 import { h, replace, notice, pageHeader } from '../dom.js'
 import { EVENT_TYPES } from './deliveries.js'
 import { loadWebhook } from './webhooks.js'
@@ -97,7 +98,14 @@ function webhookForm (webhook, onSave) {
   const scope = /** @type {HTMLSelectElement} */ (h('select', { id: 'scope_type' },
     h('option', { value: 'global', selected: webhook?.scope_type !== 'persona' }, 'whole workspace (global)'),
     h('option', { value: 'persona', selected: webhook?.scope_type === 'persona' }, 'one persona')))
-  const persona = input('persona_id', 'text', webhook?.persona_id ?? '', { placeholder: 'persona id' })
+  // A persona-scoped portal link manages that persona's webhooks only: the scope is fixed.
+  const portalPersona = portalMode()?.personaId ?? null
+  if (portalPersona) {
+    scope.value = 'persona'
+    scope.disabled = true
+  }
+  const persona = input('persona_id', 'text', webhook?.persona_id ?? portalPersona ?? '', { placeholder: 'persona id' })
+  if (portalPersona) persona.setAttribute('readonly', '')
   const timeout = input('timeout_ms', 'number', String(settings.timeout_ms), { min: 1000, max: 30000, step: 1 })
   const retries = input('max_retries', 'number', String(settings.max_retries), { min: 0, max: 10, step: 1 })
   const backoff = input('backoff_ms', 'number', String(settings.backoff_ms), { min: 100, step: 1 })

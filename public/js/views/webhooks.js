@@ -2,14 +2,29 @@
 // actions (test, edit, enable/disable, delete) and its deliveries.
 
 import { h, replace, notice, pageHeader, table, time, formatRate, truncate } from '../dom.js'
+import { portalMode } from '../api.js'
+import { chartsSection, WINDOWS } from './charts.js'
 import { deliveryBrowser, EVENT_TYPES } from './deliveries.js'
 import { secretCard } from './secret-rotation.js'
 
-/** @param {any} webhook */
+/** Below this success rate an enabled webhook shows as failing, not as a green "enabled". */
+const FAILING_BELOW_PERCENT = 50
+
+/**
+ * Its state as an operator reads it: disabled, failing (enabled, but most deliveries fail), or
+ * healthy.
+ * @param {any} webhook
+ */
 function stateBadge (webhook) {
-  return webhook.enabled
-    ? h('span', { class: 'badge badge-enabled' }, 'enabled')
-    : h('span', { class: 'badge badge-disabled' }, 'disabled')
+  if (!webhook.enabled) {
+    const reason = webhook.disabled_reason && webhook.disabled_reason !== 'manual' ? ` (${webhook.disabled_reason})` : ''
+    return h('span', { class: 'badge badge-disabled', 'data-state': 'disabled' }, `disabled${reason}`)
+  }
+  const rate = webhook.stats?.success_rate
+  if (typeof rate === 'number' && rate < FAILING_BELOW_PERCENT) {
+    return h('span', { class: 'badge badge-failed', 'data-state': 'failing', title: `${rate} % of finished deliveries succeeded` }, 'failing')
+  }
+  return h('span', { class: 'badge badge-enabled', 'data-state': 'healthy' }, 'enabled')
 }
 
 /** @param {any} webhook */
@@ -26,13 +41,17 @@ function eventList (events) {
 /** @param {import('../main.js').ViewContext} ctx */
 export async function renderWebhookList (ctx) {
   const webhooks = await ctx.api.listWebhooks(ctx.signal)
-  const create = h('a', { class: 'button primary', href: '#/webhooks/new' }, 'New webhook')
+  const portal = portalMode()
+  const create = portal?.readOnly ? null : h('a', { class: 'button primary', href: '#/webhooks/new' }, 'New webhook')
   if (webhooks.length === 0) {
     replace(ctx.root, pageHeader('Webhooks', create),
       h('div', { class: 'empty', 'data-testid': 'webhooks-empty' },
-        h('p', {}, h('strong', {}, 'No webhooks yet.')),
-        h('p', {}, 'A webhook is a URL that receives signed POSTs when call and campaign events happen.'),
-        h('a', { class: 'button primary', href: '#/webhooks/new' }, 'Create your first webhook')))
+        h('p', {}, h('strong', {}, portal?.personaId ? `No webhooks for persona ${portal.personaId} yet.` : 'No webhooks yet.')),
+        h('p', {}, 'A webhook is a URL that receives signed POSTs when call and campaign events happen. ',
+          'Create one, press "Send test event" on its page, and its deliveries show up here.'),
+        portal?.readOnly
+          ? h('p', {}, 'This link is read-only: ask the workspace owner to add one.')
+          : h('a', { class: 'button primary', href: '#/webhooks/new' }, 'Create your first webhook')))
     return
   }
   const rows = webhooks.map((/** @type {any} */ w) => {
@@ -103,17 +122,20 @@ export async function renderWebhookDetail (ctx) {
 
   const s = webhook.delivery_settings ?? {}
   const stats = webhook.stats ?? {}
+  const window = WINDOWS.some(([w]) => w === ctx.query.get('window')) ? ctx.query.get('window') ?? '24h' : '24h'
+  const charts = await chartsSection(ctx, id, window, (w) => `${base}?window=${w}`)
   const browser = await deliveryBrowser(ctx, {
     filters: { status: ctx.query.get('status') ?? '', event: '', webhookId: id },
-    hashFor: (q) => `${base}${q.size ? `?${q}` : ''}`,
     showEventFilter: false,
     scopedToWebhook: true,
   })
+  const readOnly = portalMode()?.readOnly === true
 
   replace(ctx.root,
     h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Webhooks'), ' / '),
-    pageHeader(title(webhook), h('a', { class: 'button', href: `${base}/edit` }, 'Edit'), toggle, del),
+    pageHeader(title(webhook), ...(readOnly ? [] : [h('a', { class: 'button', href: `${base}/edit` }, 'Edit'), toggle, del])),
     status,
+    charts,
     h('div', { class: 'grid-2' },
       h('section', { class: 'card' },
         h('h2', {}, 'Settings'),
@@ -135,13 +157,13 @@ export async function renderWebhookDetail (ctx) {
           prop('Deliveries', `${stats.total_deliveries ?? 0} (${stats.failed_deliveries ?? 0} failed)`),
           prop('Last delivery', time(webhook.last_delivery_at)),
           prop('Last error', webhook.last_error ? h('span', { class: 'error-text' }, webhook.last_error) : '—')),
-        h('h2', {}, 'Test'),
-        h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
-        h('div', { class: 'inline-form' }, testEvent, testButton))),
-    secretCard(ctx, webhook),
+        readOnly ? null : h('h2', {}, 'Test'),
+        readOnly ? null : h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
+        readOnly ? null : h('div', { class: 'inline-form' }, testEvent, testButton))),
+    readOnly ? null : secretCard(ctx, webhook),
     h('section', {},
       h('div', { class: 'section-header' }, h('h2', {}, 'Deliveries'),
-        h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Filter by event in all deliveries →')),
+        h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Search these deliveries →')),
       browser))
 }
 

@@ -45,6 +45,7 @@ export function campaignRoutes (app: FastifyInstance, deps: { sandbox: Sandbox }
   app.post<{ Body: Static<typeof CreateCampaignBody> }>('/campaigns', {
     schema: {
       tags: ['sandbox'],
+      operationId: 'createCampaign',
       summary: 'Create a simulated campaign (sandbox only)',
       body: CreateCampaignBody,
       response: { 201: CampaignResponse, ...errorResponses(400, 403, 413, 415, 422) },
@@ -71,6 +72,7 @@ export function campaignRoutes (app: FastifyInstance, deps: { sandbox: Sandbox }
   app.get<{ Params: Static<typeof IdParams> }>('/campaigns/:id', {
     schema: {
       tags: ['sandbox'],
+      operationId: 'getCampaign',
       summary: 'A simulated campaign with its live stats',
       params: IdParams,
       response: { 200: CampaignResponse, ...errorResponses(403, 404) },
@@ -81,6 +83,7 @@ export function campaignRoutes (app: FastifyInstance, deps: { sandbox: Sandbox }
     app.post<{ Params: Static<typeof IdParams> }>(`/campaigns/:id/${action}`, {
       schema: {
         tags: ['sandbox'],
+        operationId: `${action}Campaign`,
         summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a simulated campaign`,
         params: IdParams,
         body: Type.Object({}, { additionalProperties: true, [OPTIONAL_BODY]: true }),

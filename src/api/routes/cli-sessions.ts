@@ -48,6 +48,7 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
   app.post<{ Body: Static<typeof OpenBody> | undefined }>('/cli-sessions', {
     schema: {
       tags,
+      operationId: 'openCliSession',
       summary: 'Open a `kejue-webhooks listen` session: a text/event-stream of deliveries for as long as the connection lives',
       body: OpenBody,
       response: errorResponses(400, 403, 415),
@@ -92,6 +93,7 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
   app.post<{ Params: Static<typeof IdParams>, Body: Static<typeof ReportBody> }>('/cli-sessions/:id/results', {
     schema: {
       tags,
+      operationId: 'reportCliResult',
       summary: 'Report the local app\'s answer to one pushed delivery attempt',
       params: IdParams,
       body: ReportBody,
@@ -111,6 +113,7 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
   app.delete<{ Params: Static<typeof IdParams> }>('/cli-sessions/:id', {
     schema: {
       tags,
+      operationId: 'closeCliSession',
       summary: 'End a `kejue-webhooks listen` session: its webhook goes, its pending deliveries fail',
       params: IdParams,
       response: { 204: Type.Null(), ...errorResponses(403, 404) },

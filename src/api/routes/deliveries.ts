@@ -5,9 +5,10 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { DEFAULTS } from '../../config/defaults.js'
-import { notFound, ServiceError } from '../../errors.js'
+import { notFound, ServiceError, validationError } from '../../errors.js'
 import { ERASED_ERROR } from '../../store/store.js'
-import type { Delivery, DeliveryFilter, Store } from '../../store/store.js'
+import type { Delivery, DeliveryFilter, Store, Webhook } from '../../store/store.js'
+import { visibleWebhookIds } from '../portal.js'
 import { workspaceOf } from '../auth.js'
 import type { ApiDeps } from '../deps.js'
 import { presentDelivery } from '../presenters.js'
@@ -18,13 +19,29 @@ import { findWebhook } from './webhooks.js'
 const DEFAULT_PAGE_SIZE = DEFAULTS.api.pageSize
 
 export async function presentWithAttempts (store: Store, delivery: Delivery): Promise<Static<typeof DeliveryObject>> {
-  return presentDelivery(delivery, await store.listAttempts(delivery.id))
+  const webhook = await store.getWebhook(delivery.workspaceId, delivery.webhookId)
+  return presentDelivery(delivery, await store.listAttempts(delivery.id), webhook)
 }
 
-/** Many deliveries with their attempts: two queries whatever the number of deliveries. */
+/**
+ * Many deliveries with their attempts: two queries whatever the number of deliveries, plus one
+ * read per distinct webhook on the page (for the attempts' request headers).
+ */
 export async function presentAllWithAttempts (store: Store, deliveries: readonly Delivery[]): Promise<Array<Static<typeof DeliveryObject>>> {
   const attempts = await store.attemptsOf(deliveries.map((d) => d.id))
-  return deliveries.map((d) => presentDelivery(d, attempts.get(d.id) ?? []))
+  const webhooks = new Map<string, Webhook | null>()
+  for (const d of deliveries) {
+    if (!webhooks.has(d.webhookId)) webhooks.set(d.webhookId, await store.getWebhook(d.workspaceId, d.webhookId))
+  }
+  return deliveries.map((d) => presentDelivery(d, attempts.get(d.id) ?? [], webhooks.get(d.webhookId)))
+}
+
+/** An ISO time of the query string as a Date; VALIDATION naming the field when it is not one. */
+function queryTime (value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) throw validationError(`${field} must be an ISO-8601 time`, [{ path: field, message: 'must be an ISO-8601 time such as 2025-01-15T10:30:00Z' }])
+  return date
 }
 
 async function page (store: Store, filter: DeliveryFilter): Promise<Static<typeof DeliveryPage>> {
@@ -47,8 +64,9 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Querystring: Static<typeof DeliveryListQuery> }>('/deliveries', {
     schema: {
+      operationId: 'listDeliveries',
       tags,
-      summary: 'The workspace\'s deliveries, newest first',
+      summary: 'The workspace\'s deliveries, newest first; filter by job, contact, event, type, status, webhook and time',
       querystring: DeliveryListQuery,
       response: { 200: DeliveryPage, ...errorResponses(403, 422) },
     },
@@ -60,6 +78,12 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
       status: q.status,
       eventType: q.event,
       webhookId: q.webhook_id,
+      eventId: q.event_id,
+      jobId: q.job_id,
+      contactId: q.contact_id,
+      since: queryTime(q.since, 'since'),
+      until: queryTime(q.until, 'until'),
+      webhookIds: await visibleWebhookIds(store, request, workspaceId),
       cursor: q.cursor,
       limit: q.limit ?? DEFAULT_PAGE_SIZE,
     })
@@ -67,6 +91,7 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: Static<typeof IdParams>, Querystring: Static<typeof WebhookDeliveryListQuery> }>('/webhooks/:id/deliveries', {
     schema: {
+      operationId: 'listWebhookDeliveries',
       tags: ['webhooks', 'deliveries'],
       summary: 'One webhook\'s deliveries, newest first',
       params: IdParams,
@@ -89,6 +114,7 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: Static<typeof IdParams> }>('/deliveries/:id', {
     schema: {
+      operationId: 'getDelivery',
       tags,
       summary: 'One delivery with every attempt and the next attempt time',
       params: IdParams,
@@ -101,6 +127,7 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: Static<typeof IdParams> }>('/deliveries/:id/retry', {
     schema: {
+      operationId: 'retryDelivery',
       tags,
       summary: 'Deliver again now: one more attempt, whatever the delivery\'s status',
       params: IdParams,

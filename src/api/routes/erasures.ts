@@ -29,6 +29,7 @@ export function erasureRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Body: Static<typeof CreateErasureBody> }>('/erasures', {
     schema: {
+      operationId: 'createErasure',
       tags,
       summary: 'Erase the personal data of every event of a contact or a call',
       body: CreateErasureBody,
@@ -49,6 +50,7 @@ export function erasureRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: Static<typeof IdParams> }>('/erasures/:id', {
     schema: {
+      operationId: 'getErasure',
       tags,
       summary: 'The record of an erasure',
       params: IdParams,

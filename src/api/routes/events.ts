@@ -50,6 +50,7 @@ export function eventRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: Static<typeof PublishEventBody> }>('/events', {
     schema: {
       tags: ['events'],
+      operationId: 'publishEvent',
       summary: 'Publish an event: validated against the catalog, stored, delivered to every matching webhook',
       body: PublishEventBody,
       response: { 202: PublishEventResponse, ...errorResponses(400, 403, 413, 415, 422) },
@@ -72,6 +73,7 @@ export function eventRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: Static<typeof EventParams> }>('/events/:event_id', {
     schema: {
       tags: ['events'],
+      operationId: 'getEvent',
       summary: 'An event\'s envelope as sent, and its deliveries',
       params: EventParams,
       response: { 200: EventObject, ...errorResponses(403, 404) },
@@ -93,6 +95,7 @@ export function eventRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: Static<typeof IdParams>, Body: Static<typeof TestSendBody> | undefined }>('/webhooks/:id/test', {
     schema: {
       tags: ['webhooks'],
+      operationId: 'testWebhook',
       summary: 'Send a sample event to this webhook now and return the delivery after its first attempt',
       params: IdParams,
       body: TestSendBody,

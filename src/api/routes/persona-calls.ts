@@ -20,6 +20,7 @@ export function personaCallRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: Static<typeof CreatePersonaCallBody> }>('/persona-calls', {
     schema: {
       tags: ['calls'],
+      operationId: 'createPersonaCall',
       summary: 'Register a call and its inline webhooks (config.webhooks)',
       body: CreatePersonaCallBody,
       response: { 201: PersonaCallResponse, ...errorResponses(400, 403, 413, 415, 422) },

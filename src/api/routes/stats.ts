@@ -1,33 +1,34 @@
 /**
- * GET /api/v1/stats: the numbers behind the dashboard's health strip. They come from the store's
- * queue statistics, which are service-wide: a workspace key sees the whole queue's counts (no
- * ids, no content), which is enough to tell whether the service is keeping up. docs/dashboard.md
- * says so.
+ * GET /api/v1/stats: the numbers behind the dashboard's health strip, for the caller's workspace
+ * only (a persona-scoped portal token: only its persona's webhooks). docs/dashboard.md says so.
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { workspaceOf } from '../auth.js'
 import type { ApiDeps } from '../deps.js'
+import { visibleWebhookIds } from '../portal.js'
 import { errorResponses } from '../schemas/common.js'
 
 const HOUR_MS = 3_600_000
 
 export const StatsResponse = Type.Object({
-  pending: Type.Integer({ description: 'Deliveries waiting for an attempt, whole service' }),
-  failed_last_hour: Type.Integer({ description: 'Deliveries that ended failed in the last hour, whole service' }),
+  pending: Type.Integer({ description: 'The workspace\'s deliveries waiting for an attempt' }),
+  failed_last_hour: Type.Integer({ description: 'The workspace\'s deliveries that ended failed in the last hour' }),
 })
 
 export function statsRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get('/stats', {
     schema: {
+      operationId: 'getWorkspaceStats',
       tags: ['operations'],
-      summary: 'Queue numbers for the dashboard: pending deliveries and failures in the last hour (service-wide)',
+      summary: 'The workspace\'s pending deliveries and failures in the last hour (the dashboard\'s health strip)',
       response: { 200: StatsResponse, ...errorResponses(403) },
     },
   }, async (request) => {
-    workspaceOf(request)
+    const workspaceId = workspaceOf(request)
     const now = new Date()
-    const stats = await deps.store.queueStats(now, new Date(now.getTime() - HOUR_MS))
+    const webhookIds = await visibleWebhookIds(deps.store, request, workspaceId)
+    const stats = await deps.store.workspaceQueueStats(workspaceId, new Date(now.getTime() - HOUR_MS), webhookIds)
     return { pending: stats.pending, failed_last_hour: stats.failedSince }
   })
 }

@@ -11,6 +11,7 @@ import { notFound, ServiceError, validationError } from '../../errors.js'
 import { methodNeedsSecret } from '../../signing/methods.js'
 import type { Store, Webhook } from '../../store/store.js'
 import { workspaceOf } from '../auth.js'
+import { personaSees, portalOf } from '../portal.js'
 import type { ApiDeps } from '../deps.js'
 import { presentWebhook } from '../presenters.js'
 import { errorResponses } from '../schemas/common.js'
@@ -52,6 +53,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Body: Static<typeof CreateWebhookBody> }>('/webhooks', {
     schema: {
+      operationId: 'createWebhook',
       tags,
       summary: 'Create a webhook; the response is the only one that shows its secret',
       body: CreateWebhookBody,
@@ -66,6 +68,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Querystring: Static<typeof WebhookListQuery> }>('/webhooks', {
     schema: {
+      operationId: 'listWebhooks',
       tags,
       summary: 'List the workspace\'s webhooks (a bare JSON array), oldest first',
       querystring: WebhookListQuery,
@@ -74,8 +77,10 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
   }, async (request) => {
     const workspaceId = workspaceOf(request)
     const filter = request.query.event
+    const personaId = portalOf(request)?.personaId ?? null
     const webhooks = (await store.listWebhooks(workspaceId))
       .filter((w) => !isCliWebhook(w))
+      .filter((w) => personaId === null || personaSees(personaId, w))
       .filter((w) => filter === undefined || (filter === '*' ? w.events.includes('*') : matchesEventFilter(w.events, filter)))
     const stats = await store.webhookStats(workspaceId, webhooks.map((w) => w.id))
     return webhooks.map((w) => presentWebhook(w, stats.get(w.id)))
@@ -83,6 +88,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.get<{ Params: Static<typeof WebhookParams> }>('/webhooks/:id', {
     schema: {
+      operationId: 'getWebhook',
       tags,
       summary: 'Read a webhook',
       params: WebhookParams,
@@ -95,6 +101,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.patch<{ Params: Static<typeof WebhookParams>, Body: Static<typeof UpdateWebhookBody> }>('/webhooks/:id', {
     schema: {
+      operationId: 'updateWebhook',
       tags,
       summary: 'Update some fields of a webhook (same rules as create)',
       params: WebhookParams,
@@ -112,6 +119,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.delete<{ Params: Static<typeof WebhookParams> }>('/webhooks/:id', {
     schema: {
+      operationId: 'deleteWebhook',
       tags,
       summary: 'Delete a webhook; its pending deliveries end failed',
       params: WebhookParams,
@@ -126,6 +134,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof RotateSecretBody> | undefined }>('/webhooks/:id/rotate-secret', {
     schema: {
+      operationId: 'rotateWebhookSecret',
       tags,
       summary: 'Replace the secret (generated unless given); the old one keeps signing during the overlap. The response shows the new one once',
       params: WebhookParams,

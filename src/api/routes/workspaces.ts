@@ -29,6 +29,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Body: Static<typeof CreateWorkspaceBody> }>('/workspaces', {
     schema: {
       tags,
+      operationId: 'createWorkspace',
       summary: 'Create a workspace and its first API key (admin key only)',
       body: CreateWorkspaceBody,
       response: { 201: WorkspaceWithKey, ...errorResponses(400, 403, 415, 422) },
@@ -46,6 +47,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get('/workspaces', {
     schema: {
       tags,
+      operationId: 'listWorkspaces',
       summary: 'List workspaces (admin key only)',
       response: { 200: Type.Array(WorkspaceObject), ...errorResponses(403) },
     },
@@ -57,6 +59,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: Static<typeof WorkspaceParams> }>('/workspaces/:id', {
     schema: {
       tags,
+      operationId: 'getWorkspace',
       summary: 'Read a workspace (admin key only)',
       params: WorkspaceParams,
       response: { 200: WorkspaceObject, ...errorResponses(403, 404) },
@@ -69,6 +72,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.get<{ Params: Static<typeof WorkspaceParams> }>('/workspaces/:id/keys', {
     schema: {
       tags,
+      operationId: 'listApiKeys',
       summary: 'List a workspace\'s API keys, revoked ones included (admin key only)',
       params: WorkspaceParams,
       response: { 200: Type.Array(ApiKeyObject), ...errorResponses(403, 404) },
@@ -82,6 +86,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.post<{ Params: Static<typeof WorkspaceParams> }>('/workspaces/:id/keys', {
     schema: {
       tags,
+      operationId: 'createApiKey',
       summary: 'Make a new API key for a workspace; the response shows it once (admin key only)',
       params: WorkspaceParams,
       response: { 201: ApiKeyWithToken, ...errorResponses(403, 404) },
@@ -97,6 +102,7 @@ export function workspaceRoutes (app: FastifyInstance, deps: ApiDeps): void {
   app.delete<{ Params: Static<typeof KeyParams> }>('/workspaces/:id/keys/:key_id', {
     schema: {
       tags,
+      operationId: 'revokeApiKey',
       summary: 'Revoke an API key at once (admin key only)',
       params: KeyParams,
       response: { 204: Type.Null(), ...errorResponses(403, 404) },

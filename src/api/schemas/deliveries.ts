@@ -10,6 +10,9 @@ export const AttemptObject = Type.Object({
   status_code: Nullable(Type.Integer()),
   error: Nullable(Type.String()),
   response_excerpt: Nullable(Type.String({ description: 'The first bytes of the response body' })),
+  request_headers: Nullable(Type.Record(Type.String(), Type.String(), {
+    description: 'The headers this attempt was sent with, secrets masked (rebuilt from the webhook\'s current signing settings); null when the webhook was deleted',
+  })),
 })
 
 export const DeliveryObject = Type.Object({
@@ -33,10 +36,17 @@ export const DeliveryPage = Type.Object({
   next_cursor: Nullable(Type.String({ description: 'Pass as ?cursor= for the next page; null on the last page' })),
 })
 
+const queryTime = (description: string) => Type.String({ minLength: 1, maxLength: 40, description })
+
 export const DeliveryListQuery = Type.Object({
   status: Type.Optional(DeliveryStatusSchema),
   event: Type.Optional(EventTypeSchema),
   webhook_id: Type.Optional(IdString),
+  event_id: Type.Optional(IdString),
+  job_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The call: data.job_id (data.call.id for call.analyzed)' })),
+  contact_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'data.contact_id or data.contact.id' })),
+  since: Type.Optional(queryTime('created_at ≥ since (inclusive), ISO-8601, e.g. 2025-01-15T10:30:00Z')),
+  until: Type.Optional(queryTime('created_at < until (exclusive), ISO-8601, e.g. 2025-01-15T10:30:00Z')),
   cursor: Type.Optional(CursorQuery),
   limit: Type.Optional(LimitQuery),
 }, { additionalProperties: false })

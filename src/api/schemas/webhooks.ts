@@ -105,3 +105,16 @@ export const WebhookListQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const WebhookParams = Type.Object({ id: IdString })
+
+/** GET /webhooks/{id}/stats (api/webhook-series.ts). */
+export const WebhookStatsResponse = Type.Object({
+  window: Type.String(),
+  bucket: Type.String(),
+  buckets: Type.Array(Type.Object({
+    start: IsoDate,
+    succeeded: Type.Integer({ description: 'Attempts that started in the bucket and got a 2xx' }),
+    failed: Type.Integer({ description: 'Attempts that started in the bucket with any other outcome' }),
+    p50_ms: Nullable(Type.Integer({ description: 'Median attempt duration; null for an empty bucket' })),
+    p95_ms: Nullable(Type.Integer({ description: '95th percentile attempt duration; null for an empty bucket' })),
+  }), { description: 'UTC-aligned, oldest first, empty buckets included' }),
+})

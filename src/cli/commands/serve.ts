@@ -65,7 +65,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     process.exitCode = 1
     return
   }
-  const metrics = createMetrics({ store })
+  const metrics = createMetrics({ store, perWebhook: config.metricsPerWebhook })
   const sender = config.role === 'api'
     ? null
     : createHttpClient({

@@ -15,7 +15,8 @@ import { completeAttempts } from './queries/complete-attempts.js'
 import * as deliveries from './queries/deliveries.js'
 import { releaseLeases, renewLeases } from './queries/leases.js'
 import * as cliSessions from './queries/cli-sessions.js'
-import { nextDueAt, queueStats } from './queries/queue-stats.js'
+import { attemptSamples, nextDueAt, queueStats, workspaceQueueStats } from './queries/queue-stats.js'
+import * as portalSessions from './queries/portal-sessions.js'
 import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
 import * as retention from './queries/retention.js'
@@ -137,6 +138,12 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     completeAttempts: async (results, now) => await completeAttempts(leasePool, results, now),
     nextDueAt: async () => await nextDueAt(pool),
     queueStats: async (now, failedSince) => await queueStats(pool, now, failedSince),
+    workspaceQueueStats: async (workspaceId, failedSince, webhookIds) => await workspaceQueueStats(pool, workspaceId, failedSince, webhookIds),
+    attemptSamples: async (webhookId, from, to) => await attemptSamples(pool, webhookId, from, to),
+
+    createPortalSession: async (session) => await portalSessions.createPortalSession(pool, session),
+    findPortalSessionByHash: async (hash) => await portalSessions.findPortalSessionByHash(pool, hash),
+    revokePortalSession: async (workspaceId, id, at) => await portalSessions.revokePortalSession(pool, workspaceId, id, at),
 
     onWork (listener) {
       const own = (): void => listener()

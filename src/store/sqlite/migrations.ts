@@ -5,6 +5,7 @@ import { migration0002 } from './migrations/0002-webhook-routes.js'
 import { migration0003 } from './migrations/0003-claim-lanes.js'
 import { migration0004 } from './migrations/0004-cli-sessions.js'
 import { migration0006 } from './migrations/0006-secrets-retention.js'
+import { migration0008 } from './migrations/0008-search-stats-portal.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */
 export interface Migration {
@@ -14,7 +15,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006, migration0008]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

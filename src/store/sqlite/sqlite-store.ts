@@ -10,6 +10,7 @@ import { prepareDeliveries } from './queries/deliveries.js'
 import { prepareLeases } from './queries/leases.js'
 import { prepareListDeliveries } from './queries/list-deliveries.js'
 import { prepareCliSessions } from './queries/cli-sessions.js'
+import { preparePortalSessions } from './queries/portal-sessions.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
@@ -63,6 +64,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   const retention = prepareRetention(db)
   const erasure = prepareErasure(db)
   const storedSecrets = prepareStoredSecrets(db)
+  const portalSessions = preparePortalSessions(db)
   const listeners = new Set<() => void>()
   let closed = false
 
@@ -155,6 +157,12 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     completeAttempts: async (results, now) => completeAttempts(results, now),
     nextDueAt: async () => stats.nextDueAt(),
     queueStats: async (now, failedSince) => stats.queueStats(now, failedSince),
+    workspaceQueueStats: async (workspaceId, failedSince, webhookIds) => stats.workspaceQueueStats(workspaceId, failedSince, webhookIds),
+    attemptSamples: async (webhookId, from, to) => stats.attemptSamples(webhookId, from, to),
+
+    createPortalSession: async (session) => portalSessions.createPortalSession(session),
+    findPortalSessionByHash: async (hash) => portalSessions.findPortalSessionByHash(hash),
+    revokePortalSession: async (workspaceId, id, at) => portalSessions.revokePortalSession(workspaceId, id, at),
 
     onWork (listener) {
       listeners.add(listener)

@@ -3,6 +3,7 @@ import { migration0002 } from './0002-webhook-routes.js'
 import { migration0003 } from './0003-claim-lanes.js'
 import { migration0004 } from './0004-cli-sessions.js'
 import { migration0006 } from './0006-secrets-retention.js'
+import { migration0008 } from './0008-search-stats-portal.js'
 
 export interface Migration {
   version: number
@@ -11,4 +12,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006, migration0008]

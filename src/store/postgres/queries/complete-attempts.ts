@@ -26,10 +26,10 @@ WITH input AS (
     lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
   FROM input i
   WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token AND d.status = 'pending'
-  RETURNING d.id
+  RETURNING d.id, d.webhook_id
 ), recorded AS (
-  INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
-  SELECT i.attempt_id, i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error, i.response_excerpt
+  INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
+  SELECT i.attempt_id, i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error, i.response_excerpt, s.webhook_id
   FROM input i JOIN settled s ON s.id = i.delivery_id
 )
 SELECT id FROM settled`

@@ -5,6 +5,8 @@ import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
+import { deliveryIdRange } from '../../delivery-filter.js'
+import { CONTACT_ID_SQL, JOB_ID_SQL } from '../migrations/0008-search-stats-portal.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
   // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
@@ -24,8 +26,12 @@ export async function getDelivery (db: pg.Pool, workspaceId: string, id: string)
   return row === undefined ? null : toDelivery(row)
 }
 
-/** Newest first: delivery ids are ULIDs, so id order is creation order. */
-export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+/**
+ * The listing statement for a filter: newest first (delivery ids are ULIDs, so id order is
+ * creation order), keyset-paged, one more row than the page to tell whether another follows.
+ * Exported so that tests can check its plan (EXPLAIN) at scale.
+ */
+export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, values: unknown[], limit: number } {
   const values: unknown[] = [filter.workspaceId]
   const where = ['workspace_id = $1']
   const add = (sql: string, value: unknown): void => {
@@ -36,12 +42,32 @@ export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Prom
   if (filter.eventId !== undefined) add('event_id = ?', filter.eventId)
   if (filter.status !== undefined) add('status = ?', filter.status)
   if (filter.eventType !== undefined) add('event_type = ?', filter.eventType)
+  if (filter.webhookIds !== undefined) add('webhook_id = ANY(?::text[])', [...filter.webhookIds])
+  // Through the expression indexes of migration 0008 (the expressions must match them exactly).
+  if (filter.jobId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${JOB_ID_SQL} = ?)`, filter.jobId)
+  if (filter.contactId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${CONTACT_ID_SQL} = ?)`, filter.contactId)
+  const range = deliveryIdRange(filter)
+  if (filter.since !== undefined && range.idFrom !== null) {
+    add('id >= ?', range.idFrom)
+    add('created_at >= ?', filter.since.getTime())
+  }
+  if (filter.until !== undefined && range.idTo !== null) {
+    add('id < ?', range.idTo)
+    add('created_at < ?', filter.until.getTime())
+  }
   if (filter.cursor !== undefined) add('id < ?', decodeCursor(filter.cursor))
   const limit = Math.max(1, Math.floor(filter.limit))
   values.push(limit + 1)
-  const result = await db.query<DeliveryRow>(
-    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
-    values)
+  return {
+    text: `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
+    values,
+    limit,
+  }
+}
+
+export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+  const { text, values, limit } = listDeliveriesQuery(filter)
+  const result = await db.query<DeliveryRow>(text, values)
   const rows = result.rows.slice(0, limit)
   const last = rows[rows.length - 1]
   return {

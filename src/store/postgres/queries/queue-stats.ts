@@ -1,6 +1,6 @@
 /** Read-only views of the queue, for the engine's sleep and for /metrics. */
 import type pg from 'pg'
-import type { QueueStats } from '../../store.js'
+import type { AttemptSample, QueueStats, WorkspaceQueueStats } from '../../store.js'
 
 /**
  * The earliest time a pending delivery could be claimed: its next attempt, or the end of its
@@ -55,4 +55,29 @@ export async function queueStats (db: pg.Pool, now: Date, failedSince: Date): Pr
     oldestDueAgeMs: row?.oldest == null ? 0 : Math.max(0, nowMs - row.oldest),
     failedSince: row?.failed ?? 0,
   }
+}
+
+/** The health strip of one workspace, or of some of its webhooks (a persona-scoped portal token). */
+export async function workspaceQueueStats (
+  db: pg.Pool, workspaceId: string, failedSince: Date, webhookIds?: readonly string[],
+): Promise<WorkspaceQueueStats> {
+  const scope = webhookIds === undefined ? '' : ' AND webhook_id = ANY($3::text[])'
+  const values: unknown[] = [workspaceId, failedSince.getTime()]
+  if (webhookIds !== undefined) values.push([...webhookIds])
+  const result = await db.query<{ pending: number, failed: number }>(
+    `SELECT
+       (SELECT count(*) FROM deliveries WHERE workspace_id = $1 AND status = 'pending'${scope}) AS pending,
+       (SELECT count(*) FROM deliveries WHERE workspace_id = $1 AND status = 'failed' AND updated_at >= $2${scope}) AS failed`,
+    values)
+  const row = result.rows[0]
+  return { pending: row?.pending ?? 0, failedSince: row?.failed ?? 0 }
+}
+
+/** One webhook's attempts started in [from, to), oldest first: a range of attempts_webhook_time. */
+export async function attemptSamples (db: pg.Pool, webhookId: string, from: Date, to: Date): Promise<AttemptSample[]> {
+  const result = await db.query<{ started_at: number, duration_ms: number, status_code: number | null }>(
+    `SELECT started_at, duration_ms, status_code FROM attempts
+     WHERE webhook_id = $1 AND started_at >= $2 AND started_at < $3 ORDER BY started_at`,
+    [webhookId, from.getTime(), to.getTime()])
+  return result.rows.map((row) => ({ startedAt: new Date(row.started_at), durationMs: row.duration_ms, statusCode: row.status_code }))
 }

@@ -24,8 +24,8 @@ export function prepareCompleteAttempts (db: Database) {
     WHERE id = @id AND lease_token = @token AND status = 'pending'
     RETURNING webhook_id`)
   const insertAttempt = db.prepare(`INSERT INTO attempts
-    (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+    (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
   // Keeps the webhook's "last delivery" and "last error" current, newest attempt wins.
   const touchWebhook = db.prepare(`UPDATE webhooks SET
       last_attempt_at = MAX(COALESCE(last_attempt_at, 0), @startedAt),
@@ -55,7 +55,7 @@ export function prepareCompleteAttempts (db: Database) {
       }
       insertAttempt.run(
         newId('att'), result.deliveryId, attempt.attempt, startedAt,
-        storedDurationMs(attempt.durationMs), attempt.statusCode, attempt.error, attempt.responseExcerpt,
+        storedDurationMs(attempt.durationMs), attempt.statusCode, attempt.error, attempt.responseExcerpt, row.webhook_id,
       )
       const seen = touched.get(row.webhook_id)
       if (seen === undefined) {

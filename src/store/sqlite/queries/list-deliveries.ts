@@ -1,16 +1,37 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Delivery, DeliveryFilter, Page } from '../../store.js'
 import { decodeCursor, encodeCursor } from '../../cursor.js'
+import { deliveryIdRange } from '../../delivery-filter.js'
 import { DELIVERY_SELECT, toDelivery } from '../rows.js'
 import type { DeliveryRow } from '../rows.js'
+import { CONTACT_ID_SQL, JOB_ID_SQL } from '../migrations/0008-search-stats-portal.js'
 
+// Job and contact ids are read from the stored envelope through the expression indexes of
+// migration 0008 (the expressions must match them exactly): a job's few events first, then
+// their deliveries by (workspace_id, event_id).
 const OPTIONAL_FILTERS = [
   ['webhookId', 'd.webhook_id = @webhookId'],
+  ['webhookIds', 'd.webhook_id IN (SELECT value FROM json_each(@webhookIds))'],
   ['eventId', 'd.event_id = @eventId'],
   ['status', 'd.status = @status'],
   ['eventType', 'd.event_type = @eventType'],
+  ['jobId', `d.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND ${JOB_ID_SQL} = @jobId)`],
+  ['contactId', `d.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND ${CONTACT_ID_SQL} = @contactId)`],
+  ['since', 'd.id >= @idFrom AND d.created_at >= @since'],
+  ['until', 'd.id < @idTo AND d.created_at < @until'],
   ['cursor', 'd.id < @before'],
 ] as const
+
+type FilterKey = (typeof OPTIONAL_FILTERS)[number][0]
+
+/** The listing statement for these filters (exported so that tests can check its plan). */
+export function listDeliveriesSql (present: readonly FilterKey[]): string {
+  const clauses = OPTIONAL_FILTERS.filter(([key]) => present.includes(key)).map(([, sql]) => sql)
+  const where = ['d.workspace_id = @workspaceId', ...clauses].join(' AND ')
+  return `SELECT ${DELIVERY_SELECT}
+        FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
+        WHERE ${where} ORDER BY d.id DESC LIMIT @limit`
+}
 
 /**
  * Newest first by id (ULIDs sort by creation time), keyset-paged: a page is one index range
@@ -24,17 +45,22 @@ export function prepareListDeliveries (db: Database) {
     const cacheKey = present.map(([key]) => key).join(',')
     let statement = statements.get(cacheKey)
     if (statement === undefined) {
-      const where = ['d.workspace_id = @workspaceId', ...present.map(([, sql]) => sql)].join(' AND ')
-      statement = db.prepare<Record<string, unknown>, DeliveryRow>(`SELECT ${DELIVERY_SELECT}
-        FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
-        WHERE ${where} ORDER BY d.id DESC LIMIT @limit`)
+      statement = db.prepare<Record<string, unknown>, DeliveryRow>(listDeliveriesSql(present.map(([key]) => key)))
       statements.set(cacheKey, statement)
     }
     const limit = Math.max(1, Math.floor(filter.limit))
     const params: Record<string, unknown> = { workspaceId: filter.workspaceId, limit: limit + 1 }
+    const range = deliveryIdRange(filter)
     for (const [key] of present) {
       if (key === 'cursor') params.before = decodeCursor(filter.cursor ?? '')
-      else params[key] = filter[key]
+      else if (key === 'webhookIds') params.webhookIds = JSON.stringify(filter.webhookIds)
+      else if (key === 'since') {
+        params.since = filter.since?.getTime()
+        params.idFrom = range.idFrom
+      } else if (key === 'until') {
+        params.until = filter.until?.getTime()
+        params.idTo = range.idTo
+      } else params[key] = filter[key]
     }
     // One row more than asked tells whether another page exists.
     const rows = statement.all(params)

@@ -1,5 +1,5 @@
 import type { Database } from 'better-sqlite3'
-import type { QueueStats, WebhookStats } from '../../store.js'
+import type { AttemptSample, QueueStats, WebhookStats, WorkspaceQueueStats } from '../../store.js'
 import { fromMsOrNull } from '../rows.js'
 
 /** Webhook stats, queue stats and the next due time: read-only aggregates. */
@@ -29,8 +29,31 @@ export function prepareStats (db: Database) {
     FROM (SELECT COUNT(*) AS n, MIN(next_attempt_at) AS oldest FROM deliveries
           WHERE status = 'pending' AND next_attempt_at <= @now
             AND (lease_expires_at IS NULL OR lease_expires_at <= @now)) AS due`)
+  // The health strip of one workspace: (workspace_id, status, id) and the failed-by-workspace index.
+  const workspaceQueue = db.prepare<{ ws: string, since: number }, { pending: number, failed: number }>(`SELECT
+      (SELECT COUNT(*) FROM deliveries WHERE workspace_id = @ws AND status = 'pending') AS pending,
+      (SELECT COUNT(*) FROM deliveries WHERE workspace_id = @ws AND status = 'failed' AND updated_at >= @since) AS failed`)
+  const webhooksQueue = db.prepare<{ ws: string, since: number, ids: string }, { pending: number, failed: number }>(`SELECT
+      (SELECT COUNT(*) FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(@ids)) AND workspace_id = @ws AND status = 'pending') AS pending,
+      (SELECT COUNT(*) FROM deliveries WHERE webhook_id IN (SELECT value FROM json_each(@ids)) AND workspace_id = @ws AND status = 'failed' AND updated_at >= @since) AS failed`)
+  const samples = db.prepare<[string, number, number], { started_at: number, duration_ms: number, status_code: number | null }>(
+    `SELECT started_at, duration_ms, status_code FROM attempts
+     WHERE webhook_id = ? AND started_at >= ? AND started_at < ? ORDER BY webhook_id, started_at`)
 
   return {
+    workspaceQueueStats (workspaceId: string, failedSince: Date, webhookIds?: readonly string[]): WorkspaceQueueStats {
+      const row = webhookIds === undefined
+        ? workspaceQueue.get({ ws: workspaceId, since: failedSince.getTime() })
+        : webhooksQueue.get({ ws: workspaceId, since: failedSince.getTime(), ids: JSON.stringify(webhookIds) })
+      return { pending: row?.pending ?? 0, failedSince: row?.failed ?? 0 }
+    },
+    attemptSamples (webhookId: string, from: Date, to: Date): AttemptSample[] {
+      return samples.all(webhookId, from.getTime(), to.getTime()).map((row) => ({
+        startedAt: new Date(row.started_at),
+        durationMs: row.duration_ms,
+        statusCode: row.status_code,
+      }))
+    },
     webhookStats (workspaceId: string, ids: readonly string[]): Map<string, WebhookStats> {
       const stats = new Map<string, WebhookStats>()
       if (ids.length === 0) return stats
