@@ -26,7 +26,7 @@ test('openStore opens a migrated PostgreSQL store; migrateOnly applies nothing t
   const url = `${TEST_DATABASE_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`
   try {
     assert.deepEqual(await migrateOnly({ databaseUrl: url, dataDir: '/nonexistent' }), MIGRATIONS.map((m) => m.version))
-    const store = await openStore({ databaseUrl: url, dataDir: '/nonexistent' })
+    const store = await openStore({ databaseUrl: url, dataDir: '/nonexistent', encryptionKey: 'a'.repeat(64) })
     try {
       assert.equal(store.driver, 'postgres')
       assert.equal(await store.ping(), true)

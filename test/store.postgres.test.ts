@@ -12,6 +12,7 @@ import type { AttemptResult, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
 import { storeContract } from './contract/store.contract.js'
+import { privacyContract } from './contract/store-privacy.contract.js'
 import { webhookInput } from './contract/store-fixtures.js'
 import { waitFor } from './helpers/wait-for.js'
 
@@ -371,7 +372,9 @@ describe('postgres store across processes', () => {
   })
 })
 
-storeContract('postgres', async () => {
+async function makePostgres (): Promise<{ store: Store, cleanup: () => Promise<void> }> {
   const { store, cleanup } = await makePostgresStore({ poolSize: 4 })
   return { store, cleanup }
-})
+}
+storeContract('postgres', makePostgres)
+privacyContract('postgres', makePostgres)

@@ -14,6 +14,7 @@ import { createPostgresStore } from '../src/store/postgres/index.js'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
 import { migrate } from '../src/store/sqlite/migrations.js'
 import { migration0001 as sqlite0001 } from '../src/store/sqlite/migrations/0001-init.js'
+import { migration0006 as sqlite0006 } from '../src/store/sqlite/migrations/0006-secrets-retention.js'
 import { migration0007 as sqlite0007 } from '../src/store/sqlite/migrations/0007-subscription-options.js'
 import { prepareWebhooks } from '../src/store/sqlite/queries/webhooks.js'
 import type { NewWebhook, Store } from '../src/store/store.js'
@@ -64,8 +65,9 @@ test('sqlite: migration 0002 fills the routing index from existing webhooks', as
     const before = existing()
     const db = new Database(path)
     try {
-      // 0007 too: today's webhook writer (prepareWebhooks) fills its columns; 0002 is still to come.
-      migrate(db, [sqlite0001, sqlite0007])
+      // 0006 and 0007 too: today's webhook writer (prepareWebhooks) fills their columns (rotation,
+      // subscription options); 0002 is still to come.
+      migrate(db, [sqlite0001, sqlite0006, sqlite0007])
       const webhooks = prepareWebhooks(db)
       for (const [i, hook] of [before.global, before.persona, before.disabled, before.deleted].entries()) webhooks.createWebhook(hook, at(i))
       webhooks.deleteWebhook(before.workspaceId, before.deleted.id, at(10))

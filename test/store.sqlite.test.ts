@@ -7,6 +7,7 @@ import Database from 'better-sqlite3'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
 import { MIGRATIONS } from '../src/store/sqlite/migrations.js'
 import { storeContract } from './contract/store.contract.js'
+import { privacyContract } from './contract/store-privacy.contract.js'
 import { at, claimOptions, eventFor, result, seed } from './contract/store-fixtures.js'
 
 const root = mkdtempSync(join(tmpdir(), 'kejue-store-sqlite-'))
@@ -19,7 +20,7 @@ function tempPath (): string {
 
 process.on('exit', () => rmSync(root, { recursive: true, force: true }))
 
-storeContract('sqlite', async () => {
+const makeSqlite = async () => {
   const path = tempPath()
   const store = await createSqliteStore({ path })
   return {
@@ -29,7 +30,9 @@ storeContract('sqlite', async () => {
       rmSync(join(path, '..'), { recursive: true, force: true })
     },
   }
-})
+}
+storeContract('sqlite', makeSqlite)
+privacyContract('sqlite', makeSqlite)
 
 test('sqlite: opens the file in WAL mode and records the migrations it applied', async () => {
   const path = tempPath()

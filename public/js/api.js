@@ -156,6 +156,8 @@ export function createApi ({ getKey, onUnauthorized }) {
     updateWebhook: (id, patch) => request('PATCH', `/webhooks/${seg(id)}`, { body: patch }),
     /** @param {string} id */
     deleteWebhook: (id) => request('DELETE', `/webhooks/${seg(id)}`),
+    /** @param {string} id @param {object} body `{secret?, overlap_ms?}` */
+    rotateSecret: (id, body) => request('POST', `/webhooks/${seg(id)}/rotate-secret`, { body }),
     /** @param {string} id @param {string} event */
     testWebhook: (id, event) => request('POST', `/webhooks/${seg(id)}/test`, { body: { event } }),
     /**

@@ -34,6 +34,7 @@ import { dashboardRoutes } from '../dashboard/routes.js'
 import { workspaceRoutes } from './routes/workspaces.js'
 import { campaignRoutes } from './routes/campaigns.js'
 import { cliSessionRoutes } from './routes/cli-sessions.js'
+import { erasureRoutes } from './routes/erasures.js'
 import { createCliHub } from '../delivery/cli-hub.js'
 import { VERSION } from '../util/version.js'
 
@@ -176,6 +177,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     eventRoutes(api, full)
     personaCallRoutes(api, full)
     statsRoutes(api, full)
+    erasureRoutes(api, full)
     portalSessionRoutes(api, full)
     webhookStatsRoutes(api, full)
     cliSessionRoutes(api, { ...full, cliHub })

@@ -73,6 +73,7 @@ const WEBHOOK_EXAMPLE = {
   rate_limit_per_s: null,
   last_delivery_at: EXAMPLE_TIME.toISOString(),
   last_error: 'server responded 503',
+  secret_rotation: null,
   created_at: '2025-01-10T08:00:00.000Z',
   updated_at: '2025-01-10T08:00:00.000Z',
 }

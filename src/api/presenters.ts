@@ -4,6 +4,7 @@
  */
 import type { Static } from '@sinclair/typebox'
 import type { Envelope } from '../events/envelope.js'
+import { previousSecretInUse } from '../delivery/secret-rotation.js'
 import type { ApiKey, Attempt, Delivery, Webhook, WebhookStats, Workspace } from '../store/store.js'
 import type { DeliveryObject } from './schemas/deliveries.js'
 import { attemptRequestHeaders } from './attempt-headers.js'
@@ -23,7 +24,8 @@ export function successRate (stats: WebhookStats | undefined): number | null {
   return Math.round((stats.succeededDeliveries / finished) * 1000) / 10
 }
 
-export function presentWebhook (webhook: Webhook, stats: WebhookStats | undefined): Static<typeof WebhookObject> {
+export function presentWebhook (webhook: Webhook, stats: WebhookStats | undefined, nowMs: number = Date.now()): Static<typeof WebhookObject> {
+  const rotating = previousSecretInUse(webhook, nowMs) !== null
   return {
     id: webhook.id,
     url: webhook.url,
@@ -51,6 +53,9 @@ export function presentWebhook (webhook: Webhook, stats: WebhookStats | undefine
     last_error: stats?.lastError ?? null,
     created_at: iso(webhook.createdAt),
     updated_at: iso(webhook.updatedAt),
+    secret_rotation: rotating && webhook.previousSecretExpiresAt !== null
+      ? { previous_secret_expires_at: iso(webhook.previousSecretExpiresAt) }
+      : null,
   }
 }
 

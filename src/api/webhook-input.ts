@@ -242,6 +242,12 @@ export async function webhookPatchFromInput (
     patch.scopeType = scopeType
     patch.personaId = personaId
   }
+  // A secret replaced by PATCH (or dropped by a method change) ends any rotation overlap at once;
+  // POST /webhooks/{id}/rotate-secret is the way to rotate with one.
+  if ((patch.secret !== undefined || patch.signingMethod !== undefined) && existing.previousSecret !== null) {
+    patch.previousSecret = null
+    patch.previousSecretExpiresAt = null
+  }
   Object.assign(patch, settingsFrom(input, '', errors), optionsFrom(input, errors))
   throwIfAny(errors)
   if (input.url !== undefined) await assertDestinationAllowed(input.url, ctx)

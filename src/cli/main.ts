@@ -11,6 +11,7 @@ import { registerServe } from './commands/serve.js'
 import { registerListen } from './commands/listen.js'
 import { registerTrigger } from './commands/trigger.js'
 import { registerDemo } from './commands/demo.js'
+import { registerReencrypt } from './commands/reencrypt.js'
 
 const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerServe,
@@ -18,6 +19,7 @@ const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   registerListen,
   registerTrigger,
   registerDemo,
+  registerReencrypt,
 ]
 
 const program = new Command()

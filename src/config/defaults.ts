@@ -76,6 +76,9 @@ export const DEFAULTS = {
     // A send slot is used at most this late (or one slot interval, if longer), else given up: so
     // that processes whose timers ran late cannot bunch their slots (docs/delivery.md "Rate limits").
     rateSlotLateMs: 25,
+    // A claim buffered longer than this has its lease checked before it is sent: an erasure (or a
+    // retry elsewhere) in the meantime fences it off, and it is not sent (docs/privacy.md).
+    recheckHeldAfterMs: 1_000,
   },
   // `listen --forward-to` sessions (delivery/cli-hub.ts).
   cliHub: {
@@ -89,6 +92,20 @@ export const DEFAULTS = {
     heartbeatMs: 10_000,
     // Six missed heartbeats: the process is gone, not busy.
     staleMs: 60_000,
+  },
+  retention: {
+    // KEJUE_RETENTION_DAYS: settled deliveries, their attempts and events are kept this long (0 = forever).
+    days: 30,
+    // Rows per retention batch: one short write transaction each, so claims and settles interleave.
+    batchSize: 500,
+    // Pause between full batches (the engine gets the store in between) and sleep when nothing is left.
+    batchPauseMs: 50,
+    idleIntervalMs: 60_000,
+  },
+  secrets: {
+    // POST /webhooks/{id}/rotate-secret: how long the old secret keeps signing (24 h, as Svix), at most 7 days.
+    rotationOverlapMs: 86_400_000,
+    rotationOverlapMaxMs: 604_800_000,
   },
   // Failure-rate window of the /metrics queue gauges and the dashboard's health strip.
   metrics: { failedWindowMs: 5 * 60_000 },

@@ -5,6 +5,7 @@
  */
 import { DEFAULTS } from './defaults.js'
 import { DEFAULT_OUTCOME_WEIGHTS, parseOutcomeWeights } from './outcome-weights.js'
+import { decodeEncryptionKeys } from './encryption-keys.js'
 import type { OutcomeWeights } from './outcome-weights.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -44,6 +45,10 @@ export interface ResolvedConfig {
   /** Set by the operator; null means one is generated and printed at first start. */
   adminKey: string | null
   allowPrivateNetworks: boolean
+  /** KEJUE_ENCRYPTION_KEY as given (checked); null means the key file in dataDir. */
+  encryptionKey: string | null
+  /** Settled deliveries older than this many days are pruned; 0 keeps everything. */
+  retentionDays: number
   logLevel: LogLevel
   bodyLimitBytes: number
   /** Base of portal links (POST /portal-sessions); null = the address the service listens on. */
@@ -176,6 +181,20 @@ function adminKey (): Parser {
   }
 }
 
+function encryptionKeys (): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    if (text === '') return null
+    try {
+      decodeEncryptionKeys(text)
+    } catch (err) {
+      // Never echo a key.
+      throw new SettingValueError(`${raw.origin} ${err instanceof Error ? err.message : String(err)}`)
+    }
+    return text
+  }
+}
+
 function publicUrl (): Parser {
   return (raw) => {
     const text = String(raw.text).trim().replace(/\/+$/, '')
@@ -188,6 +207,15 @@ function publicUrl (): Parser {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(raw, 'must be an http(s) URL such as https://hooks.example.com')
     return text
+  }
+}
+
+function nonNegativeNumber (max: number): Parser {
+  return (raw) => {
+    const text = String(raw.text).trim()
+    const value = Number(text)
+    if (!/^[0-9]*\.?[0-9]+$/.test(text) || value > max) fail(raw, `must be a number from 0 to ${max}`)
+    return value
   }
 }
 
@@ -224,6 +252,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'databaseUrl', env: ['KEJUE_DATABASE_URL', 'DATABASE_URL'], flag: 'databaseUrl', flagSyntax: '--database-url <url>', description: 'postgres://… switches the store to PostgreSQL', defaultValue: null, parse: databaseUrl() },
   { key: 'adminKey', env: ['KEJUE_ADMIN_KEY'], description: 'The admin key (≥ 16 characters); generated and printed once at first start when unset', defaultValue: null, parse: adminKey() },
   { key: 'allowPrivateNetworks', env: ['KEJUE_ALLOW_PRIVATE_NETWORKS'], flag: 'allowPrivateNetworks', flagSyntax: '--allow-private-networks', description: 'Allow webhook URLs on loopback, private and link-local addresses (local development and tests only)', defaultValue: false, parse: boolean() },
+  { key: 'encryptionKey', env: ['KEJUE_ENCRYPTION_KEY'], description: 'Key(s) encrypting stored webhook secrets: 32 bytes as 64 hex digits or base64; a comma-separated list encrypts with the first and decrypts with any. Unset: <KEJUE_DATA_DIR>/encryption.key, created at first start', defaultValue: null, parse: encryptionKeys() },
+  { key: 'retentionDays', env: ['KEJUE_RETENTION_DAYS'], description: 'Days settled deliveries, their attempts and events are kept (decimals allowed, 0 = forever)', defaultValue: DEFAULTS.retention.days, parse: nonNegativeNumber(36_500) },
   { key: 'logLevel', env: ['KEJUE_LOG_LEVEL'], flag: 'logLevel', flagSyntax: '--log-level <level>', description: `Log level: ${LOG_LEVELS.join(', ')}`, defaultValue: 'info', parse: oneOf(LOG_LEVELS) },
   { key: 'bodyLimitBytes', env: ['KEJUE_BODY_LIMIT_BYTES'], description: 'Largest accepted request body', defaultValue: DEFAULTS.api.bodyLimitBytes, parse: integer(1_024, 64 * 1024 * 1024) },
   { key: 'publicUrl', env: ['KEJUE_PUBLIC_URL'], description: 'Base URL of portal links (POST /portal-sessions); unset: the address the service listens on', defaultValue: null, parse: publicUrl() },

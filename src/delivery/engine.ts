@@ -38,6 +38,9 @@
  *   settlement is retried while the leases hold, after which the deliveries come back (at least once).
  * - Time: due times, retries and the pump's timer run on the injected clock (`deps.clock`), so
  *   tests drive the retry schedule with a manual clock and assert exact times.
+ * - A delivery buffered longer than `recheckHeldAfterMs` has its lease renewed before its attempt
+ *   (with the rest of its webhook's long-buffered ones, before the rate limit is checked); when
+ *   the lease was taken away meanwhile (an erasure ended it, docs/privacy.md) it is dropped unsent.
  * - Only `send` touches the network and only settling writes attempts.
  */
 import { performance } from 'node:perf_hooks'
@@ -74,6 +77,12 @@ export interface EngineOptions {
    * @defaultValue 1000
    */
   stallAfterMs: number
+  /**
+   * A delivery held longer than this before its attempt starts has its lease checked first; a
+   * lease taken away meanwhile (erasure, manual retry, another worker) means it is not sent.
+   * @defaultValue 1000
+   */
+  recheckHeldAfterMs: number
 }
 
 export interface EngineLogger {
@@ -127,6 +136,8 @@ interface Held {
   sendStartedAt: number
   /** Its attempt has run past `stallAfterMs` and sits in the stall lane. */
   stalled: boolean
+  /** `now()` when it was claimed. */
+  claimedAt: number
 }
 
 /** A rate-limited webhook's send slots and recent starts (see the header). */
@@ -157,6 +168,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     owner: options.owner ?? `worker-${process.pid}`,
     settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
     stallAfterMs: options.stallAfterMs ?? DEFAULTS.engineTuning.stallAfterMs,
+    recheckHeldAfterMs: options.recheckHeldAfterMs ?? DEFAULTS.engineTuning.recheckHeldAfterMs,
   }
 }
 
@@ -192,6 +204,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const rates = new Map<string, RateState>()
   let dispatchTimer: unknown = null
   let dispatchTimerAt = Infinity
+  // Webhooks whose long-buffered deliveries have their leases checked (recheck): none is sent meanwhile.
+  const rechecking = new Set<string>()
 
   let running = false
   let stopping = false
@@ -337,7 +351,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   function accept (claim: ClaimedDelivery): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
     trackRate(webhookId, claim.webhook?.rateLimitPerS ?? null)
-    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false })
+    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
@@ -442,7 +456,11 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       progressed = false
       for (const [webhookId, queue] of queues) {
         if (active.size >= opts.maxInFlight) break
-        if (!maySend(webhookId)) continue
+        if (!maySend(webhookId) || rechecking.has(webhookId)) continue
+        if (needsRecheck(queue[0])) {
+          recheck(webhookId, queue)
+          continue
+        }
         // The attempt starts at the time the rate limit was checked against, to the millisecond.
         const startedAt = now()
         if (!takeRateSlot(webhookId, queue.length, startedAt)) continue
@@ -456,7 +474,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   async function attempt (claim: ClaimedDelivery, webhookId: string, startedAt: number): Promise<void> {
-    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false }
+    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() }
     entry.sending = true
     entry.sendStartedAt = performance.now()
     active.add(entry)
@@ -474,6 +492,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         outcome = { kind: 'failed', reason: 'network', statusCode: null, durationMs: now() - startedAt, error: 'internal send error', responseExcerpt: null }
       }
     }
+    leaveSending(entry, webhookId)
+    settle(claim, webhookId, startedAt, outcome)
+  }
+
+  /** An attempt is over (or was dropped unsent): its slot, active or stalled, is free again. */
+  function leaveSending (entry: Held, webhookId: string): void {
     if (entry.stalled) {
       entry.stalled = false
       stalled--
@@ -483,7 +507,6 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       active.delete(entry)
     }
     count(sendingByWebhook, webhookId, -1)
-    settle(claim, webhookId, startedAt, outcome)
   }
 
   function settle (claim: ClaimedDelivery, webhookId: string, startedAt: number, outcome: AttemptOutcome): void {
@@ -618,6 +641,53 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     if (moved === 0) return
     dispatch()
     if (roomLimited && heldCounted() <= maxHeld - opts.claimBatch) schedulePump(0)
+  }
+
+  /** Whether a buffered delivery has waited long enough to have its lease checked before it is sent. */
+  function needsRecheck (claim: ClaimedDelivery | undefined): boolean {
+    const entry = claim === undefined ? undefined : held.get(claim.deliveryId)
+    return entry !== undefined && now() - entry.claimedAt > opts.recheckHeldAfterMs
+  }
+
+  /**
+   * Renews the leases of a webhook's long-buffered deliveries (one store call) before any of them
+   * is sent, and drops those whose lease was taken away meanwhile (an erasure, or a retry
+   * elsewhere): they are not ours to send any more. It runs before the rate limit is checked, so
+   * the store round trip never comes between a rate slot and its attempt.
+   */
+  function recheck (webhookId: string, queue: ClaimedDelivery[]): void {
+    const stale = queue.filter(needsRecheck)
+    rechecking.add(webhookId)
+    store.renewLeases(stale, opts.leaseMs, new Date(now())).then((ids) => {
+      storeAnswered()
+      const renewed = new Set(ids)
+      let pumpNow = false
+      for (const claim of stale) {
+        const entry = held.get(claim.deliveryId)
+        // Handed back (shutdown) or dropped by the heartbeat meanwhile.
+        if (entry === undefined || entry.sending) continue
+        if (renewed.has(claim.deliveryId)) {
+          entry.claimedAt = now()
+          continue
+        }
+        const rest = (queues.get(webhookId) ?? []).filter((c) => c.deliveryId !== claim.deliveryId)
+        if (rest.length === 0) queues.delete(webhookId)
+        else queues.set(webhookId, rest)
+        pumpNow = release(claim.deliveryId) || pumpNow
+      }
+      if (pumpNow) schedulePump(0)
+      if (held.size === 0 && results.length === 0 && flushing === null) notifyIdle()
+    }, (err: unknown) => {
+      // The store is down: send as before; fencing still rejects a stale settlement.
+      storeFailed(err, 'checking leases')
+      for (const claim of stale) {
+        const entry = held.get(claim.deliveryId)
+        if (entry !== undefined) entry.claimedAt = now()
+      }
+    }).finally(() => {
+      rechecking.delete(webhookId)
+      dispatch()
+    })
   }
 
   async function renewLeases (): Promise<void> {

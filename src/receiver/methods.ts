@@ -13,6 +13,8 @@ export function isReceiverSigningMethod (value: unknown): value is ReceiverSigni
 
 /** The header names of docs/wire-format.md, lowercase as Node delivers them. */
 export const HEADER_SIGNATURE = 'x-kejue-signature'
+/** During a secret rotation's overlap: the same signature made with the new secret. */
+export const HEADER_SIGNATURE_NEXT = 'x-kejue-signature-next'
 export const HEADER_TIMESTAMP = 'x-kejue-timestamp'
 export const HEADER_AUTHORIZATION = 'authorization'
 /** Standard Webhooks headers (docs/wire-format.md), lowercase. */

@@ -5,6 +5,7 @@ import type { HeadersLike } from './headers.js'
 import {
   HEADER_AUTHORIZATION,
   HEADER_SIGNATURE,
+  HEADER_SIGNATURE_NEXT,
   HEADER_TIMESTAMP,
   HEADER_WEBHOOK_ID,
   HEADER_WEBHOOK_SIGNATURE,
@@ -35,7 +36,9 @@ export interface SecretVerifyOptions extends CommonVerifyOptions {
   method?: Exclude<ReceiverSigningMethod, 'none'>
   /**
    * The webhook's secret (for basic_auth, `user:password`). Several secrets accept a delivery
-   * signed with any of them, which lets you rotate without downtime.
+   * signed with any of them, which lets you rotate without downtime: during a rotation's overlap
+   * a delivery carries `X-Kejue-Signature` (old secret) and `X-Kejue-Signature-Next` (new secret),
+   * and either one matching any of these secrets accepts it.
    */
   secret: string | readonly string[]
 }
@@ -177,12 +180,15 @@ function checkHmac (
     throw new WebhookVerificationError('INVALID_SIGNATURE_FORMAT')
   }
   // The pattern fixed the length, so both digests have the digest's size.
-  const received = Buffer.from(signature.value.slice(algorithm.length + 1), 'hex')
+  const received = [Buffer.from(signature.value.slice(algorithm.length + 1), 'hex')]
+  // Present only during a secret rotation's overlap; a malformed one is ignored, not fatal.
+  const next = readHeader(headers, HEADER_SIGNATURE_NEXT, MAX_SIGNATURE_LENGTH)
+  if (next.status === 'ok' && pattern.test(next.value)) received.push(Buffer.from(next.value.slice(algorithm.length + 1), 'hex'))
   let matched = false
   for (const secret of options.secrets) {
     const expected = createHmac(algorithm, secret).update(`${timestamp.value}.`).update(body).digest()
-    // No early exit: every secret is tried, so timing does not tell which one matched.
-    matched = timingSafeEqual(expected, received) || matched
+    // No early exit: every secret and signature is tried, so timing does not tell which one matched.
+    for (const candidate of received) matched = timingSafeEqual(expected, candidate) || matched
   }
   if (!matched) throw new WebhookVerificationError('SIGNATURE_MISMATCH')
 }

@@ -47,6 +47,33 @@ export function signHeaders (
   }
 }
 
+/** The header that carries the new secret's signature during a rotation overlap (docs/wire-format.md). */
+export const SIGNATURE_NEXT_HEADER = 'X-Kejue-Signature-Next'
+
+/**
+ * signHeaders during a secret rotation's overlap (docs/wire-format.md, "Secret rotation"):
+ * `X-Kejue-Signature` is still made with the previous secret, so receivers not yet updated keep
+ * working, and `X-Kejue-Signature-Next` carries the new secret's signature over the same
+ * "<timestamp>.<body>". Without a previous secret (no overlap) it is signHeaders. Methods that
+ * send the secret itself (bearer, basic_auth) rotate at once and have no overlap.
+ *
+ * @example signHeadersDuringRotation('hmac_sha256', 'whsec_new', 'whsec_old', body, Date.now())
+ * // { 'X-Kejue-Timestamp': '…', 'X-Kejue-Signature': 'sha256=<old>', 'X-Kejue-Signature-Next': 'sha256=<new>' }
+ */
+export function signHeadersDuringRotation (
+  method: SigningMethod,
+  secret: string | null,
+  previousSecret: string | null,
+  body: string | Buffer,
+  timestampMs: number,
+  messageId = '',
+): Record<string, string> {
+  const current = signHeaders(method, secret, body, timestampMs, messageId)
+  if (previousSecret === null || (method !== 'hmac_sha256' && method !== 'hmac_sha1')) return current
+  const previous = signHeaders(method, previousSecret, body, timestampMs, messageId)
+  return { ...previous, [SIGNATURE_NEXT_HEADER]: current['X-Kejue-Signature'] ?? '' }
+}
+
 function requireSecret (secret: string | null): string {
   // A bug, not user input: the API refuses to store such a webhook.
   if (secret === null || secret === '') throw new TypeError('this signing method needs a secret')

@@ -1,9 +1,9 @@
 /**
- * Row → domain mappers that both drivers share: workspaces, keys, events, deliveries and attempts have
+ * Row → domain mappers that both drivers share: workspaces, keys, events, deliveries, attempts and erasures have
  * the same columns on SQLite and PostgreSQL (times as integer Unix milliseconds). The one
  * difference, booleans (0/1 on SQLite, true/false on PostgreSQL), is absorbed here.
  */
-import type { ApiKey, Attempt, Delivery, DeliveryStatus, StoredEvent, Workspace } from './store.js'
+import type { ApiKey, Attempt, Delivery, DeliveryStatus, Erasure, StoredEvent, Workspace } from './store.js'
 
 export interface WorkspaceRow { id: string, name: string, created_at: number }
 
@@ -97,5 +97,25 @@ export function toAttempt (row: AttemptRow): Attempt {
     statusCode: row.status_code,
     error: row.error,
     responseExcerpt: row.response_excerpt,
+  }
+}
+
+export interface ErasureRow {
+  id: string
+  workspace_id: string
+  contact_id: string | null
+  job_id: string | null
+  events_matched: number
+  created_at: number
+}
+
+export function toErasure (row: ErasureRow): Erasure {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    contactId: row.contact_id,
+    jobId: row.job_id,
+    eventsMatched: row.events_matched,
+    createdAt: new Date(row.created_at),
   }
 }

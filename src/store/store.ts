@@ -12,6 +12,8 @@ export type ScopeType = 'global' | 'persona'
 
 /** The error a delivery ends with when its webhook is deleted (the engine and both drivers). */
 export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
+/** The error a delivery ends with when its event was erased (docs/privacy.md); never retried. */
+export const ERASED_ERROR = 'erased'
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
 
 export interface Workspace {
@@ -59,8 +61,14 @@ export interface Webhook extends DeliverySettings {
   events: string[]
   name: string | null
   signingMethod: SigningMethod
-  /** Needed in clear text to sign; only the create response shows it. */
+  /** Needed in clear text to sign; only the create response shows it. Stored sealed (src/store/secrets). */
   secret: string | null
+  /**
+   * The secret before the last rotation, still signing `X-Kejue-Signature` until
+   * `previousSecretExpiresAt` (docs/wire-format.md, "Secret rotation"); null when no overlap runs.
+   */
+  previousSecret: string | null
+  previousSecretExpiresAt: Date | null
   scopeType: ScopeType
   personaId: string | null
   enabled: boolean
@@ -80,7 +88,9 @@ export interface Webhook extends DeliverySettings {
 /** The subscription options (docs/api.md); a NewWebhook may leave them out: none of them is in effect. */
 type SubscriptionOption = 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'
 
-export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt' | SubscriptionOption> & Partial<Pick<Webhook, SubscriptionOption>>
+/** A webhook to create; a new webhook has no rotation running and no subscription option unless given. */
+export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt' | 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption> &
+  Partial<Pick<Webhook, 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption>>
 
 /** A NewWebhook with every subscription option spelled out (what both drivers store). */
 export function subscriptionOptions (webhook: NewWebhook): Pick<Webhook, SubscriptionOption> {
@@ -94,7 +104,50 @@ export function subscriptionOptions (webhook: NewWebhook): Pick<Webhook, Subscri
 
 export type WebhookPatch = Partial<Pick<Webhook,
   'url' | 'events' | 'name' | 'signingMethod' | 'secret' | 'scopeType' | 'personaId' | 'enabled' |
-  'timeoutMs' | 'maxRetries' | 'backoffMs' | 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'>>
+  'timeoutMs' | 'maxRetries' | 'backoffMs' | 'ordering' | 'filter' | 'headers' | 'rateLimitPerS' |
+  'previousSecret' | 'previousSecretExpiresAt'>>
+
+/**
+ * A webhook's secret fields exactly as stored (sealed, or clear in a store older than
+ * encryption), for the codec's upgrade and `reencrypt` (src/store/secrets). Only ids and
+ * secret fields: nothing here is opened.
+ */
+export interface StoredSecretFields {
+  id: string
+  secret: string | null
+  previousSecret: string | null
+}
+
+/** Where the retention sweep over events stands: (createdAt, workspaceId, id) order. */
+export interface EventKey {
+  createdAt: Date
+  workspaceId: string
+  id: string
+}
+
+/** What one retention batch deleted (docs/storage.md, "Retention"). */
+export interface PruneResult {
+  deliveries: number
+  attempts: number
+  events: number
+}
+
+/** An erasure request's record (docs/privacy.md): ids and a count, no personal data. */
+export interface Erasure {
+  id: string
+  workspaceId: string
+  contactId: string | null
+  jobId: string | null
+  eventsMatched: number
+  createdAt: Date
+}
+
+export interface EraseEventsInput {
+  erasure: Erasure
+  /** Each matched event with its reduced body (src/delivery/erasure.ts decides what is kept). */
+  events: ReadonlyArray<{ id: string, body: string }>
+  now: Date
+}
 
 export interface WebhookStats {
   totalDeliveries: number
@@ -386,6 +439,38 @@ export interface Store {
    * null when unknown in this workspace.
    */
   retryDelivery (workspaceId: string, id: string, now: Date): Promise<Delivery | null>
+
+  // — retention and erasure (docs/storage.md "Retention", docs/privacy.md) —
+  /**
+   * Deletes up to `limit` settled (succeeded or failed) deliveries last updated before `before`,
+   * oldest first, with their attempts, and those deliveries' events that have no delivery left.
+   * One short transaction; pending deliveries are never touched.
+   */
+  pruneDeliveries (before: Date, limit: number): Promise<PruneResult>
+  /**
+   * Looks at up to `limit` events created before `before` and after the key `after` (in
+   * (createdAt, workspaceId, id) order), and deletes those without any delivery. Returns how many
+   * it deleted and the key of the last one it looked at (null when none was left), to go on from.
+   */
+  pruneEvents (before: Date, after: EventKey | null, limit: number): Promise<{ deleted: number, scanned: number, last: EventKey | null }>
+  /**
+   * Events of the workspace whose data.contact_id, data.contact.id (when `contactId` is given),
+   * data.job_id or data.call.id (when `jobId` is given) equal the value, oldest first.
+   */
+  findEventsToErase (workspaceId: string, match: { contactId: string | null, jobId: string | null }): Promise<StoredEvent[]>
+  /**
+   * In one transaction: replaces the events' bodies, clears the response excerpts of their
+   * attempts, ends their pending deliveries failed with ERASED_ERROR (leases cleared, so an
+   * attempt in flight cannot settle them), and stores the erasure record.
+   */
+  eraseEvents (input: EraseEventsInput): Promise<void>
+  getErasure (workspaceId: string, id: string): Promise<Erasure | null>
+
+  // — the secret codec's maintenance (src/store/secrets): stored forms, never opened —
+  /** Webhooks holding any secret field, by id after `afterId`, at most `limit`. */
+  listStoredSecrets (afterId: string | null, limit: number): Promise<StoredSecretFields[]>
+  /** Writes `after` where the row still holds `before` (so a concurrent rotation wins); returns how many rows changed. */
+  rewriteStoredSecrets (items: ReadonlyArray<{ before: StoredSecretFields, after: StoredSecretFields }>): Promise<number>
 
   // — the queue —
   /**

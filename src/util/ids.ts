@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
  * bits, Crockford base32) behind a prefix. Ids made in the same millisecond by one process stay
  * in order because the random part is incremented instead of redrawn (ULID's monotonic mode).
  */
-export type IdPrefix = 'evt' | 'ws' | 'wh' | 'dlv' | 'att' | 'key' | 'job' | 'camp' | 'ct' | 'conv' | 'cls' | 'ps'
+export type IdPrefix = 'evt' | 'ws' | 'wh' | 'dlv' | 'att' | 'key' | 'job' | 'camp' | 'ct' | 'conv' | 'cls' | 'era' | 'ps'
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 

@@ -129,7 +129,7 @@ test('health, metrics, OpenAPI and docs need no key', async () => {
     assert.match(doc.openapi, /^3\./)
     for (const path of ['/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/{id}/test', '/api/v1/webhooks/{id}/deliveries',
       '/api/v1/deliveries', '/api/v1/deliveries/{id}', '/api/v1/deliveries/{id}/retry', '/api/v1/events', '/api/v1/events/{event_id}',
-      '/api/v1/persona-calls', '/api/v1/workspaces', '/healthz']) {
+      '/api/v1/persona-calls', '/api/v1/workspaces', '/healthz', '/api/v1/webhooks/{id}/rotate-secret', '/api/v1/erasures', '/api/v1/erasures/{id}']) {
       assert.ok(path in doc.paths, `${path} in the OpenAPI document`)
     }
     assert.ok('apiKey' in doc.components.securitySchemes)

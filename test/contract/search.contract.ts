@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto'
 import type { PortalSession, RecordEventInput, Store, Webhook } from '../../src/store/store.js'
 import { idTimeBound, newId } from '../../src/util/ids.js'
 import { claimOptions, result, seed } from './store-fixtures.js'
-import { storeTest } from './store.contract.js'
-import type { StoreUnderTest } from './store.contract.js'
+import { storeTest } from './fresh-store.js'
+import type { StoreUnderTest } from './fresh-store.js'
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 /** A delivery id whose time part is `ms`, without moving ids.ts's monotonic clock. */

@@ -27,6 +27,8 @@ export function webhookInput (workspaceId: string, overrides: Partial<NewWebhook
     name: null,
     signingMethod: 'hmac_sha256',
     secret: 'whsec_test-secret',
+    previousSecret: null,
+    previousSecretExpiresAt: null,
     scopeType: 'global',
     personaId: null,
     enabled: true,

@@ -1,4 +1,4 @@
-import { describe, test } from 'node:test'
+import { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import type { CliSession, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
@@ -6,12 +6,10 @@ import {
   at, claimOptions, deliveryTo, event, eventFor, result, seed, webhookInput, workspace,
 } from './store-fixtures.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { storeTest } from './fresh-store.js'
+import type { StoreUnderTest } from './fresh-store.js'
 
-export interface StoreUnderTest {
-  store: Store
-  /** Closes the store and removes what it made (file, schema). */
-  cleanup: () => Promise<void>
-}
+export type { StoreUnderTest } from './fresh-store.js'
 
 /**
  * The behaviour every Store driver must have (src/store/store.ts), as node:test tests. Driver
@@ -21,20 +19,6 @@ export interface StoreUnderTest {
  * @example
  * storeContract('sqlite', async () => { const store = await createSqliteStore({ path }); … })
  */
-/** node:test's `test` with a fresh store from `makeStore` for each test, cleaned up after it. */
-export function storeTest (makeStore: () => Promise<StoreUnderTest>): (title: string, fn: (store: Store) => Promise<void>) => void {
-  return (title, fn) => {
-    test(title, async () => {
-      const { store, cleanup } = await makeStore()
-      try {
-        await fn(store)
-      } finally {
-        await cleanup()
-      }
-    })
-  }
-}
-
 export function storeContract (name: string, makeStore: () => Promise<StoreUnderTest>): void {
   const it = storeTest(makeStore)
 

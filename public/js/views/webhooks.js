@@ -5,6 +5,7 @@ import { h, replace, notice, pageHeader, table, time, formatRate, truncate } fro
 import { portalMode } from '../api.js'
 import { chartsSection, WINDOWS } from './charts.js'
 import { deliveryBrowser, EVENT_TYPES } from './deliveries.js'
+import { secretCard } from './secret-rotation.js'
 
 /** Below this success rate an enabled webhook shows as failing, not as a green "enabled". */
 const FAILING_BELOW_PERCENT = 50
@@ -163,6 +164,7 @@ export async function renderWebhookDetail (ctx) {
         readOnly ? null : h('h2', {}, 'Test'),
         readOnly ? null : h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
         readOnly ? null : h('div', { class: 'inline-form' }, testEvent, testButton))),
+    readOnly ? null : secretCard(ctx, webhook),
     h('section', {},
       h('div', { class: 'section-header' }, h('h2', {}, 'Deliveries'),
         h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Search these deliveries →')),

@@ -6,6 +6,7 @@ import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { DEFAULTS } from '../../config/defaults.js'
 import { notFound, ServiceError, validationError } from '../../errors.js'
+import { ERASED_ERROR } from '../../store/store.js'
 import type { Delivery, DeliveryFilter, Store, Webhook } from '../../store/store.js'
 import { visibleWebhookIds } from '../portal.js'
 import { workspaceOf } from '../auth.js'
@@ -135,6 +136,9 @@ export function deliveryRoutes (app: FastifyInstance, deps: ApiDeps): void {
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request)
     const existing = await findDelivery(store, workspaceId, request.params.id)
+    if (existing.status === 'failed' && existing.lastError === ERASED_ERROR) {
+      throw new ServiceError('CONFLICT', 'this delivery\'s event was erased (docs/privacy.md); it is never sent again')
+    }
     if (await store.getWebhook(workspaceId, existing.webhookId) === null) {
       throw new ServiceError('CONFLICT', 'this delivery\'s webhook was deleted; there is nowhere to deliver it')
     }

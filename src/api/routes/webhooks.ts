@@ -16,13 +16,23 @@ import type { ApiDeps } from '../deps.js'
 import { presentWebhook } from '../presenters.js'
 import { errorResponses } from '../schemas/common.js'
 import {
-  CreateWebhookBody, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
+  CreateWebhookBody, RotatedWebhook, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
 } from '../schemas/webhooks.js'
 import { OPTIONAL_BODY } from '../validation.js'
 import { isCliWebhook } from '../../delivery/cli-hub.js'
 import { generateSecret, newWebhookFromInput, secretProblems, webhookPatchFromInput } from '../webhook-input.js'
+import { rotationPatch } from '../../delivery/secret-rotation.js'
+import { DEFAULTS } from '../../config/defaults.js'
 
-const RotateSecretBody = Type.Object({ secret: Type.Optional(SecretSchema) }, { additionalProperties: false, [OPTIONAL_BODY]: true })
+const RotateSecretBody = Type.Object({
+  secret: Type.Optional(SecretSchema),
+  overlap_ms: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: DEFAULTS.secrets.rotationOverlapMaxMs,
+    default: DEFAULTS.secrets.rotationOverlapMs,
+    description: 'How long the old secret keeps signing X-Kejue-Signature (hmac_sha256, hmac_sha1); 0 switches at once',
+  })),
+}, { additionalProperties: false, [OPTIONAL_BODY]: true })
 
 /** The workspace's subscription with this id, or 404 (also for another workspace's ids). */
 export async function findWebhook (store: Store, workspaceId: string, id: string): Promise<Webhook> {
@@ -126,10 +136,10 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     schema: {
       operationId: 'rotateWebhookSecret',
       tags,
-      summary: 'Replace the secret (generated unless given); the response shows the new one once',
+      summary: 'Replace the secret (generated unless given); the old one keeps signing during the overlap. The response shows the new one once',
       params: WebhookParams,
       body: RotateSecretBody,
-      response: { 200: WebhookWithSecret, ...errorResponses(400, 403, 404, 409, 422) },
+      response: { 200: RotatedWebhook, ...errorResponses(400, 403, 404, 409, 422) },
     },
   }, async (request) => {
     const workspaceId = workspaceOf(request)
@@ -147,8 +157,10 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const problems = secretProblems(webhook.signingMethod, given)
     if (problems.length > 0) throw validationError(`secret ${problems.map((p) => p.message).join('; ')}`, problems)
     const secret = given ?? generateSecret(webhook.signingMethod)
-    const updated = await store.updateWebhook(workspaceId, webhook.id, { secret }, new Date())
+    const now = new Date()
+    const patch = rotationPatch(webhook, secret, request.body?.overlap_ms ?? DEFAULTS.secrets.rotationOverlapMs, now)
+    const updated = await store.updateWebhook(workspaceId, webhook.id, patch, now)
     if (updated === null) throw notFound(`webhook ${webhook.id}`)
-    return { ...await present(store, updated), secret }
+    return { ...await present(store, updated), secret, previous_secret_expires_at: patch.previousSecretExpiresAt?.toISOString() ?? null }
   })
 }

@@ -103,6 +103,9 @@ const webhookProperties = {
   last_error: Nullable(Type.String()),
   created_at: IsoDate,
   updated_at: IsoDate,
+  secret_rotation: Nullable(Type.Object({
+    previous_secret_expires_at: IsoDate,
+  }, { description: 'A secret rotation in progress: until then the old secret signs X-Kejue-Signature and the new one X-Kejue-Signature-Next; null when none runs' })),
 }
 
 export const WebhookObject = Type.Object(webhookProperties)
@@ -110,6 +113,13 @@ export const WebhookObject = Type.Object(webhookProperties)
 export const WebhookWithSecret = Type.Object({
   ...webhookProperties,
   secret: Nullable(Type.String({ description: 'Shown only here; null for signing_method none' })),
+})
+
+export const RotatedWebhook = Type.Object({
+  ...webhookProperties,
+  secret: Type.String({ description: 'The new secret, shown only here' }),
+  // When the old secret stops signing; null when it stopped at once (overlap_ms 0, bearer, basic_auth).
+  previous_secret_expires_at: Nullable(IsoDate),
 })
 
 export const WebhookListQuery = Type.Object({

@@ -1,7 +1,6 @@
 /** `kejue-webhooks migrate`: open the store (which applies pending migrations) and close it. */
 import type { Command } from 'commander'
-import { openStore } from '../../store/open-store.js'
-import { loadConfigOrReport } from './serve.js'
+import { loadConfigOrReport, openStoreOrReport } from './serve.js'
 
 export function registerMigrate (program: Command): void {
   program
@@ -15,7 +14,11 @@ export function registerMigrate (program: Command): void {
         process.exitCode = 1
         return
       }
-      const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir })
+      const store = await openStoreOrReport(config)
+      if (store === null) {
+        process.exitCode = 1
+        return
+      }
       await store.close()
       process.stdout.write(`migrations applied (${store.driver})\n`)
     })

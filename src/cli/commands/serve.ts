@@ -11,11 +11,14 @@ import { SETTINGS } from '../../config/schema.js'
 import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
 import { createHttpClient } from '../../delivery/http-client.js'
+import { createRetention } from '../../delivery/retention.js'
 import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
 import { createSandbox } from '../../simulator/sandbox.js'
 import { openStore } from '../../store/open-store.js'
 import { createLogger } from '../../util/logger.js'
+import type { Logger } from '../../util/logger.js'
+import type { Store } from '../../store/store.js'
 import { USER_AGENT } from '../../util/version.js'
 import { banner, markKeysShown, prepareFirstStart } from '../first-start.js'
 
@@ -34,6 +37,21 @@ export function loadConfigOrReport (flags: Record<string, string | boolean | und
   }
 }
 
+/**
+ * The store, or null after printing why it cannot be opened with this configuration (a key that
+ * cannot decrypt the stored secrets, say: docs/storage.md, "Encryption at rest").
+ */
+export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger): Promise<Store | null> {
+  try {
+    return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, encryptionKey: config.encryptionKey, logger })
+  } catch (err) {
+    const error = coerceError(err) as Error & { code?: string }
+    if (error.code !== 'CONFIG_INVALID') throw err
+    process.stderr.write(`kejue-webhooks: ${error.message}\n`)
+    return null
+  }
+}
+
 export async function runServe (flags: ServeFlags): Promise<void> {
   const config = loadConfigOrReport({ ...flags })
   if (config === null) {
@@ -41,7 +59,12 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     return
   }
   const logger = createLogger({ level: config.logLevel })
-  const store = await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir })
+  const store = await openStoreOrReport(config, logger)
+  if (store === null) {
+    logger.flush()
+    process.exitCode = 1
+    return
+  }
   const metrics = createMetrics({ store, perWebhook: config.metricsPerWebhook })
   const sender = config.role === 'api'
     ? null
@@ -63,10 +86,14 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       shutdownGraceMs: e.shutdownGraceMs,
     }, { store, sender, logger, metrics })
 
+  // Retention runs beside the engine (docs/storage.md, "Retention"); KEJUE_RETENTION_DAYS=0 turns it off.
+  const retention = engine === undefined ? undefined : createRetention({ retentionDays: config.retentionDays }, { store, logger })
+
   let close: () => Promise<void>
   if (config.role === 'worker') {
     // A worker serves no API: it claims deliveries from the shared store until stopped.
     engine?.start()
+    retention?.start()
     process.stdout.write(`kejue-webhooks worker started (store: ${store.driver}, pid ${process.pid})\n`)
     logger.info({ store: store.driver, role: config.role }, 'worker started')
     close = async () => {
@@ -96,6 +123,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       return
     }
     engine?.start()
+    retention?.start()
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
@@ -115,7 +143,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     }
     stopping = true
     logger.info({ signal }, 'shutting down')
-    void close()
+    void (retention?.stop() ?? Promise.resolve())
+      .then(close)
       .then(() => sender?.close())
       .catch((err: unknown) => { logger.error({ err: coerceError(err) }, 'shutdown failed') })
       .finally(() => {

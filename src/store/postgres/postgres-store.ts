@@ -20,6 +20,9 @@ import { reserveSendSlots } from './queries/rate-slots.js'
 import * as portalSessions from './queries/portal-sessions.js'
 import { createRecordEventBatcher } from './queries/record-event.js'
 import * as webhooks from './queries/webhooks.js'
+import * as retention from './queries/retention.js'
+import * as erasure from './queries/erasure.js'
+import * as storedSecrets from './queries/stored-secrets.js'
 import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 
 /**
@@ -121,6 +124,14 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       }
       return delivery
     },
+
+    pruneDeliveries: async (before, limit) => await retention.pruneDeliveries(pool, before, limit),
+    pruneEvents: async (before, after, limit) => await retention.pruneEvents(pool, before, after, limit),
+    findEventsToErase: async (workspaceId, match) => await erasure.findEventsToErase(pool, workspaceId, match),
+    eraseEvents: async (input) => { await erasure.eraseEvents(pool, input) },
+    getErasure: async (workspaceId, id) => await erasure.getErasure(pool, workspaceId, id),
+    listStoredSecrets: async (afterId, limit) => await storedSecrets.listStoredSecrets(pool, afterId, limit),
+    rewriteStoredSecrets: async (items) => await storedSecrets.rewriteStoredSecrets(pool, items),
 
     claimDue: async (claim) => await claimDue(leasePool, claim),
     renewLeases: async (items, leaseMs, now) => await renewLeases(leasePool, items, leaseMs, now),

@@ -12,7 +12,8 @@ export interface WebhookRow {
   signing_method: string, secret: string | null, scope_type: string, persona_id: string | null,
   enabled: boolean, job_id: string | null, timeout_ms: number, max_retries: number, backoff_ms: number,
   ordering: string, payload_filter: WebhookFilter | null, custom_headers: Record<string, string> | null,
-  rate_limit_per_s: number | null, created_at: number, updated_at: number
+  rate_limit_per_s: number | null, created_at: number, updated_at: number, previous_secret: string | null,
+  previous_secret_expires_at: number | null
 }
 export interface CallRow {
   workspace_id: string, job_id: string, persona_id: string | null, has_inline_webhooks: boolean, created_at: number
@@ -20,7 +21,7 @@ export interface CallRow {
 
 export const WEBHOOK_COLUMNS = `id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
   enabled, job_id, timeout_ms, max_retries, backoff_ms, ordering, payload_filter, custom_headers,
-  rate_limit_per_s, created_at, updated_at`
+  rate_limit_per_s, created_at, updated_at, previous_secret, previous_secret_expires_at`
 
 export const DELIVERY_COLUMNS = `id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
   attempt_count, max_attempts, next_attempt_at, last_error, last_status_code, created_at, updated_at`
@@ -44,6 +45,8 @@ export function toWebhook (row: WebhookRow): Webhook {
     name: row.name,
     signingMethod: row.signing_method as SigningMethod,
     secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: dateOrNull(row.previous_secret_expires_at),
     scopeType: row.scope_type as ScopeType,
     personaId: row.persona_id,
     enabled: row.enabled,

@@ -4,6 +4,7 @@ import { migration0001 } from './migrations/0001-init.js'
 import { migration0002 } from './migrations/0002-webhook-routes.js'
 import { migration0003 } from './migrations/0003-claim-lanes.js'
 import { migration0004 } from './migrations/0004-cli-sessions.js'
+import { migration0006 } from './migrations/0006-secrets-retention.js'
 import { migration0007 } from './migrations/0007-subscription-options.js'
 import { migration0008 } from './migrations/0008-search-stats-portal.js'
 
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0007, migration0008]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006, migration0007, migration0008]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

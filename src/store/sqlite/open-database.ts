@@ -17,6 +17,9 @@ export interface OpenDatabaseOptions {
  *   commit in the engine keeps the number of commits, and so of fsyncs, low.
  * - busy_timeout: another connection holding the write lock makes us wait, not fail.
  * - foreign_keys: SQLite leaves them off unless asked, per connection.
+ * - secure_delete: deleted and overwritten rows are zeroed in the file, so a secret sealed on
+ *   upgrade, an erased transcript or a pruned event leaves no readable copy behind
+ *   (docs/privacy.md).
  * Lease writes relax synchronous to NORMAL for their own transaction (see relaxed-sync.ts).
  */
 export function openDatabase (options: OpenDatabaseOptions): SqliteDatabase {
@@ -28,6 +31,7 @@ export function openDatabase (options: OpenDatabaseOptions): SqliteDatabase {
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
+    db.pragma('secure_delete = ON')
     // 64 MiB of page cache (default 2 MiB): the delivery indexes of a busy queue stay in memory.
     db.pragma('cache_size = -65536')
     migrate(db)

@@ -44,6 +44,8 @@ export interface WebhookRow {
   rate_limit_per_s: number | null
   created_at: number
   updated_at: number
+  previous_secret: string | null
+  previous_secret_expires_at: number | null
 }
 
 /** The webhook columns, for SELECTs that map to a Webhook (prefix with an alias when joined). */
@@ -51,6 +53,7 @@ export const WEBHOOK_COLUMNS = [
   'id', 'workspace_id', 'url', 'events', 'name', 'signing_method', 'secret', 'scope_type',
   'persona_id', 'enabled', 'job_id', 'timeout_ms', 'max_retries', 'backoff_ms', 'ordering',
   'payload_filter', 'custom_headers', 'rate_limit_per_s', 'created_at', 'updated_at',
+  'previous_secret', 'previous_secret_expires_at',
 ] as const
 
 export function toWebhook (row: WebhookRow): Webhook {
@@ -63,6 +66,8 @@ export function toWebhook (row: WebhookRow): Webhook {
     // The store writes only values the API validated; the casts restate that.
     signingMethod: row.signing_method as SigningMethod,
     secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: fromMsOrNull(row.previous_secret_expires_at),
     scopeType: row.scope_type as ScopeType,
     personaId: row.persona_id,
     enabled: row.enabled === 1,

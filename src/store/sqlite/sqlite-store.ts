@@ -15,6 +15,9 @@ import { prepareRateSlots } from './queries/rate-slots.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
 import { prepareWebhooks } from './queries/webhooks.js'
+import { prepareRetention } from './queries/retention.js'
+import { prepareErasure } from './queries/erasure.js'
+import { prepareStoredSecrets } from './queries/stored-secrets.js'
 import { createWalSync } from './wal-sync.js'
 import { startCheckpointer } from './checkpointer.js'
 import { isSqliteOutage } from './sqlite-errors.js'
@@ -59,6 +62,9 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   const completeAttempts = prepareCompleteAttempts(db)
   const listDeliveries = prepareListDeliveries(db)
   const cliSessions = prepareCliSessions(db)
+  const retention = prepareRetention(db)
+  const erasure = prepareErasure(db)
+  const storedSecrets = prepareStoredSecrets(db)
   const portalSessions = preparePortalSessions(db)
   const reserveSendSlots = prepareRateSlots(db)
   const listeners = new Set<() => void>()
@@ -138,6 +144,14 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       if (delivery !== null) notifyWork()
       return delivery
     },
+
+    pruneDeliveries: async (before, limit) => retention.pruneDeliveries(before, limit),
+    pruneEvents: async (before, after, limit) => retention.pruneEvents(before, after, limit),
+    findEventsToErase: async (workspaceId, match) => erasure.findEventsToErase(workspaceId, match),
+    eraseEvents: async (input) => erasure.eraseEvents(input),
+    getErasure: async (workspaceId, id) => erasure.getErasure(workspaceId, id),
+    listStoredSecrets: async (afterId, limit) => storedSecrets.listStoredSecrets(afterId, limit),
+    rewriteStoredSecrets: async (items) => storedSecrets.rewriteStoredSecrets(items),
 
     claimDue: async (claimOptions) => claimDue(claimOptions),
     renewLeases: async (items, leaseMs, now) => leases.renewLeases(items, leaseMs, now),

@@ -3,7 +3,7 @@ import type pg from 'pg'
 import { ServiceError } from '../../../errors.js'
 import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../../store.js'
 import type { CallRow, WebhookRow } from '../rows.js'
-import { WEBHOOK_COLUMNS, dateOrNull, toCall, toWebhook } from '../rows.js'
+import { WEBHOOK_COLUMNS, dateOrNull, msOrNull, toCall, toWebhook } from '../rows.js'
 import { isUniqueViolation, transaction } from '../transaction.js'
 import { subscriptionOptions, WEBHOOK_DELETED_ERROR } from '../../store.js'
 
@@ -13,12 +13,13 @@ async function insertWebhook (db: Queryable, webhook: NewWebhook, nowMs: number)
   const options = subscriptionOptions(webhook)
   const result = await db.query<WebhookRow>(
     `INSERT INTO webhooks (${WEBHOOK_COLUMNS})
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::jsonb, $18::jsonb, $19, $15, $15)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::jsonb, $18::jsonb, $19, $15, $15, $20, $21)
      RETURNING ${WEBHOOK_COLUMNS}`,
     [webhook.id, webhook.workspaceId, webhook.url, JSON.stringify(webhook.events), webhook.name,
       webhook.signingMethod, webhook.secret, webhook.scopeType, webhook.personaId, webhook.enabled,
       webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs, options.ordering,
-      jsonOrNull(options.filter), jsonOrNull(options.headers), options.rateLimitPerS])
+      jsonOrNull(options.filter), jsonOrNull(options.headers), options.rateLimitPerS,
+      webhook.previousSecret ?? null, msOrNull(webhook.previousSecretExpiresAt)])
   return toWebhook(result.rows[0] as WebhookRow)
 }
 
@@ -103,6 +104,8 @@ const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   filter: 'payload_filter',
   headers: 'custom_headers',
   rateLimitPerS: 'rate_limit_per_s',
+  previousSecret: 'previous_secret',
+  previousSecretExpiresAt: 'previous_secret_expires_at',
 }
 
 export async function updateWebhook (
@@ -114,7 +117,7 @@ export async function updateWebhook (
     const value = patch[key]
     if (value === undefined) continue
     const jsonb = JSONB_PATCH_KEYS.has(key)
-    values.push(jsonb ? (value === null ? null : JSON.stringify(value)) : value)
+    values.push(jsonb ? (value === null ? null : JSON.stringify(value)) : value instanceof Date ? value.getTime() : value)
     sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${jsonb ? '::jsonb' : ''}`)
   }
   const result = await db.query<WebhookRow>(

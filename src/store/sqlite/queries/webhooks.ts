@@ -26,6 +26,8 @@ const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, to
   filter: { column: 'payload_filter', toDb: (v) => (v === null ? null : JSON.stringify(v)) },
   headers: { column: 'custom_headers', toDb: (v) => (v === null ? null : JSON.stringify(v)) },
   rateLimitPerS: { column: 'rate_limit_per_s', toDb: (v) => v },
+  previousSecret: { column: 'previous_secret', toDb: (v) => v },
+  previousSecretExpiresAt: { column: 'previous_secret_expires_at', toDb: (v) => (v === null ? null : toMs(v)) },
 }
 
 function isPatchKey (key: string): key is keyof WebhookPatch {
@@ -59,7 +61,8 @@ export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
             @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @ordering,
-            @payload_filter, @custom_headers, @rate_limit_per_s, @created_at, @updated_at)`)
+            @payload_filter, @custom_headers, @rate_limit_per_s, @created_at, @updated_at,
+            @previous_secret, @previous_secret_expires_at)`)
   const selectWebhook = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
@@ -76,7 +79,8 @@ export function prepareWebhooks (db: Database) {
   const selectInline = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE workspace_id = ? AND job_id = ? AND deleted_at IS NULL ORDER BY created_at, id`)
   // The secret goes with the row: a deleted webhook signs nothing any more.
-  const markDeleted = db.prepare(`UPDATE webhooks SET deleted_at = @now, updated_at = @now, secret = NULL
+  const markDeleted = db.prepare(`UPDATE webhooks SET deleted_at = @now, updated_at = @now, secret = NULL,
+    previous_secret = NULL, previous_secret_expires_at = NULL
     WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
   const failPending = db.prepare(`UPDATE deliveries
     SET status = 'failed', next_attempt_at = NULL, last_error = @error, updated_at = @now,
@@ -113,8 +117,18 @@ export function prepareWebhooks (db: Database) {
       rate_limit_per_s: options.rateLimitPerS,
       created_at: toMs(now),
       updated_at: toMs(now),
+      previous_secret: webhook.previousSecret ?? null,
+      previous_secret_expires_at: webhook.previousSecretExpiresAt == null ? null : toMs(webhook.previousSecretExpiresAt),
     }))
-    return { ...webhook, ...structuredClone(options), events: [...webhook.events], createdAt: new Date(now), updatedAt: new Date(now) }
+    return {
+      ...webhook,
+      ...structuredClone(options),
+      events: [...webhook.events],
+      previousSecret: webhook.previousSecret ?? null,
+      previousSecretExpiresAt: webhook.previousSecretExpiresAt ?? null,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+    }
   }
 
   function get (workspaceId: string, id: string): Webhook | null {
