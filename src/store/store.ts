@@ -116,6 +116,8 @@ export interface StoredSecretFields {
   id: string
   secret: string | null
   previousSecret: string | null
+  /** Custom header values, each sealed on its own (the names stay readable), or null. */
+  headers: Record<string, string> | null
 }
 
 /** Where the retention sweep over events stands: (createdAt, workspaceId, id) order. */

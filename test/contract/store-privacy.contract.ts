@@ -149,16 +149,25 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       await store.updateWebhook(a.workspaceId, a.id, { signingMethod: 'none', secret: null }, at(1))
       const listed = await store.listStoredSecrets(null, 10)
       assert.deepEqual(listed.map((r) => r.id), webhooks.slice(1).map((w) => w.id).sort())
-      assert.deepEqual(listed[0], { id: listed[0]?.id, secret: 'whsec_test-secret', previousSecret: null })
+      assert.deepEqual(listed[0], { id: listed[0]?.id, secret: 'whsec_test-secret', previousSecret: null, headers: null })
       assert.deepEqual(await store.listStoredSecrets(listed[0]?.id ?? null, 10), listed.slice(1))
-      const before = { id: b.id, secret: 'whsec_test-secret', previousSecret: null }
-      const after = { id: b.id, secret: 'sealed-new', previousSecret: 'sealed-old' }
+      const before = { id: b.id, secret: 'whsec_test-secret', previousSecret: null, headers: null }
+      const after = { id: b.id, secret: 'sealed-new', previousSecret: 'sealed-old', headers: null }
       assert.equal(await store.rewriteStoredSecrets([{ before, after }]), 1)
       assert.equal(await store.rewriteStoredSecrets([{ before, after: { ...after, secret: 'lost' } }]), 0, 'the row changed since it was read')
       const reread = await store.getWebhook(b.workspaceId, b.id)
       assert.equal(reread?.secret, 'sealed-new')
       assert.equal(reread?.previousSecret, 'sealed-old')
       assert.equal(newId('wh') > b.id, true)
+      // Custom header values are secret fields too: a webhook with headers and no secret is listed.
+      await store.updateWebhook(a.workspaceId, a.id, { headers: { 'X-Api-Key': 'clear-value', 'X-Team': 'ops' } }, at(2))
+      const withHeaders = (await store.listStoredSecrets(null, 10)).find((r) => r.id === a.id)
+      assert.ok(withHeaders !== undefined)
+      assert.deepEqual(withHeaders, { id: a.id, secret: null, previousSecret: null, headers: { 'X-Api-Key': 'clear-value', 'X-Team': 'ops' } })
+      const sealedHeaders = { 'X-Api-Key': 'sealed-1', 'X-Team': 'sealed-2' }
+      assert.equal(await store.rewriteStoredSecrets([{ before: withHeaders, after: { ...withHeaders, headers: sealedHeaders } }]), 1)
+      assert.equal(await store.rewriteStoredSecrets([{ before: withHeaders, after: { ...withHeaders, headers: { 'X-Api-Key': 'lost' } } }]), 0, 'the row changed since it was read')
+      assert.deepEqual((await store.getWebhook(a.workspaceId, a.id))?.headers, sealedHeaders)
     })
 
     it('keeps a rotation\'s previous secret and expiry, and a delete drops both', async (store) => {

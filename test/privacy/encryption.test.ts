@@ -41,10 +41,14 @@ async function pgDump (schema: string): Promise<Buffer> {
   return stdout
 }
 
-/** Webhooks with every kind of secret, through the API: create, rotate with overlap, PATCH, inline. */
+/**
+ * Webhooks with every kind of secret, through the API: create, rotate with overlap, PATCH, inline;
+ * custom header values (docs/api.md, "Subscription options") on create and PATCH.
+ */
 async function makeSecrets (call: (method: 'POST' | 'PATCH', url: string, body: unknown) => Promise<{ statusCode: number, body: string, json: <T>() => T }>, url: string): Promise<string[]> {
   const tag = randomBytes(6).toString('hex')
-  const secrets = [`whsec_created_${tag}`, `whsec_rotated_${tag}`, `bearer_${tag}`, `user:pass_${tag}`, `whsec_patched_${tag}`, `whsec_inline_${tag}`]
+  const secrets = [`whsec_created_${tag}`, `whsec_rotated_${tag}`, `bearer_${tag}`, `user:pass_${tag}`, `whsec_patched_${tag}`, `whsec_inline_${tag}`,
+    `header_created_${tag}`, `header_patched_${tag}`]
   const a = await call('POST', '/api/v1/webhooks', { url, events: ['call.ended'], secret: secrets[0] })
   assert.equal(a.statusCode, 201, a.body)
   const id = a.json<{ id: string }>().id
@@ -55,6 +59,10 @@ async function makeSecrets (call: (method: 'POST' | 'PATCH', url: string, body: 
   assert.equal((await call('PATCH', `/api/v1/webhooks/${basic.json<{ id: string }>().id}`, { signing_method: 'hmac_sha256', secret: secrets[4] })).statusCode, 200)
   const persona = await call('POST', '/api/v1/persona-calls', { persona_id: 'p_1', contact_id: 'ct_1', config: { webhooks: [{ url, events: ['call.ended'], secret: secrets[5] }] } })
   assert.equal(persona.statusCode, 201, persona.body)
+  const withHeaders = await call('POST', '/api/v1/webhooks', { url, events: ['*'], headers: { 'X-Api-Key': secrets[6], 'X-Team': 'ops' } })
+  assert.equal(withHeaders.statusCode, 201, withHeaders.body)
+  const patched = await call('PATCH', `/api/v1/webhooks/${withHeaders.json<{ id: string }>().id}`, { headers: { 'X-Api-Key': secrets[7] } })
+  assert.equal(patched.statusCode, 200, patched.body)
   return secrets
 }
 
@@ -88,6 +96,7 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         // The service itself still signs with them.
         const webhooks = await stack.store.listWebhooks((await stack.store.listWorkspaces())[0]?.id ?? '')
         assert.ok(webhooks.some((w) => w.secret === secrets[1] && w.previousSecret === secrets[0]))
+        assert.ok(webhooks.some((w) => w.headers?.['X-Api-Key'] === secrets[7]), 'the custom header value opens')
       } finally {
         await stack.close()
       }
@@ -144,16 +153,17 @@ test('sqlite: secrets stored in clear by an older release are sealed at start, a
     const raw = await createSqliteStore({ path: join(dir, 'webhooks.db') })
     const ws = workspace()
     await raw.createWorkspace(ws)
-    await raw.createWebhook(webhookInput(ws.id, { secret: 'whsec_legacy_clear_text' }), at(0))
+    await raw.createWebhook(webhookInput(ws.id, { secret: 'whsec_legacy_clear_text', headers: { 'X-Api-Key': 'legacy_clear_header' } }), at(0))
     await raw.close()
     assert.ok(readFileSync(join(dir, 'webhooks.db')).includes('whsec_legacy_clear_text'), 'the old release stored it in clear')
     const logged: string[] = []
     const store = await openStore({ dataDir: dir, logger: { info: (_obj, msg) => { logged.push(msg) } } })
     assert.equal((await store.listWebhooks(ws.id))[0]?.secret, 'whsec_legacy_clear_text')
+    assert.deepEqual((await store.listWebhooks(ws.id))[0]?.headers, { 'X-Api-Key': 'legacy_clear_header' })
     await store.close()
     assert.ok(logged.some((m) => /created an encryption key/.test(m)), logged.join('\n'))
     assert.ok(logged.some((m) => /encrypted webhook secrets stored in clear/.test(m)), logged.join('\n'))
-    assertAbsent(filesOf(dir), ['whsec_legacy_clear_text'])
+    assertAbsent(filesOf(dir), ['whsec_legacy_clear_text', 'legacy_clear_header'])
     assert.equal(statSync(join(dir, KEY_FILE)).mode & 0o777, 0o600)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -1,9 +1,9 @@
 /**
  * Which stored fields hold secrets, and how each is sealed: the one list the codec layer reads
  * (sealed-store.ts, the start-up upgrade and `reencrypt`). To store another secret field
- * encrypted, add it here — e.g. custom header values, `headers: sealedRecordValues` — and to
- * `StoredSecretFields` with the two driver queries that read and rewrite them
- * (Store.listStoredSecrets / rewriteStoredSecrets).
+ * encrypted, add it here and to `StoredSecretFields` with the two driver queries that read and
+ * rewrite them (Store.listStoredSecrets / rewriteStoredSecrets). The layer matches these names on
+ * every plain object passing through the Store, so no other Store argument or result may use them.
  */
 import type { SecretCodec } from './secret-codec.js'
 
@@ -38,6 +38,8 @@ export const sealedRecordValues: SealedField = {
 export const SEALED_WEBHOOK_FIELDS: Readonly<Record<string, SealedField>> = {
   secret: sealedString,
   previousSecret: sealedString,
+  // Custom header values (docs/api.md, "Subscription options") may be credentials too.
+  headers: sealedRecordValues,
 }
 
 function mapFields<T extends object> (value: T, fn: (field: SealedField, stored: unknown) => unknown): T {

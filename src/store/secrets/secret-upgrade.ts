@@ -68,7 +68,8 @@ async function walk (store: Store, codec: SecretCodec, rewrite: (stored: unknown
         }
         if (missing.length > 0) continue
         const value = rewrite(row[name], name)
-        if (value !== row[name]) {
+        // By content: a record field comes back as a new object even when nothing was sealed anew.
+        if (JSON.stringify(value) !== JSON.stringify(row[name])) {
           (next as unknown as Record<string, unknown>)[name] = value
           changed = true
         }
