@@ -15,8 +15,14 @@ const SHOWN = new Set([
   'x-kejue-timestamp', 'webhook-id', 'webhook-timestamp',
 ])
 export const MASK = '••••••'
-/** Stands in for the secret while rebuilding; never shown (the values it signs are masked). */
-const PLACEHOLDER_SECRET = 'masked:masked'
+/**
+ * Stands in for the secrets while rebuilding; never shown (the values it signs are masked). A
+ * standard_webhooks key must be `whsec_<base64>` to sign at all.
+ */
+function placeholder (webhook: Webhook, secret: string | null): string | null {
+  if (secret === null) return null
+  return webhook.signingMethod === 'standard_webhooks' ? `whsec_${Buffer.from('masked-placeholder').toString('base64')}` : 'masked:masked'
+}
 
 /** `sha256=…` keeps its scheme, `Bearer …` its kind; the rest is masked. */
 function mask (value: string): string {
@@ -34,7 +40,7 @@ export function attemptRequestHeaders (delivery: Delivery, attempt: Attempt, web
     attempt: attempt.attempt,
     maxAttempts: delivery.maxAttempts,
     webhook,
-  }, { ...webhook, secret: webhook.secret === null ? null : PLACEHOLDER_SECRET }, attempt.startedAt.getTime())
+  }, { ...webhook, secret: placeholder(webhook, webhook.secret), previousSecret: placeholder(webhook, webhook.previousSecret) }, attempt.startedAt.getTime())
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT }
   for (const [name, value] of Object.entries(request.headers)) {
     headers[name] = SHOWN.has(name.toLowerCase()) ? value : mask(value)

@@ -8,7 +8,7 @@ import type { Webhook, WebhookPatch } from '../store/store.js'
 
 /** Methods whose receivers check a signature, so two secrets can be valid at once. */
 export function rotatesWithOverlap (method: SigningMethod): boolean {
-  return method === 'hmac_sha256' || method === 'hmac_sha1'
+  return method === 'hmac_sha256' || method === 'hmac_sha1' || method === 'standard_webhooks'
 }
 
 /** The previous secret while its overlap runs at `nowMs`, else null. */

@@ -54,8 +54,10 @@ export const SIGNATURE_NEXT_HEADER = 'X-Kejue-Signature-Next'
  * signHeaders during a secret rotation's overlap (docs/wire-format.md, "Secret rotation"):
  * `X-Kejue-Signature` is still made with the previous secret, so receivers not yet updated keep
  * working, and `X-Kejue-Signature-Next` carries the new secret's signature over the same
- * "<timestamp>.<body>". Without a previous secret (no overlap) it is signHeaders. Methods that
- * send the secret itself (bearer, basic_auth) rotate at once and have no overlap.
+ * "<timestamp>.<body>". standard_webhooks carries both in its own header instead, space-separated
+ * as the Standard Webhooks libraries read it: `webhook-signature: v1,<old> v1,<new>`. Without a
+ * previous secret (no overlap) it is signHeaders. Methods that send the secret itself (bearer,
+ * basic_auth) rotate at once and have no overlap.
  *
  * @example signHeadersDuringRotation('hmac_sha256', 'whsec_new', 'whsec_old', body, Date.now())
  * // { 'X-Kejue-Timestamp': '…', 'X-Kejue-Signature': 'sha256=<old>', 'X-Kejue-Signature-Next': 'sha256=<new>' }
@@ -69,7 +71,12 @@ export function signHeadersDuringRotation (
   messageId = '',
 ): Record<string, string> {
   const current = signHeaders(method, secret, body, timestampMs, messageId)
-  if (previousSecret === null || (method !== 'hmac_sha256' && method !== 'hmac_sha1')) return current
+  if (previousSecret === null) return current
+  if (method === 'standard_webhooks') {
+    const previous = signHeaders(method, previousSecret, body, timestampMs, messageId)
+    return { ...current, 'webhook-signature': `${previous['webhook-signature'] ?? ''} ${current['webhook-signature'] ?? ''}` }
+  }
+  if (method !== 'hmac_sha256' && method !== 'hmac_sha1') return current
   const previous = signHeaders(method, previousSecret, body, timestampMs, messageId)
   return { ...previous, [SIGNATURE_NEXT_HEADER]: current['X-Kejue-Signature'] ?? '' }
 }

@@ -1,7 +1,8 @@
 /**
  * Secret rotation with overlap, end to end on both stores (docs/wire-format.md, "Secret
  * rotation"): real deliveries from the engine to a receiver, checked with the spec's own
- * verifyWebhook (old secret, X-Kejue-Signature) and with the receiver SDK given only the new one.
+ * verifyWebhook (old secret, X-Kejue-Signature) and with the receiver SDK given only the new one;
+ * standard_webhooks with the standardwebhooks library.
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -9,6 +10,7 @@ import { safeVerify } from '../../src/receiver/index.js'
 import { verifyWebhook } from '../receiver/spec-verify-webhook.mjs'
 import { startReceiver } from '../helpers/receiver.js'
 import type { ReceivedRequest } from '../helpers/receiver.js'
+import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { startSealedStack } from '../helpers/sealed-stack.js'
 import type { Driver } from '../helpers/sealed-stack.js'
 
@@ -95,6 +97,48 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         assert.equal(specAccepts(after, NEWER), true, "after the overlap the spec's code accepts with the new secret")
         assert.equal(specAccepts(after, NEW), false)
         assert.equal(sdkAccepts(after, [NEW, NEWER]), true)
+      } finally {
+        await receiver.close()
+        await stack.close()
+      }
+    })
+
+    test('standard_webhooks: rotate-secret generates a whsec_<base64> secret; during the overlap webhook-signature carries both', async () => {
+      const stack = await startSealedStack(driver)
+      const receiver = await startReceiver({ respond: [200] })
+      try {
+        const created = await stack.call('POST', '/api/v1/webhooks', { url: receiver.url, events: ['call.ended'], signing_method: 'standard_webhooks' })
+        assert.equal(created.statusCode, 201, created.body)
+        const { id, secret: old } = created.json<{ id: string, secret: string }>()
+        const rotated = await stack.call('POST', `/api/v1/webhooks/${id}/rotate-secret`, {})
+        assert.equal(rotated.statusCode, 200, rotated.body)
+        const { secret: next, previous_secret_expires_at: expires } = rotated.json<{ secret: string, previous_secret_expires_at: string | null }>()
+        assert.match(next, /^whsec_[A-Za-z0-9+/]+={0,2}$/)
+        assert.notEqual(next, old)
+        assert.ok(expires !== null, 'an overlap runs')
+        const refused = await stack.call('POST', `/api/v1/webhooks/${id}/rotate-secret`, { secret: 'not-a-whsec-secret' })
+        assert.equal(refused.statusCode, 422, refused.body)
+
+        const event = await stack.call('POST', '/api/v1/events', { event: 'call.ended', data: { job_id: 'job_sw', contact_id: 'ct_1', status: 'completed', ended_reason: 'agent_hangup', duration_seconds: 3, transcript: 'Agent: hi', recording_url: null, retry: { will_retry: false, next_retry_at: null, attempt_number: 1, max_attempts: 3 } } })
+        assert.equal(event.statusCode, 202, event.body)
+        const [during] = await receiver.waitForRequests(1, 20_000)
+        assert.ok(during !== undefined)
+        const headers = { 'webhook-id': header(during, 'webhook-id'), 'webhook-timestamp': header(during, 'webhook-timestamp'), 'webhook-signature': header(during, 'webhook-signature') }
+        assert.match(headers['webhook-signature'], /^v1,\S+ v1,\S+$/, 'the old and the new signature, space-separated')
+        const body = during.body.toString('utf8')
+        // The Standard Webhooks library accepts it with the new secret (and, still, the old one).
+        assert.deepEqual(new StandardWebhook(next).verify(body, headers), JSON.parse(body))
+        assert.deepEqual(new StandardWebhook(old).verify(body, headers), JSON.parse(body))
+        // Our SDK with either secret.
+        for (const secret of [[next], [old], [old, next]]) {
+          assert.equal(safeVerify(during.body, during.headers, { method: 'standard_webhooks', secret, toleranceMs: Infinity }).ok, true, secret.join(','))
+        }
+        assert.equal(safeVerify(during.body, during.headers, { method: 'standard_webhooks', secret: 'whsec_AQIDBAUGBwgJCgsMDQ4PEA==', toleranceMs: Infinity }).ok, false)
+        // The delivery log rebuilds the attempt's headers with the signature masked.
+        const logged = await stack.call('GET', `/api/v1/deliveries/${headers['webhook-id']}`)
+        assert.equal(logged.statusCode, 200, logged.body)
+        assert.equal(logged.body.includes(headers['webhook-signature'].split(' ')[0] ?? '-'), false)
+        assert.match(logged.body, /"webhook-id":"dlv_/)
       } finally {
         await receiver.close()
         await stack.close()

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { verify } from '../../src/receiver/index.js'
 import type { WebhookVerificationError } from '../../src/receiver/index.js'
-import { signHeaders } from '../../src/signing/signer.js'
+import { signHeaders, signHeadersDuringRotation } from '../../src/signing/signer.js'
 import { loadSignatureVectors } from '../helpers/signature-vectors.js'
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
@@ -57,4 +57,23 @@ test('several signatures (a rotation) verify when any matches; a wrong key, a st
     assert.equal(code(() => verify(BODY, without, { method: 'standard_webhooks', secret: SECRET, now: NOW })), 'MISSING_HEADER', header)
   }
   assert.equal(code(() => verify(`${BODY} `, good, { method: 'standard_webhooks', secret: SECRET, now: NOW })), 'SIGNATURE_MISMATCH')
+})
+
+test('during a rotation overlap webhook-signature carries the old and the new signature; the library verifies with the new secret, the SDK with either', () => {
+  const OLD = 'whsec_AQIDBAUGBwgJCgsMDQ4PEA=='
+  const now = Date.now()
+  const headers = signHeadersDuringRotation('standard_webhooks', SECRET, OLD, BODY, now, 'dlv_1')
+  const alone = signHeaders('standard_webhooks', SECRET, BODY, now, 'dlv_1')
+  const previous = signHeaders('standard_webhooks', OLD, BODY, now, 'dlv_1')
+  assert.equal(headers['webhook-signature'], `${previous['webhook-signature'] ?? ''} ${alone['webhook-signature'] ?? ''}`)
+  assert.equal(headers['webhook-id'], 'dlv_1')
+  assert.equal(headers['X-Kejue-Signature-Next'], undefined)
+  assert.deepEqual(new StandardWebhook(SECRET).verify(BODY, headers), JSON.parse(BODY))
+  assert.deepEqual(new StandardWebhook(OLD).verify(BODY, headers), JSON.parse(BODY))
+  for (const secret of [SECRET, OLD, [OLD, SECRET]]) {
+    assert.equal(code(() => verify(BODY, headers, { method: 'standard_webhooks', secret, now })), 'ok')
+  }
+  assert.equal(code(() => verify(BODY, headers, { method: 'standard_webhooks', secret: 'whsec_MTIzNDU2Nzg5MDEyMzQ1Ng==', now })), 'SIGNATURE_MISMATCH')
+  // Without a previous secret: one signature, as signHeaders.
+  assert.deepEqual(signHeadersDuringRotation('standard_webhooks', SECRET, null, BODY, now, 'dlv_1'), alone)
 })
