@@ -8,21 +8,15 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
-import { buildApp } from '../../src/api/app.js'
-import { makeApiKey } from '../../src/api/auth.js'
 import { createEngine } from '../../src/delivery/engine.js'
 import { createHttpClient } from '../../src/delivery/http-client.js'
 import { samplePayload } from '../../src/events/samples.js'
-import { createSqliteStore } from '../../src/store/sqlite/index.js'
-import { createLogger } from '../../src/util/logger.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { launchChromium, SHOTS, skipWithoutChromium } from '../helpers/browser.js'
+import { startDashboardApp } from '../helpers/dashboard-app.js'
 
 const WAIT_MS = 20_000
 const FAILING_JOB = 'job_walk_failing'
@@ -40,24 +34,13 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
   skip: skipWithoutChromium,
   timeout: 180_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'operators-view-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
-  const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
+  const dash = await startDashboardApp('operators-view-', 'ws_ops', 'Ops')
+  const { store, logger, token, base, cleanups } = dash
   try {
-    const now = new Date()
-    await store.createWorkspace({ id: 'ws_ops', name: 'Ops', createdAt: now })
-    const key = makeApiKey('ws_ops', now)
-    await store.createApiKey(key.row)
-
-    const logger = createLogger({ level: 'silent' })
-    const app = await buildApp({ store, config: { allowPrivateNetworks: true, bodyLimitBytes: 1024 * 1024 }, logger })
-    cleanups.unshift(async () => app.close())
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     const api = async (method: string, path: string, body?: unknown): Promise<{ status: number, json: () => Promise<unknown> }> => {
       const res = await fetch(`${base}/api/v1${path}`, {
         method,
-        headers: { 'x-api-key': key.token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { 'x-api-key': token, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       })
       return { status: res.status, json: async () => await res.json() as unknown }
@@ -106,7 +89,7 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
     }
 
     await page.goto(`${base}/`)
-    await page.fill('#api-key', key.token)
+    await page.fill('#api-key', token)
     await page.click('button[type=submit]')
     await page.locator('[data-testid=webhooks-table]').waitFor()
     // CRM sync's one failed delivery of four is not "failing"; the health strip counts this workspace.
@@ -213,7 +196,6 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
 
     assert.deepEqual(pageErrors, [])
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
-    rmSync(dir, { recursive: true, force: true })
+    await dash.close()
   }
 })

@@ -5,42 +5,20 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
-import { buildApp } from '../../src/api/app.js'
-import { makeApiKey } from '../../src/api/auth.js'
-import { createSqliteStore } from '../../src/store/sqlite/index.js'
-import { createLogger } from '../../src/util/logger.js'
-import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
+import { skipWithoutChromium } from '../helpers/browser.js'
+import { startDashboardApp } from '../helpers/dashboard-app.js'
 
 test('the webhook form sets and edits ordering, rate limit, filter and custom headers', {
   skip: skipWithoutChromium,
   timeout: 120_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dashboard-options-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
-  const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
+  const dash = await startDashboardApp('dashboard-options-', 'ws_opts')
+  const { store, token, base } = dash
   try {
-    const now = new Date()
-    await store.createWorkspace({ id: 'ws_opts', name: 'A', createdAt: now })
-    const key = makeApiKey('ws_opts', now)
-    await store.createApiKey(key.row)
-    const app = await buildApp({ store, config: { allowPrivateNetworks: true, bodyLimitBytes: 1024 * 1024 }, logger: createLogger({ level: 'silent' }) })
-    cleanups.unshift(async () => app.close())
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-
-    const browser = await launchChromium()
-    cleanups.unshift(async () => browser.close())
-    const page = await (await browser.newContext()).newPage()
-    page.setDefaultTimeout(20_000)
-    const pageErrors: string[] = []
-    page.on('pageerror', (err) => pageErrors.push(err.message))
+    const { page, pageErrors } = await dash.openPage()
 
     await page.goto(`${base}/`)
-    await page.fill('#api-key', key.token)
+    await page.fill('#api-key', token)
     await page.getByRole('button', { name: /sign in/i }).click()
     await page.getByRole('link', { name: 'Create your first webhook' }).click()
     await page.fill('#url', 'http://127.0.0.1:9/hooks')
@@ -78,7 +56,6 @@ test('the webhook form sets and edits ordering, rate limit, filter and custom he
     assert.deepEqual([after?.ordering, after?.rateLimitPerS, after?.filter, after?.headers], ['none', null, null, null])
     assert.deepEqual(pageErrors, [])
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch(() => undefined)
-    rmSync(dir, { recursive: true, force: true })
+    await dash.close()
   }
 })
