@@ -12,6 +12,7 @@ import { startReceiver } from '../helpers/receiver.js'
 import type { ReceivedRequest } from '../helpers/receiver.js'
 import { Webhook as StandardWebhook } from 'standardwebhooks'
 import { startSealedStack } from '../helpers/sealed-stack.js'
+import { waitFor } from '../helpers/wait-for.js'
 import type { Driver } from '../helpers/sealed-stack.js'
 
 const OLD = 'whsec_rotation_old_secret'
@@ -135,8 +136,11 @@ for (const driver of ['sqlite', 'postgres'] as Driver[]) {
         }
         assert.equal(safeVerify(during.body, during.headers, { method: 'standard_webhooks', secret: 'whsec_AQIDBAUGBwgJCgsMDQ4PEA==', toleranceMs: Infinity }).ok, false)
         // The delivery log rebuilds the attempt's headers with the signature masked.
-        const logged = await stack.call('GET', `/api/v1/deliveries/${headers['webhook-id']}`)
-        assert.equal(logged.statusCode, 200, logged.body)
+        const logged = await waitFor('the attempt to be recorded', async () => {
+          const res = await stack.call('GET', `/api/v1/deliveries/${headers['webhook-id']}`)
+          assert.equal(res.statusCode, 200, res.body)
+          return res.json<{ attempts: unknown[] }>().attempts.length > 0 ? res : null
+        })
         assert.equal(logged.body.includes(headers['webhook-signature'].split(' ')[0] ?? '-'), false)
         assert.match(logged.body, /"webhook-id":"dlv_/)
       } finally {
