@@ -39,6 +39,7 @@ export function attemptRequestHeaders (delivery: Delivery, attempt: Attempt, web
     body: '',
     attempt: attempt.attempt,
     maxAttempts: delivery.maxAttempts,
+    skipBreaker: false,
     webhook,
   }, { ...webhook, secret: placeholder(webhook, webhook.secret), previousSecret: placeholder(webhook, webhook.previousSecret) }, attempt.startedAt.getTime())
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT }

@@ -16,6 +16,10 @@ export const DEFAULTS = {
     maxRetriesMax: 10,
     backoffMsMin: 100,
     backoffMsMax: 3_600_000,
+    // retry_schedule_ms: 1–20 waits, each 100 ms–24 h.
+    retryScheduleMaxLength: 20,
+    retryScheduleDelayMinMs: 100,
+    retryScheduleDelayMaxMs: 86_400_000,
     urlMaxLength: 2_083,
   },
   signing: { method: 'hmac_sha256', toleranceMs: 300_000 },
@@ -56,6 +60,17 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
     // Response bodies are read up to this and kept as an excerpt.
     responseExcerptBytes: 4_096,
+  },
+  // Endpoint health (docs/delivery.md, "The life of an endpoint").
+  health: {
+    // Failed attempts in a row that open a webhook's breaker (0: no breaker).
+    breakerThreshold: 5,
+    // The breaker's first cool-down before a probe; doubles after each failed probe, up to 20×.
+    breakerCooldownMs: 30_000,
+    // Auto-disable: this many deliveries in a row ended failed (0: never)…
+    autoDisableMinFailures: 20,
+    // …the first of them created more than this long ago (five days).
+    autoDisableAfterMs: 432_000_000,
   },
   // Engine timings tuned with `npm run bench`, not settings (engine options in code only).
   engineTuning: {

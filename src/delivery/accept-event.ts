@@ -6,16 +6,18 @@
 import { createEnvelope, serializeEnvelope } from '../events/envelope.js'
 import { validateEventData } from '../events/validate.js'
 import { validationError } from '../errors.js'
-import { eventFilters } from '../events/event-types.js'
-import type { EventType } from '../events/event-types.js'
+import { eventFilters, isOperationalEventType } from '../events/event-types.js'
+import type { EventType, OperationalEventType } from '../events/event-types.js'
 import { matchesFilter } from '../events/filter.js'
 import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
-import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectSubscriptions } from './routing.js'
+import { newDeliveryState } from './endpoint-health.js'
+import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectOperational, selectSubscriptions } from './routing.js'
 
 export interface AcceptEventInput {
   workspaceId: string
-  event: EventType
+  /** An operational type (webhook.disabled) only from the service itself, never from a producer. */
+  event: EventType | OperationalEventType
   /** Checked against the event catalog here: a bad payload is a VALIDATION error naming the field. */
   data: Record<string, unknown>
   metadata?: Record<string, unknown>
@@ -41,7 +43,7 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     const again = await store.recordEvent({ event: known, deliveries: [] })
     return { eventId: again.eventId, created: false, deliveries: again.deliveries, deliveryIds: [] }
   }
-  const valid = validateEventData(input.event, input.data)
+  const valid = isOperationalEventType(input.event) ? { ok: true as const } : validateEventData(input.event, input.data)
   if (!valid.ok) throw validationError(`invalid ${String(input.event)} data: ${valid.errors.map((e) => e.message).join('; ')}`, valid.errors)
   const envelope = createEnvelope({
     event: input.event,
@@ -61,8 +63,9 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     id: newId('dlv'),
     webhookId: webhook.id,
     url: webhook.url,
-    maxAttempts: 1 + webhook.maxRetries,
-    nextAttemptAt: now,
+    maxAttempts: 1 + (webhook.retryScheduleMs?.length ?? webhook.maxRetries),
+    // A test send goes now, whatever the breaker; otherwise parked or held by the webhook's state.
+    ...(input.onlyWebhook !== undefined ? { nextAttemptAt: now, skipBreaker: true } : newDeliveryState(webhook, now)),
     // Per-call ordering (docs/delivery.md): one at a time per call, in acceptance order. A test
     // send goes now, outside the queue (its sample job is no real call).
     orderKey: webhook.ordering === 'per_call' && input.onlyWebhook === undefined ? jobId : null,
@@ -90,9 +93,11 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
 export async function routeEvent (
   store: Store,
   workspaceId: string,
-  type: EventType,
+  type: EventType | OperationalEventType,
   data: Record<string, unknown>,
 ): Promise<Webhook[]> {
+  // Every webhook naming it, whatever its scope; rare, so the listing is read.
+  if (isOperationalEventType(type)) return selectOperational(await store.listWebhooks(workspaceId), type)
   const jobId = eventJobId(type, data)
   const call = jobId === null ? null : await store.getCall(workspaceId, jobId)
   if (call !== null && call.hasInlineWebhooks && isCallEvent(type)) {

@@ -17,13 +17,25 @@ export interface AttemptContext {
   maxAttempts: number
   /** The webhook's backoff_ms. */
   backoffMs: number
+  /** The webhook's retry_schedule_ms (null: doubling backoff). */
+  retryScheduleMs?: readonly number[] | null
+  /** The webhook's retries now (the schedule's length, or max_retries): tells where a recovered delivery's fresh series began. */
+  retries?: number
   /** When the attempt started, ms since the epoch. */
   startedAt: number
 }
 
 export function attemptResult (context: AttemptContext, outcome: AttemptOutcome, random?: () => number): AttemptResult {
-  const decision = decideRetry(outcome, context.attempt, { maxAttempts: context.maxAttempts, backoffMs: context.backoffMs }, random)
   const endedAt = context.startedAt + outcome.durationMs
+  // A fresh series (recover) has 1 + retries attempts ending at maxAttempts; attempt numbers go on.
+  const firstAttempt = context.retries === undefined ? 1 : Math.max(1, context.maxAttempts - context.retries)
+  const decision = decideRetry(outcome, context.attempt, {
+    maxAttempts: context.maxAttempts,
+    backoffMs: context.backoffMs,
+    retryScheduleMs: context.retryScheduleMs,
+    firstAttempt,
+    endedAt,
+  }, random)
   return {
     deliveryId: context.deliveryId,
     leaseToken: context.leaseToken,

@@ -34,6 +34,12 @@
  * - Settle: the retry policy decides (with up to 10 % jitter from the injected `random`); outcomes
  *   collect in a buffer that one transaction writes at a time (group commit); results whose lease
  *   was lost (fencing) are rejected by the store and dropped here.
+ * - Endpoint health (docs/delivery.md, "The life of an endpoint"): settling applies the health
+ *   rules (endpoint-health.ts) in the same transaction. A claimed delivery first passes its
+ *   webhook's gate: a disabled webhook's delivery is parked; while the breaker is open, first
+ *   attempts are held in the store until the probe time (one probe goes when it is due), so a
+ *   dead endpoint's backlog stays in the store, not here, and its slots come free. Retry series
+ *   go on their schedule. A webhook disabled by settling gets its `webhook.disabled` event out.
  * - Store outages: a failed claim backs off (up to 5 s) and logs once per outage; a failed
  *   settlement is retried while the leases hold, after which the deliveries come back (at least once).
  * - Time: due times, retries and the pump's timer run on the injected clock (`deps.clock`), so
@@ -46,15 +52,19 @@
 import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.js'
+import type { AttemptResult, ClaimedDelivery, HealthChange, Store, Webhook } from '../store/store.js'
 import { DEFAULTS } from '../config/defaults.js'
 import { systemClock } from '../util/clock.js'
 import type { TimerClock } from '../util/clock.js'
+import { acceptEvent } from './accept-event.js'
 import { attemptResult } from './attempt-result.js'
+import { gateFor, healthRule, probeRetryAt, resolveHealthPolicy } from './endpoint-health.js'
+import type { HealthPolicy } from './endpoint-health.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
+import { webhookDisabledData } from './webhook-disabled.js'
 
-export interface EngineOptions {
+export interface EngineOptions extends HealthPolicy {
   /** Requests in flight at once, over all webhooks. @defaultValue 256 */
   maxInFlight: number
   /** Requests in flight at once to one webhook. @defaultValue 64 */
@@ -169,6 +179,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
     stallAfterMs: options.stallAfterMs ?? DEFAULTS.engineTuning.stallAfterMs,
     recheckHeldAfterMs: options.recheckHeldAfterMs ?? DEFAULTS.engineTuning.recheckHeldAfterMs,
+    ...resolveHealthPolicy(options),
   }
 }
 
@@ -188,6 +199,15 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   // Stalled attempts at most. Each holds a socket, so this and maxInFlight bound the sockets
   // (768 by default, under the common 1,024 file descriptor limit).
   const maxStalled = opts.maxInFlight * 2
+
+  const rule = healthRule(opts)
+  // The latest state seen of each webhook this engine holds deliveries of (from claims and from
+  // settling), so that a breaker opened meanwhile stops buffered first attempts before they go.
+  const webhookStates = new Map<string, Webhook>()
+  // The latest error of each webhook's attempts, for the webhook.disabled event.
+  const lastErrors = new Map<string, string>()
+  // Deliveries granted as their breaker's probe: they go whatever the state says meanwhile.
+  const probing = new Set<string>()
 
   const held = new Map<string, Held>()
   const heldByWebhook = new Map<string, number>()
@@ -313,7 +333,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
     limited = new Set(excluded)
     let saturated = false
-    for (const claim of claimed) saturated = accept(claim) || saturated
+    for (const claim of await passGates(claimed)) saturated = accept(claim) || saturated
     dispatch()
     roomLimited = claimed.length === room && room < opts.claimBatch
     webhookLimited = limited.size > 0
@@ -330,6 +350,80 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     // Due now but not claimed: either its webhook is full (release() pumps when it has room),
     // or it became due while this claim ran (a timer a hair early): look again at once.
     else schedulePump(webhookLimited ? opts.idlePollMs : 5)
+  }
+
+  /**
+   * The deliveries of a claim that may be sent now; the others are parked (disabled webhook) or
+   * held until the probe time (open breaker) in the store. One probe per webhook when it is due.
+   */
+  async function passGates (claimed: readonly ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+    const at = new Date(now())
+    const pass: ClaimedDelivery[] = []
+    const park: ClaimedDelivery[] = []
+    const hold = new Map<string, { until: Date, claims: ClaimedDelivery[] }>()
+    const probes = new Map<string, boolean>()
+    for (const claim of claimed) {
+      const webhook = claim.webhook
+      if (webhook === null) {
+        pass.push(claim)
+        continue
+      }
+      webhookStates.set(webhook.id, webhook)
+      const gate = gateFor(claim, webhook, opts, at)
+      if (gate.kind === 'send') pass.push(claim)
+      else if (gate.kind === 'park') park.push(claim)
+      else {
+        let until = gate.kind === 'hold' ? gate.until : null
+        if (gate.kind === 'probe' && !probes.has(webhook.id)) {
+          const granted = await store.takeBreakerProbe(webhook.id, at, probeRetryAt(webhook, opts, at))
+          probes.set(webhook.id, granted)
+          if (granted) {
+            logger.warn({ webhookId: webhook.id, deliveryId: claim.deliveryId }, 'breaker half open: sending one probe')
+            probing.add(claim.deliveryId)
+            pass.push(claim)
+            continue
+          }
+        }
+        until ??= probeRetryAt(webhook, opts, at)
+        const entry = hold.get(webhook.id)
+        if (entry === undefined) hold.set(webhook.id, { until, claims: [claim] })
+        else entry.claims.push(claim)
+      }
+    }
+    if (park.length > 0) await store.parkDeliveries(park, at)
+    for (const [webhookId, { until, claims }] of hold) await store.holdFirstAttempts(webhookId, claims, until, at)
+    return pass
+  }
+
+  /** Buffered deliveries whose webhook changed state since the claim go back through the gates (parked or held). */
+  function regate (claims: readonly ClaimedDelivery[]): void {
+    for (const claim of claims) release(claim.deliveryId)
+    // Released leases are claimed again at once and pass the gates with the webhook as it is then.
+    store.releaseLeases(claims).then(() => { schedulePump(0) }, (err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+  }
+
+  /** Whether a buffered delivery must not go now: its webhook was disabled or its breaker opened. */
+  function stopped (claim: ClaimedDelivery, webhookId: string): boolean {
+    const webhook = webhookStates.get(webhookId)
+    if (webhook === undefined || probing.has(claim.deliveryId)) return false
+    const gate = gateFor(claim, webhook, opts, new Date(now()))
+    return gate.kind === 'park' || gate.kind === 'hold'
+  }
+
+  /** Records what settling did to webhooks' health; a webhook it disabled gets its event out. */
+  function healthChanged (changes: readonly HealthChange[]): void {
+    for (const { webhook, disabled } of changes) {
+      if (heldByWebhook.has(webhook.id)) webhookStates.set(webhook.id, webhook)
+      if (webhook.health.breaker !== 'closed') logger.warn({ webhookId: webhook.id, breaker: webhook.health.breaker, probeAt: webhook.health.breakerProbeAt, failures: webhook.health.consecutiveFailures }, 'webhook breaker is not closed')
+      if (!disabled) continue
+      const lastError = lastErrors.get(webhook.id) ?? null
+      logger.warn({ webhookId: webhook.id, reason: webhook.disabledReason, lastError }, 'webhook disabled')
+      acceptEvent(store, {
+        workspaceId: webhook.workspaceId,
+        event: 'webhook.disabled',
+        data: webhookDisabledData(webhook, lastError),
+      }, new Date(now())).catch((err: unknown) => logger.error({ err: coerceError(err), webhookId: webhook.id }, 'emitting webhook.disabled failed'))
+    }
   }
 
   /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled. */
@@ -465,8 +559,21 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         const startedAt = now()
         if (!takeRateSlot(webhookId, queue.length, startedAt)) continue
         const claim = queue.shift()
+        if (claim === undefined) {
+          queues.delete(webhookId)
+          continue
+        }
+        if (stopped(claim, webhookId)) {
+          // Its webhook was disabled or its breaker opened since the claim: none of its buffer goes.
+          const back = [claim, ...queue.filter((c) => stopped(c, webhookId))]
+          const keep = queue.filter((c) => !stopped(c, webhookId))
+          if (keep.length === 0) queues.delete(webhookId)
+          else queues.set(webhookId, keep)
+          regate(back)
+          progressed = true
+          continue
+        }
         if (queue.length === 0) queues.delete(webhookId)
-        if (claim === undefined) continue
         progressed = true
         void attempt(claim, webhookId, startedAt)
       }
@@ -518,10 +625,13 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       attempt: claim.attempt,
       maxAttempts: claim.maxAttempts,
       backoffMs: claim.webhook?.backoffMs ?? DEFAULTS.delivery.backoffMs,
+      retryScheduleMs: claim.webhook?.retryScheduleMs ?? null,
+      retries: claim.webhook === null ? undefined : claim.webhook.retryScheduleMs?.length ?? claim.webhook.maxRetries,
       startedAt,
     }, outcome, random)
     results.push(result)
     const { settlement, attempt: { statusCode, error } } = result
+    if (error !== null && claim.webhook !== null) lastErrors.set(webhookId, error)
     const log = outcome.kind === 'delivered' ? logger.debug : logger.warn
     log.call(logger, {
       deliveryId: claim.deliveryId,
@@ -568,11 +678,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     let rejected: string[] = []
     for (let tries = 1; ; tries++) {
       try {
-        const done = await store.completeAttempts(batch, new Date(now()))
+        const done = await store.completeAttempts(batch, new Date(now()), rule)
         rejected = done.rejected
         // Ordered deliveries made due by these settlements: claim them now.
         if (done.released > 0) schedulePump(0)
         storeAnswered()
+        healthChanged(done.health)
         break
       } catch (err) {
         storeFailed(err, 'recording attempts')
@@ -598,7 +709,11 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     const entry = held.get(deliveryId)
     if (entry === undefined) return false
     held.delete(deliveryId)
-    count(heldByWebhook, entry.webhookId, -1)
+    probing.delete(deliveryId)
+    if (count(heldByWebhook, entry.webhookId, -1) === 0) {
+      webhookStates.delete(entry.webhookId)
+      lastErrors.delete(entry.webhookId)
+    }
     return roomAgain(entry.webhookId)
   }
 

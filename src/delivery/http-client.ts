@@ -172,12 +172,14 @@ function excerptText (chunks: Buffer[], size: number, truncated: boolean): strin
   return text.replaceAll('\u0000', '\uFFFD')
 }
 
-export function classifyStatus (statusCode: number, durationMs: number, responseExcerpt: string): AttemptOutcome {
+export function classifyStatus (statusCode: number, durationMs: number, responseExcerpt: string, retryAfter?: string): AttemptOutcome {
   if (statusCode >= 200 && statusCode < 300) {
     return { kind: 'delivered', statusCode, durationMs, responseExcerpt }
   }
   if (statusCode >= 500) {
-    return { kind: 'failed', reason: 'server', statusCode, durationMs, error: `server responded ${statusCode}`, responseExcerpt }
+    const failed: AttemptOutcome = { kind: 'failed', reason: 'server', statusCode, durationMs, error: `server responded ${statusCode}`, responseExcerpt }
+    // Only a 503's Retry-After is honoured (docs/delivery.md, "Retry-After").
+    return statusCode === 503 && retryAfter !== undefined ? { ...failed, retryAfter } : failed
   }
   // spec "Delivery & Retries": 4xx is permanent; docs/wire-format.md#delivery-policy: so is 3xx (never followed).
   return { kind: 'rejected', statusCode, durationMs, responseExcerpt }
@@ -201,6 +203,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | null = null
   #settled = false
   #statusCode: number | null = null
+  #retryAfter: string | undefined
   #chunks: Buffer[] = []
   #size = 0
 
@@ -218,9 +221,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.#settled) controller.abort(new Error('attempt already ended'))
   }
 
-  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number): void {
+  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     // 1xx informational responses are not the answer; the final status follows.
-    if (statusCode >= 200) this.#statusCode = statusCode
+    if (statusCode < 200) return
+    this.#statusCode = statusCode
+    const retryAfter = headers['retry-after']
+    this.#retryAfter = Array.isArray(retryAfter) ? retryAfter[0] : retryAfter
   }
 
   onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -267,7 +273,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     const statusCode = this.#statusCode ?? 0
     const responseExcerpt = excerptText(this.#chunks, this.#size, truncated)
     this.#chunks = []
-    this.#settle(classifyStatus(statusCode, this.#elapsedMs(), responseExcerpt))
+    this.#settle(classifyStatus(statusCode, this.#elapsedMs(), responseExcerpt, this.#retryAfter))
   }
 
   #settle (outcome: AttemptOutcome): void {

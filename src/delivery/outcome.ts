@@ -6,8 +6,8 @@ export type AttemptOutcome =
   | { kind: 'delivered', statusCode: number, durationMs: number, responseExcerpt: string }
   /** 4xx or 3xx: permanent (spec: "4xx responses are treated as permanent failures"). */
   | { kind: 'rejected', statusCode: number, durationMs: number, responseExcerpt: string }
-  /** 5xx, timeout or a connection error: retried while attempts remain. */
-  | { kind: 'failed', reason: 'server' | 'timeout' | 'network', statusCode: number | null, durationMs: number, error: string, responseExcerpt: string | null }
+  /** 5xx, timeout or a connection error: retried while attempts remain. `retryAfter`: a 503's Retry-After header as sent. */
+  | { kind: 'failed', reason: 'server' | 'timeout' | 'network', statusCode: number | null, durationMs: number, error: string, responseExcerpt: string | null, retryAfter?: string }
   /** Refused before sending (SSRF guard, bad URL, webhook gone): permanent. */
   | { kind: 'blocked', reason: 'private-address' | 'invalid-url' | 'webhook-deleted', durationMs: number, error: string }
 

@@ -7,10 +7,12 @@
  * | delivered (2xx)                          | stop: succeeded                            |
  * | rejected (3xx, 4xx incl. 429)            | stop: failed (permanent; spec: 4xx is not retried) |
  * | blocked (SSRF guard, bad URL)            | stop: failed (permanent)                   |
- * | failed (5xx, timeout, connection error)  | retry after backoffMs × 2^(attempt-1), while attempt < maxAttempts |
+ * | failed (5xx, timeout, connection error)  | retry after backoffMs × 2^(n-1), while attempt < maxAttempts |
  *
  * With the defaults (backoff 500 ms, max_retries 3 → 4 attempts) the waits are 500, 1000,
- * 2000 ms, each counted from the end of the failed attempt.
+ * 2000 ms, each counted from the end of the failed attempt. A webhook's `retry_schedule_ms`
+ * replaces the doubling (retry n waits schedule[n-1]), and a 503's Retry-After can lengthen one
+ * wait by up to an hour (docs/delivery.md, "Retry-After").
  */
 import { ServiceError } from '../errors.js'
 import type { AttemptOutcome } from './outcome.js'
@@ -21,11 +23,24 @@ export const MAX_RETRY_DELAY_MS = 3_600_000
 /** Jitter, when a random source is given, adds at most this share of the delay (docs/wire-format.md#delivery-policy). */
 export const MAX_JITTER_RATIO = 0.1
 
+/** A Retry-After may lengthen a scheduled wait by at most this. */
+export const MAX_RETRY_AFTER_EXTRA_MS = 3_600_000
+
 export interface RetrySettings {
   /** 1 + the webhook's max_retries. */
   maxAttempts: number
   /** The webhook's backoff_ms: the wait before the first retry. */
   backoffMs: number
+  /** The webhook's retry_schedule_ms: retry n waits `retryScheduleMs[n-1]` instead of the doubling. */
+  retryScheduleMs?: readonly number[] | null
+  /**
+   * The attempt that began this series of attempts (1; later after a recovery gave the delivery
+   * a fresh series, whose attempt numbers go on). Retry n is attempt `firstAttempt + n`.
+   * @defaultValue 1
+   */
+  firstAttempt?: number
+  /** When the attempt ended (ms since the epoch): a Retry-After date is counted from it. */
+  endedAt?: number
 }
 
 export type RetryDecision =
@@ -57,9 +72,34 @@ export function decideRetry (
   }
   if (attempt >= settings.maxAttempts) return { retry: false, final: 'failed' }
 
-  // 2^(attempt-1) overflows to Infinity only far beyond any allowed max_retries; the cap holds anyway.
-  const base = Math.min(settings.backoffMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS)
-  if (random === undefined) return { retry: true, delayMs: base }
-  const r = Math.min(Math.max(random(), 0), 1)
-  return { retry: true, delayMs: Math.floor(base * (1 + MAX_JITTER_RATIO * r)) }
+  const n = Math.max(1, attempt - (settings.firstAttempt ?? 1) + 1)
+  const schedule = settings.retryScheduleMs
+  const base = schedule !== undefined && schedule !== null && schedule.length > 0
+    ? schedule[Math.min(n, schedule.length) - 1] ?? settings.backoffMs
+    // 2^(n-1) overflows to Infinity only far beyond any allowed max_retries; the cap holds anyway.
+    : Math.min(settings.backoffMs * 2 ** (n - 1), MAX_RETRY_DELAY_MS)
+  const r = random === undefined ? 0 : Math.min(Math.max(random(), 0), 1)
+  const scheduled = Math.floor(base * (1 + MAX_JITTER_RATIO * r))
+  const asked = outcome.statusCode === 503 && outcome.retryAfter !== undefined
+    ? retryAfterMs(outcome.retryAfter, settings.endedAt ?? Date.now())
+    : null
+  if (asked === null) return { retry: true, delayMs: scheduled }
+  return { retry: true, delayMs: Math.max(scheduled, Math.min(asked, scheduled + MAX_RETRY_AFTER_EXTRA_MS)) }
+}
+
+/**
+ * A Retry-After value in ms from `nowMs`: delay-seconds (digits only) or an HTTP date. Null for
+ * a bad value or a date not in the future: it changes nothing then.
+ */
+export function retryAfterMs (value: string, nowMs: number): number | null {
+  const text = value.trim()
+  if (/^\d+$/.test(text)) {
+    const seconds = Number(text)
+    return Number.isSafeInteger(seconds) && seconds > 0 ? seconds * 1000 : null
+  }
+  // HTTP dates name the day of the week and GMT (RFC 9110 §5.6.7); Date.parse reads them.
+  if (!/^[A-Za-z]{3},? /.test(text) && !/GMT$/.test(text)) return null
+  const at = Date.parse(text)
+  if (Number.isNaN(at) || at <= nowMs) return null
+  return at - nowMs
 }

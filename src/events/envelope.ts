@@ -2,7 +2,7 @@ import { validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
 import { newId } from '../util/ids.js'
 import type { KejueEnvelope } from '../receiver/events.js'
-import type { EventType } from './event-types.js'
+import type { EventType, OperationalEventType } from './event-types.js'
 
 /**
  * What every delivery's body holds (docs/wire-format.md), in this key order: the receiver
@@ -11,7 +11,7 @@ import type { EventType } from './event-types.js'
 export type Envelope<T extends string = EventType, D = Record<string, unknown>> = KejueEnvelope<T, D>
 
 export interface EnvelopeInput {
-  event: EventType
+  event: EventType | OperationalEventType
   workspaceId: string
   data: Record<string, unknown>
   metadata?: Record<string, unknown>
@@ -30,7 +30,7 @@ export const MAX_NESTING_DEPTH = 64
  * real instant (`2025-02-30T…`, `…T25:00:00Z`) or `data`/`metadata` nest deeper than
  * MAX_NESTING_DEPTH: both would otherwise be stored changed or fail later.
  */
-export function createEnvelope (input: EnvelopeInput): Envelope {
+export function createEnvelope<T extends EventType | OperationalEventType> (input: EnvelopeInput & { event: T }): Envelope<T> {
   const metadata = input.metadata ?? {}
   const errors = [
     ...nestingErrors(input.data, 'data'),
@@ -98,6 +98,6 @@ function nestingErrors (root: unknown, rootPath: string): FieldError[] {
  * The bytes that are signed and sent. Serialized once when the event is accepted and stored as
  * is, so every webhook and every retry gets exactly these bytes (docs/wire-format.md).
  */
-export function serializeEnvelope (envelope: Envelope): string {
+export function serializeEnvelope (envelope: Envelope<string>): string {
   return JSON.stringify(envelope)
 }

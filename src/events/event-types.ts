@@ -12,6 +12,18 @@ export const EVENT_TYPES = [
 
 export type EventType = (typeof EVENT_TYPES)[number]
 
+/**
+ * Operational events: the service's own news about a webhook (docs/events.md), not Kejue call or
+ * campaign events. Producers cannot post them, "*" does not select them, inline webhooks cannot
+ * list them; a subscription gets one only by naming it.
+ */
+export const OPERATIONAL_EVENT_TYPES = ['webhook.disabled'] as const
+export type OperationalEventType = (typeof OPERATIONAL_EVENT_TYPES)[number]
+
+export function isOperationalEventType (value: unknown): value is OperationalEventType {
+  return typeof value === 'string' && (OPERATIONAL_EVENT_TYPES as readonly string[]).includes(value)
+}
+
 /** What a subscription may list: an event type or the wildcard (spec: "Use the wildcard *"). */
 export type EventFilter = EventType | '*'
 
@@ -26,7 +38,7 @@ export function isEventType (value: unknown): value is EventType {
  * may select (the operational webhook.disabled, which "*" does not match) returns `[type]` here.
  */
 export function eventFilters (type: string): string[] {
-  return [type, '*']
+  return isOperationalEventType(type) ? [type] : [type, '*']
 }
 
 /** True when a subscription's `events` list selects `type`. */

@@ -3,7 +3,7 @@
  * the same columns on SQLite and PostgreSQL (times as integer Unix milliseconds). The one
  * difference, booleans (0/1 on SQLite, true/false on PostgreSQL), is absorbed here.
  */
-import type { ApiKey, Attempt, Delivery, DeliveryStatus, Erasure, StoredEvent, Workspace } from './store.js'
+import type { ApiKey, Attempt, BreakerState, Delivery, DeliveryStatus, DisabledReason, Erasure, StoredEvent, WebhookHealth, Workspace } from './store.js'
 
 export interface WorkspaceRow { id: string, name: string, created_at: number }
 
@@ -117,5 +117,57 @@ export function toErasure (row: ErasureRow): Erasure {
     jobId: row.job_id,
     eventsMatched: row.events_matched,
     createdAt: new Date(row.created_at),
+  }
+}
+
+/** The endpoint-health columns of a webhook row (migration 0005), alike on both drivers. */
+export interface HealthRow {
+  disabled_reason: string | null
+  disabled_at: number | null
+  consecutive_failures: number
+  breaker: string
+  breaker_probe_at: number | null
+  breaker_cooldown_ms: number
+  last_success_at: number | null
+  failed_deliveries_in_row: number
+  failing_since: number | null
+}
+
+export const HEALTH_COLUMNS = [
+  'disabled_reason', 'disabled_at', 'consecutive_failures', 'breaker', 'breaker_probe_at',
+  'breaker_cooldown_ms', 'last_success_at', 'failed_deliveries_in_row', 'failing_since',
+] as const
+
+function dateOrNull (ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms)
+}
+
+export function toHealthFields (row: HealthRow): { disabledReason: DisabledReason | null, disabledAt: Date | null, health: WebhookHealth } {
+  return {
+    // The store writes only the values the CHECK constraints allow; the casts restate that.
+    disabledReason: row.disabled_reason as DisabledReason | null,
+    disabledAt: dateOrNull(row.disabled_at),
+    health: {
+      consecutiveFailures: row.consecutive_failures,
+      breaker: row.breaker as BreakerState,
+      breakerProbeAt: dateOrNull(row.breaker_probe_at),
+      breakerCooldownMs: row.breaker_cooldown_ms,
+      lastSuccessAt: dateOrNull(row.last_success_at),
+      failedDeliveriesInRow: row.failed_deliveries_in_row,
+      failingSince: dateOrNull(row.failing_since),
+    },
+  }
+}
+
+/** A health as column values (named like the columns), for UPDATEs on both drivers. */
+export function healthParams (health: WebhookHealth): Record<string, number | string | null> {
+  return {
+    consecutive_failures: health.consecutiveFailures,
+    breaker: health.breaker,
+    breaker_probe_at: health.breakerProbeAt?.getTime() ?? null,
+    breaker_cooldown_ms: health.breakerCooldownMs,
+    last_success_at: health.lastSuccessAt?.getTime() ?? null,
+    failed_deliveries_in_row: health.failedDeliveriesInRow,
+    failing_since: health.failingSince?.getTime() ?? null,
   }
 }

@@ -14,7 +14,44 @@ export type ScopeType = 'global' | 'persona'
 export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
 /** The error a delivery ends with when its event was erased (docs/privacy.md); never retried. */
 export const ERASED_ERROR = 'erased'
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+/** `parked`: stored for a disabled webhook, neither sent nor failed (docs/delivery.md, "The life of an endpoint"). */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked'
+
+/** Why a webhook is disabled: by hand, by a 410 Gone, or by failing for too long. */
+export type DisabledReason = 'manual' | 'gone' | 'failing'
+export type BreakerState = 'closed' | 'open' | 'half_open'
+
+/**
+ * An endpoint's health, kept on the webhook row so that every worker process shares it. The
+ * rules that change it are in src/delivery/endpoint-health.ts; the store only keeps it.
+ */
+export interface WebhookHealth {
+  /** Failed attempts in a row (any non-2xx outcome); a 2xx sets it to 0. */
+  consecutiveFailures: number
+  breaker: BreakerState
+  /** While open (or half open): when the next probe may go. */
+  breakerProbeAt: Date | null
+  /** The cool-down the breaker is in (doubles after each failed probe); 0 while closed. */
+  breakerCooldownMs: number
+  lastSuccessAt: Date | null
+  /** Deliveries in a row that ended failed (auto-disable); a delivery that succeeds sets it to 0. */
+  failedDeliveriesInRow: number
+  /** Creation time of the first delivery of that failed run. */
+  failingSince: Date | null
+}
+
+export const HEALTHY: WebhookHealth = {
+  consecutiveFailures: 0,
+  breaker: 'closed',
+  breakerProbeAt: null,
+  breakerCooldownMs: 0,
+  lastSuccessAt: null,
+  failedDeliveriesInRow: 0,
+  failingSince: null,
+}
+
+/** The error a parked delivery ends with when its webhook is enabled with `replay_parked: false`. */
+export const DISCARDED_ERROR = 'discarded'
 
 export interface Workspace {
   id: string
@@ -71,7 +108,13 @@ export interface Webhook extends DeliverySettings {
   previousSecretExpiresAt: Date | null
   scopeType: ScopeType
   personaId: string | null
+  /** False exactly when `disabledReason` is set. */
   enabled: boolean
+  disabledReason: DisabledReason | null
+  disabledAt: Date | null
+  health: WebhookHealth
+  /** Per-retry waits (1–20 of them); null: backoff_ms doubling (docs/delivery.md). */
+  retryScheduleMs: number[] | null
   jobId: string | null
   /** 'per_call': one delivery at a time per call (see NewDelivery.orderKey). */
   ordering: Ordering
@@ -88,9 +131,13 @@ export interface Webhook extends DeliverySettings {
 /** The subscription options (docs/api.md); a NewWebhook may leave them out: none of them is in effect. */
 type SubscriptionOption = 'ordering' | 'filter' | 'headers' | 'rateLimitPerS'
 
-/** A webhook to create; a new webhook has no rotation running and no subscription option unless given. */
-export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt' | 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption> &
-  Partial<Pick<Webhook, 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption>>
+/**
+ * A webhook to create; a new webhook has no rotation running and no subscription option unless
+ * given. One created with `enabled: false` is disabled with reason "manual".
+ */
+export type NewWebhook = Omit<Webhook, 'createdAt' | 'updatedAt' | 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption |
+  'disabledReason' | 'disabledAt' | 'health' | 'retryScheduleMs'> &
+  Partial<Pick<Webhook, 'previousSecret' | 'previousSecretExpiresAt' | SubscriptionOption>> & { retryScheduleMs?: number[] | null }
 
 /** A NewWebhook with every subscription option spelled out (what both drivers store). */
 export function subscriptionOptions (webhook: NewWebhook): Pick<Webhook, SubscriptionOption> {
@@ -102,10 +149,14 @@ export function subscriptionOptions (webhook: NewWebhook): Pick<Webhook, Subscri
   }
 }
 
+/**
+ * `enabled` here only flips the flag (and the reason, "manual" or none); disableWebhook and
+ * enableWebhook also park and replay deliveries, which is what the API uses.
+ */
 export type WebhookPatch = Partial<Pick<Webhook,
   'url' | 'events' | 'name' | 'signingMethod' | 'secret' | 'scopeType' | 'personaId' | 'enabled' |
   'timeoutMs' | 'maxRetries' | 'backoffMs' | 'ordering' | 'filter' | 'headers' | 'rateLimitPerS' |
-  'previousSecret' | 'previousSecretExpiresAt'>>
+  'previousSecret' | 'previousSecretExpiresAt' | 'retryScheduleMs'>>
 
 /**
  * A webhook's secret fields exactly as stored (sealed, or clear in a store older than
@@ -157,6 +208,7 @@ export interface WebhookStats {
   succeededDeliveries: number
   lastDeliveryAt: Date | null
   lastError: string | null
+  parkedDeliveries: number
 }
 
 /** A call known to the service: from POST /persona-calls or from a call event carrying persona_id. */
@@ -195,6 +247,12 @@ export interface NewDelivery {
    * waiting one due at once. Null (the default): no ordering.
    */
   orderKey?: string | null
+  /** `parked` for a disabled webhook. @defaultValue 'pending' */
+  status?: 'pending' | 'parked'
+  /** Held back by the webhook's open breaker: released when it closes. */
+  held?: boolean
+  /** Sent even while the breaker is open (a test send). */
+  skipBreaker?: boolean
 }
 
 export interface Delivery {
@@ -242,6 +300,8 @@ export interface ClaimedDelivery {
   /** The attempt about to be made: attemptCount + 1. */
   attempt: number
   maxAttempts: number
+  /** Sent even while the webhook's breaker is open (a test send, a manual retry). */
+  skipBreaker: boolean
   /** The webhook as it is now; null when it was deleted (settle as failed). */
   webhook: Webhook | null
 }
@@ -273,6 +333,50 @@ export interface AttemptResult {
   leaseToken: string
   attempt: NewAttempt
   settlement: Settlement
+}
+
+/** One settled attempt as the health rules see it (src/delivery/endpoint-health.ts). */
+export interface SettledAttempt {
+  statusCode: number | null
+  error: string | null
+  /** 2xx. */
+  ok: boolean
+  /** How the delivery ended with it; null when it stays pending. */
+  final: 'succeeded' | 'failed' | null
+  startedAt: Date
+  deliveryCreatedAt: Date
+}
+
+/** What the health rules make of a webhook's settled attempts: null changes nothing. */
+export interface HealthUpdate {
+  health: WebhookHealth
+  /** Disable the webhook now (its pending deliveries are parked). */
+  disable: DisabledReason | null
+  /** The breaker closed: deliveries it held back are due now. */
+  releaseHeld: boolean
+}
+
+export type HealthRule = (webhook: Webhook, attempts: readonly SettledAttempt[], now: Date) => HealthUpdate | null
+
+export interface HealthChange {
+  /** The webhook after the change. */
+  webhook: Webhook
+  /** It was disabled by this change. */
+  disabled: boolean
+}
+
+
+export interface RecoverInput {
+  workspaceId: string
+  webhookId: string
+  since: Date
+  until: Date | null
+  dryRun: boolean
+  /** Retries of the fresh set of attempts (the webhook's current schedule). */
+  retries: number
+  /** `parked` when the webhook is disabled. */
+  status: 'pending' | 'parked'
+  now: Date
 }
 
 export interface DeliveryFilter {
@@ -376,6 +480,8 @@ export interface CompleteResult {
   rejected: string[]
   /** Waiting ordered deliveries (NewDelivery.orderKey) made due by these settlements. */
   released: number
+  /** Webhooks whose health changed, as they are now. */
+  health: HealthChange[]
 }
 
 export interface Store {
@@ -488,14 +594,41 @@ export interface Store {
   /**
    * Records attempts and settles their deliveries, many in one transaction (group commit).
    * A result whose lease token no longer matches is rejected whole: its id is in `rejected`.
+   * With `health`, the same transaction applies it to each webhook's settled attempts (the
+   * webhook row locked, so processes settling at once do not lose counts) and carries out its
+   * update: new health, disabling (parking the free pending deliveries), releasing held ones.
    */
-  completeAttempts (results: readonly AttemptResult[], now: Date): Promise<CompleteResult>
+  completeAttempts (results: readonly AttemptResult[], now: Date, health?: HealthRule): Promise<CompleteResult>
   /**
    * Rate limits (docs/delivery.md, "Rate limits"): reserves `count` start times for the webhook,
    * `intervalMs` apart, after every slot reserved before (by any process sharing the store) and
    * not before `now`. Returns the first; the others follow at `intervalMs` steps.
    */
   reserveSendSlots (webhookId: string, count: number, intervalMs: number, now: Date): Promise<Date>
+  // — endpoint health (docs/delivery.md, "The life of an endpoint"); the rules are in src/delivery/endpoint-health.ts —
+  /**
+   * Grants the one probe of an open breaker: true when the breaker was open (or half open) with a
+   * probe time ≤ now; it is then half open until `retryAt` (another probe may go then if this
+   * one never reports back).
+   */
+  takeBreakerProbe (webhookId: string, now: Date, retryAt: Date): Promise<boolean>
+  /**
+   * Holds back first attempts while the breaker is open: the given leased deliveries and every
+   * free pending delivery of the webhook that has had no attempt, is not `skipBreaker` and is due
+   * before `until` wait until `until` (marked held). Returns how many were held.
+   */
+  holdFirstAttempts (webhookId: string, leased: ReadonlyArray<{ deliveryId: string, leaseToken: string }>, until: Date, now: Date): Promise<number>
+  /** Parks leased deliveries (their webhook is disabled), lease token checked. */
+  parkDeliveries (items: ReadonlyArray<{ deliveryId: string, leaseToken: string }>, now: Date): Promise<void>
+  /** Disables the webhook and parks its free pending deliveries (attempts in flight finish). */
+  disableWebhook (workspaceId: string, id: string, reason: DisabledReason, now: Date): Promise<Webhook | null>
+  /**
+   * Enables it with fresh health; its parked deliveries become pending and due now
+   * (`replayParked`) or end failed with "discarded".
+   */
+  enableWebhook (workspaceId: string, id: string, replayParked: boolean, now: Date): Promise<Webhook | null>
+  /** Failed deliveries of a webhook created in [since, until), except "erased" ones: counted, and requeued unless a dry run. */
+  recoverDeliveries (input: RecoverInput): Promise<{ matched: number, requeued: number }>
   /**
    * The earliest `nextAttemptAt` among pending deliveries, or null when there are none. A
    * delivery under a live lease counts at its lease expiry instead (it cannot be claimed before
@@ -541,4 +674,23 @@ export function groupAttempts (deliveryIds: readonly string[], attempts: readonl
   const out = new Map<string, Attempt[]>(deliveryIds.map((id) => [id, []]))
   for (const attempt of attempts) out.get(attempt.deliveryId)?.push(attempt)
   return out
+}
+
+/**
+ * Adds a settled attempt, as the health rules see it, to its webhook's list (both drivers'
+ * completeAttempts; `deliveryCreatedAt` is read from the settled row).
+ */
+export function addSettled (byWebhook: Map<string, SettledAttempt[]>, webhookId: string, result: AttemptResult, deliveryCreatedAt: Date): void {
+  const { attempt, settlement } = result
+  const settled: SettledAttempt = {
+    statusCode: attempt.statusCode,
+    error: attempt.error,
+    ok: settlement.status === 'succeeded',
+    final: settlement.status === 'pending' ? null : settlement.status,
+    startedAt: attempt.startedAt,
+    deliveryCreatedAt,
+  }
+  const list = byWebhook.get(webhookId)
+  if (list === undefined) byWebhook.set(webhookId, [settled])
+  else list.push(settled)
 }

@@ -1,7 +1,7 @@
 import { DEFAULTS } from '../../config/defaults.js'
 import { Type } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
-import { EVENT_TYPES } from '../../events/event-types.js'
+import { EVENT_TYPES, OPERATIONAL_EVENT_TYPES } from '../../events/event-types.js'
 import { PATTERN_MESSAGE } from '../validation.js'
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
@@ -13,8 +13,13 @@ export const IdString = Type.String({ minLength: 1, maxLength: 200 })
 
 export const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: 'An event type of the catalog' })
 
-export const EventFilterSchema = Type.Union([...EVENT_TYPES.map((t) => Type.Literal(t)), Type.Literal('*')], {
-  description: 'An event type, or "*" for every type',
+export const EventFilterSchema = Type.Union([...EVENT_TYPES.map((t) => Type.Literal(t)), ...OPERATIONAL_EVENT_TYPES.map((t) => Type.Literal(t)), Type.Literal('*')], {
+  description: 'An event type, or "*" for every type; the operational webhook.disabled only by name ("*" does not select it)',
+})
+
+/** A type deliveries can have: the catalog's and the operational webhook.disabled. */
+export const DeliveryEventSchema = Type.Union([...EVENT_TYPES.map((t) => Type.Literal(t)), ...OPERATIONAL_EVENT_TYPES.map((t) => Type.Literal(t))], {
+  description: 'An event type of the catalog, or webhook.disabled',
 })
 
 export const EventIdSchema = Type.String({

@@ -1,7 +1,9 @@
 import { Type } from '@sinclair/typebox'
-import { CursorQuery, EventTypeSchema, IdString, IsoDate, LimitQuery, Nullable } from './common.js'
+import { CursorQuery, DeliveryEventSchema, IdString, IsoDate, LimitQuery, Nullable } from './common.js'
 
-export const DeliveryStatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])
+export const DeliveryStatusSchema = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('parked')], {
+  description: 'pending while attempts remain, then succeeded or failed; parked while its webhook is disabled',
+})
 
 export const AttemptObject = Type.Object({
   attempt: Type.Integer({ description: '1, 2, … as sent in X-Kejue-Attempt' }),
@@ -40,7 +42,7 @@ const queryTime = (description: string) => Type.String({ minLength: 1, maxLength
 
 export const DeliveryListQuery = Type.Object({
   status: Type.Optional(DeliveryStatusSchema),
-  event: Type.Optional(EventTypeSchema),
+  event: Type.Optional(DeliveryEventSchema),
   webhook_id: Type.Optional(IdString),
   event_id: Type.Optional(IdString),
   job_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The call: data.job_id (data.call.id for call.analyzed)' })),
@@ -53,7 +55,7 @@ export const DeliveryListQuery = Type.Object({
 
 export const WebhookDeliveryListQuery = Type.Object({
   status: Type.Optional(DeliveryStatusSchema),
-  event: Type.Optional(EventTypeSchema),
+  event: Type.Optional(DeliveryEventSchema),
   cursor: Type.Optional(CursorQuery),
   limit: Type.Optional(LimitQuery),
 }, { additionalProperties: false })

@@ -13,6 +13,7 @@ import * as accounts from './queries/accounts.js'
 import { claimDue } from './queries/claim-due.js'
 import { completeAttempts } from './queries/complete-attempts.js'
 import * as deliveries from './queries/deliveries.js'
+import * as endpointHealth from './queries/endpoint-health.js'
 import { releaseLeases, renewLeases } from './queries/leases.js'
 import * as cliSessions from './queries/cli-sessions.js'
 import { attemptSamples, nextDueAt, queueStats, workspaceQueueStats } from './queries/queue-stats.js'
@@ -136,14 +137,35 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     claimDue: async (claim) => await claimDue(leasePool, claim),
     renewLeases: async (items, leaseMs, now) => await renewLeases(leasePool, items, leaseMs, now),
     releaseLeases: async (items) => await releaseLeases(leasePool, items),
-    async completeAttempts (results, now) {
-      const done = await completeAttempts(leasePool, results, now)
-      // Ordered deliveries made due (docs/delivery.md, "Per-call ordering") may be any engine's next work.
-      if (done.released > 0) {
+    async completeAttempts (results, now, health) {
+      const result = await completeAttempts(leasePool, results, now, health)
+      // Ordered deliveries made due (docs/delivery.md, "Per-call ordering"), or what a closing
+      // breaker held, may be any engine's next work.
+      if (result.released > 0 || result.health.length > 0) {
         wake()
         announceWork()
       }
-      return done
+      return result
+    },
+    takeBreakerProbe: async (webhookId, now, retryAt) => await endpointHealth.takeBreakerProbe(leasePool, webhookId, now, retryAt),
+    holdFirstAttempts: async (webhookId, leased, until, now) => await endpointHealth.holdFirstAttempts(leasePool, webhookId, leased, until, now),
+    parkDeliveries: async (items, now) => await endpointHealth.parkDeliveries(leasePool, items, now),
+    disableWebhook: async (workspaceId, id, reason, now) => await endpointHealth.disableWebhook(pool, workspaceId, id, reason, now),
+    async enableWebhook (workspaceId, id, replay, now) {
+      const webhook = await endpointHealth.enableWebhook(pool, workspaceId, id, replay, now)
+      if (webhook !== null) {
+        wake()
+        announceWork()
+      }
+      return webhook
+    },
+    async recoverDeliveries (input) {
+      const result = await endpointHealth.recoverDeliveries(pool, input)
+      if (result.requeued > 0) {
+        wake()
+        announceWork()
+      }
+      return result
     },
     reserveSendSlots: async (webhookId, count, intervalMs, now) => await reserveSendSlots(pool, webhookId, count, intervalMs, now),
     nextDueAt: async () => await nextDueAt(pool),

@@ -6,8 +6,11 @@ import type { SigningMethod } from '../../signing/methods.js'
 import type {
   Call, Ordering, ScopeType, Webhook, WebhookFilter,
 } from '../store.js'
+import { HEALTH_COLUMNS, toHealthFields } from '../rows.js'
+import type { HealthRow } from '../rows.js'
 
-export interface WebhookRow {
+export interface WebhookRow extends HealthRow {
+  retry_schedule_ms: number[] | null
   id: string, workspace_id: string, url: string, events: string[], name: string | null,
   signing_method: string, secret: string | null, scope_type: string, persona_id: string | null,
   enabled: boolean, job_id: string | null, timeout_ms: number, max_retries: number, backoff_ms: number,
@@ -21,7 +24,8 @@ export interface CallRow {
 
 export const WEBHOOK_COLUMNS = `id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
   enabled, job_id, timeout_ms, max_retries, backoff_ms, ordering, payload_filter, custom_headers,
-  rate_limit_per_s, created_at, updated_at, previous_secret, previous_secret_expires_at`
+  rate_limit_per_s, created_at, updated_at, previous_secret, previous_secret_expires_at, retry_schedule_ms,
+  ${HEALTH_COLUMNS.join(', ')}`
 
 export const DELIVERY_COLUMNS = `id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
   attempt_count, max_attempts, next_attempt_at, last_error, last_status_code, created_at, updated_at`
@@ -50,6 +54,8 @@ export function toWebhook (row: WebhookRow): Webhook {
     scopeType: row.scope_type as ScopeType,
     personaId: row.persona_id,
     enabled: row.enabled,
+    ...toHealthFields(row),
+    retryScheduleMs: row.retry_schedule_ms,
     jobId: row.job_id,
     timeoutMs: row.timeout_ms,
     maxRetries: row.max_retries,

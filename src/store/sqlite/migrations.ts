@@ -4,6 +4,7 @@ import { migration0001 } from './migrations/0001-init.js'
 import { migration0002 } from './migrations/0002-webhook-routes.js'
 import { migration0003 } from './migrations/0003-claim-lanes.js'
 import { migration0004 } from './migrations/0004-cli-sessions.js'
+import { migration0005 } from './migrations/0005-endpoint-health.js'
 import { migration0006 } from './migrations/0006-secrets-retention.js'
 import { migration0007 } from './migrations/0007-subscription-options.js'
 import { migration0008 } from './migrations/0008-search-stats-portal.js'
@@ -13,10 +14,12 @@ export interface Migration {
   version: number
   name: string
   sql: string
+  /** A step SQL alone cannot say generically (e.g. rebuilding a table as it is now); runs after `sql`, in the same transaction. */
+  run?: (db: Database) => void
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006, migration0007, migration0008]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records
@@ -36,6 +39,7 @@ export function migrate (db: Database, migrations: readonly Migration[] = MIGRAT
     const row = db.prepare<[number], { version: number }>('SELECT version FROM schema_migrations WHERE version = ?').get(migration.version)
     if (row !== undefined) return false
     db.exec(migration.sql)
+    migration.run?.(db)
     db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, now())
     return true
   })

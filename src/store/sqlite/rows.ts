@@ -2,6 +2,8 @@ import type { SigningMethod } from '../../signing/methods.js'
 import type {
   Call, Ordering, ScopeType, Webhook, WebhookFilter,
 } from '../store.js'
+import { HEALTH_COLUMNS, toHealthFields } from '../rows.js'
+import type { HealthRow } from '../rows.js'
 
 /**
  * Row shapes as SQLite returns them (snake_case, times as integer ms, booleans as 0/1) and the
@@ -23,7 +25,7 @@ export function fromMsOrNull (ms: number | null): Date | null {
 
 
 
-export interface WebhookRow {
+export interface WebhookRow extends HealthRow {
   id: string
   workspace_id: string
   url: string
@@ -42,6 +44,7 @@ export interface WebhookRow {
   payload_filter: string | null
   custom_headers: string | null
   rate_limit_per_s: number | null
+  retry_schedule_ms: string | null
   created_at: number
   updated_at: number
   previous_secret: string | null
@@ -53,7 +56,7 @@ export const WEBHOOK_COLUMNS = [
   'id', 'workspace_id', 'url', 'events', 'name', 'signing_method', 'secret', 'scope_type',
   'persona_id', 'enabled', 'job_id', 'timeout_ms', 'max_retries', 'backoff_ms', 'ordering',
   'payload_filter', 'custom_headers', 'rate_limit_per_s', 'created_at', 'updated_at',
-  'previous_secret', 'previous_secret_expires_at',
+  'previous_secret', 'previous_secret_expires_at', 'retry_schedule_ms', ...HEALTH_COLUMNS,
 ] as const
 
 export function toWebhook (row: WebhookRow): Webhook {
@@ -71,6 +74,8 @@ export function toWebhook (row: WebhookRow): Webhook {
     scopeType: row.scope_type as ScopeType,
     personaId: row.persona_id,
     enabled: row.enabled === 1,
+    ...toHealthFields(row),
+    retryScheduleMs: row.retry_schedule_ms === null ? null : JSON.parse(row.retry_schedule_ms) as number[],
     jobId: row.job_id,
     timeoutMs: row.timeout_ms,
     maxRetries: row.max_retries,

@@ -7,6 +7,7 @@ import { prepareAccounts } from './queries/accounts.js'
 import { prepareClaimDue } from './queries/claim-due.js'
 import { prepareCompleteAttempts } from './queries/complete-attempts.js'
 import { prepareDeliveries } from './queries/deliveries.js'
+import { prepareEndpointHealth } from './queries/endpoint-health.js'
 import { prepareLeases } from './queries/leases.js'
 import { prepareListDeliveries } from './queries/list-deliveries.js'
 import { prepareCliSessions } from './queries/cli-sessions.js'
@@ -59,7 +60,8 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   const stats = prepareStats(db)
   const recordEvents = prepareRecordEvent(db)
   const claimDue = prepareClaimDue(db)
-  const completeAttempts = prepareCompleteAttempts(db)
+  const endpointHealth = prepareEndpointHealth(db)
+  const completeAttempts = prepareCompleteAttempts(db, endpointHealth)
   const listDeliveries = prepareListDeliveries(db)
   const cliSessions = prepareCliSessions(db)
   const retention = prepareRetention(db)
@@ -156,11 +158,26 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     claimDue: async (claimOptions) => claimDue(claimOptions),
     renewLeases: async (items, leaseMs, now) => leases.renewLeases(items, leaseMs, now),
     releaseLeases: async (items) => leases.releaseLeases(items),
-    completeAttempts: async (results, now) => {
-      const done = completeAttempts(results, now)
-      // Ordered deliveries made due here may be another engine's (or this one's) next work.
-      if (done.released > 0) notifyWork()
-      return done
+    completeAttempts: async (results, now, health) => {
+      const result = completeAttempts(results, now, health)
+      // Ordered deliveries made due, or held first attempts released by a closing breaker, may
+      // be another engine's (or this one's) next work.
+      if (result.released > 0 || result.health.length > 0) notifyWork()
+      return result
+    },
+    takeBreakerProbe: async (webhookId, now, retryAt) => endpointHealth.takeBreakerProbe(webhookId, now, retryAt),
+    holdFirstAttempts: async (webhookId, leased, until, now) => endpointHealth.holdFirstAttempts(webhookId, leased, until, now),
+    parkDeliveries: async (items, now) => endpointHealth.parkDeliveries(items, now),
+    disableWebhook: async (workspaceId, id, reason, now) => endpointHealth.disableWebhook(workspaceId, id, reason, now),
+    enableWebhook: async (workspaceId, id, replay, now) => {
+      const webhook = endpointHealth.enableWebhook(workspaceId, id, replay, now)
+      if (webhook !== null) notifyWork()
+      return webhook
+    },
+    recoverDeliveries: async (input) => {
+      const result = endpointHealth.recoverDeliveries(input)
+      if (result.requeued > 0) notifyWork()
+      return result
     },
     reserveSendSlots: async (webhookId, count, intervalMs, now) => reserveSendSlots(webhookId, count, intervalMs, now),
     nextDueAt: async () => stats.nextDueAt(),

@@ -11,6 +11,7 @@ import type { WebhookRow } from '../rows.js'
 import { toWebhook } from '../rows.js'
 
 interface ClaimRow {
+  skip_breaker: boolean
   id: string
   event_id: string
   event_type: string
@@ -94,9 +95,9 @@ WITH picked AS (${pick}
   FROM picked
   WHERE d.id = picked.id
   RETURNING d.id, d.workspace_id, d.event_id, d.event_type, d.webhook_id, d.attempt_count, d.max_attempts,
-    d.lease_token, d.next_attempt_at
+    d.lease_token, d.next_attempt_at, d.skip_breaker
 )
-SELECT c.id, c.event_id, c.event_type, c.attempt_count, c.max_attempts, c.lease_token, c.next_attempt_at,
+SELECT c.id, c.event_id, c.event_type, c.attempt_count, c.max_attempts, c.lease_token, c.next_attempt_at, c.skip_breaker,
   e.body, to_jsonb(w) AS webhook
 FROM claimed c
 JOIN events e ON e.workspace_id = c.workspace_id AND e.id = c.event_id
@@ -130,6 +131,7 @@ export async function claimDue (db: pg.Pool, options: ClaimOptions): Promise<Cla
     body: row.body,
     attempt: row.attempt_count + 1,
     maxAttempts: row.max_attempts,
+    skipBreaker: row.skip_breaker,
     webhook: row.webhook === null ? null : toWebhook(row.webhook),
   }))
 }

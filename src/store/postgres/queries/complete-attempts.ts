@@ -5,14 +5,18 @@
  * are now settled for good, the same transaction then locks their (webhook, call) queues and makes
  * the next waiting delivery of each due: with the lock, after the settle, so that an event
  * recorded meanwhile for the same call (recordEvent takes the same lock) is either seen here or
- * sees the settled delivery, and never waits forever.
+ * sees the settled delivery, and never waits forever. With a health rule, the same transaction
+ * applies it to each touched webhook (the row locked, in id order, only when its health changes).
  */
 import type pg from 'pg'
-import type { AttemptResult, CompleteResult } from '../../store.js'
+import type { AttemptResult, CompleteResult, HealthChange, HealthRule, SettledAttempt } from '../../store.js'
 import { transaction } from '../transaction.js'
 import { lockOrderLanes } from './record-event.js'
 import { newId } from '../../../util/ids.js'
-import { storedDurationMs } from '../../store.js'
+import { addSettled, storedDurationMs } from '../../store.js'
+import type { WebhookRow } from '../rows.js'
+import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
+import { applyHealth } from './endpoint-health.js'
 
 const COMPLETE_SQL = `
 WITH input AS (
@@ -29,16 +33,16 @@ WITH input AS (
     last_error = i.error,
     last_status_code = i.status_code,
     updated_at = $12::bigint,
-    lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+    lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = false
   FROM input i
   WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token AND d.status = 'pending'
-  RETURNING d.id, d.webhook_id, d.order_key, d.status
+  RETURNING d.id, d.webhook_id, d.order_key, d.status, d.created_at
 ), recorded AS (
   INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
   SELECT i.attempt_id, i.delivery_id, i.attempt, i.started_at, i.duration_ms, i.status_code, i.error, i.response_excerpt, s.webhook_id
   FROM input i JOIN settled s ON s.id = i.delivery_id
 )
-SELECT id, webhook_id, order_key, status FROM settled`
+SELECT id, webhook_id, order_key, status, created_at FROM settled`
 
 // The earliest pending delivery of each queue, when it is waiting: due now.
 const RELEASE_SQL = `
@@ -52,9 +56,11 @@ FROM (
 WHERE d.id = head.id AND d.next_attempt_at IS NULL AND d.status = 'pending'
 RETURNING d.id`
 
-interface SettledRow { id: string, webhook_id: string, order_key: string | null, status: string }
+interface SettledRow { id: string, webhook_id: string, order_key: string | null, status: string, created_at: number }
 
-export async function completeAttempts (db: pg.Pool, results: readonly AttemptResult[], now: Date): Promise<CompleteResult> {
+export async function completeAttempts (
+  db: pg.Pool, results: readonly AttemptResult[], now: Date, rule?: HealthRule,
+): Promise<CompleteResult> {
   // A delivery holds one lease, so it can be settled once per batch; repeats are rejected.
   const seen = new Set<string>()
   const batch: AttemptResult[] = []
@@ -66,7 +72,7 @@ export async function completeAttempts (db: pg.Pool, results: readonly AttemptRe
       batch.push(result)
     }
   }
-  if (batch.length === 0) return { rejected, released: 0 }
+  if (batch.length === 0) return { rejected, released: 0, health: [] }
   const values = [
     batch.map((r) => r.deliveryId),
     batch.map((r) => r.leaseToken),
@@ -81,19 +87,50 @@ export async function completeAttempts (db: pg.Pool, results: readonly AttemptRe
     batch.map((r) => r.attempt.responseExcerpt),
     now.getTime(),
   ]
-  const { rows, released } = await transaction(db, async (client) => {
+  const { rows, released, health } = await transaction(db, async (client) => {
     const settled = (await client.query<SettledRow>(COMPLETE_SQL, values)).rows
+    const health = rule === undefined ? [] : await applyHealthRule(client, batch, settled, rule, now)
     const ended = settled.filter((row) => row.order_key !== null && row.status !== 'pending')
-    if (ended.length === 0) return { rows: settled, released: 0 }
+    if (ended.length === 0) return { rows: settled, released: 0, health }
     const lanes = new Map(ended.map((row) => [`${row.webhook_id} ${row.order_key ?? ''}`, row]))
     const keys = [...lanes.keys()].sort()
     await lockOrderLanes(client, keys)
     const queues = keys.map((key) => lanes.get(key) as SettledRow)
     const made = await client.query(RELEASE_SQL, [queues.map((q) => q.webhook_id), queues.map((q) => q.order_key), now.getTime()])
     // The store announces released work to the other processes after the commit.
-    return { rows: settled, released: made.rowCount ?? 0 }
+    return { rows: settled, released: made.rowCount ?? 0, health }
   })
   const settled = new Set(rows.map((row) => row.id))
   for (const result of batch) if (!settled.has(result.deliveryId)) rejected.push(result.deliveryId)
-  return { rejected, released }
+  return { rejected, released, health }
+}
+
+/** The health rule over each touched webhook's settled attempts, and its updates. */
+async function applyHealthRule (
+  client: pg.PoolClient, batch: readonly AttemptResult[], rows: readonly SettledRow[], rule: HealthRule, now: Date,
+): Promise<HealthChange[]> {
+  const byId = new Map(batch.map((r) => [r.deliveryId, r]))
+  const settledByWebhook = new Map<string, SettledAttempt[]>()
+  for (const row of rows) {
+    const result = byId.get(row.id)
+    if (result !== undefined) addSettled(settledByWebhook, row.webhook_id, result, new Date(row.created_at))
+  }
+  if (settledByWebhook.size === 0) return []
+  // Most batches change no webhook's health (a healthy endpoint): a plain read finds those, so
+  // only webhooks whose health changes are locked (and the rule applied again under the lock).
+  const ids = [...settledByWebhook.keys()].sort()
+  const current = await client.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = ANY ($1::text[])`, [ids])
+  const changing = current.rows.map(toWebhook).filter((w) => rule(w, settledByWebhook.get(w.id) ?? [], now) !== null).map((w) => w.id).sort()
+  const health: HealthChange[] = []
+  for (const id of changing) {
+    const locked = await client.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1 FOR UPDATE`, [id])
+    const row = locked.rows[0]
+    if (row === undefined) continue
+    const webhook = toWebhook(row)
+    const update = rule(webhook, settledByWebhook.get(id) ?? [], now)
+    if (update === null) continue
+    const after = await applyHealth(client, webhook, update, now.getTime())
+    health.push({ webhook: after, disabled: webhook.enabled && !after.enabled })
+  }
+  return health
 }

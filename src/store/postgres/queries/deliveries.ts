@@ -87,7 +87,8 @@ export async function attemptsOf (db: pg.Pool, deliveryIds: readonly string[]): 
 }
 
 /**
- * Due now for one more attempt: pending again, and allowed exactly one attempt beyond those made.
+ * Due now for one more attempt: pending again, and allowed exactly one attempt beyond those made,
+ * sent even while the webhook's breaker is open.
  * The lease is cleared, so an attempt still in flight is fenced off (its result is rejected) and
  * cannot settle the delivery over the retry.
  */
@@ -96,7 +97,8 @@ export async function retryDelivery (
 ): Promise<Delivery | null> {
   const result = await db.query<DeliveryRow>(
     `UPDATE deliveries SET status = 'pending', next_attempt_at = $3, updated_at = $3,
-       max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+       max_attempts = attempt_count + 1, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+       held = false, skip_breaker = true
      WHERE workspace_id = $1 AND id = $2
      RETURNING ${DELIVERY_COLUMNS}`,
     [workspaceId, id, now.getTime()])

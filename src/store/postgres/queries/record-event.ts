@@ -53,12 +53,12 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
        SELECT i.* FROM input i JOIN e ON e.workspace_id = i.workspace_id AND e.id = i.id
      ), d AS (
        INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
-         attempt_count, max_attempts, next_attempt_at, ${ordered ? 'order_key, order_seq, ' : ''}created_at, updated_at)
-       SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, 'pending',
+         attempt_count, max_attempts, next_attempt_at, ${ordered ? 'order_key, order_seq, ' : ''}created_at, updated_at, held, skip_breaker)
+       SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, t.status,
          0, t.max_attempts, ${ordered ? `${ORDERED_DELIVERY.nextAttemptAt}, t.order_key, ${ORDERED_DELIVERY.orderSeq}` : 't.next_attempt_at'},
-         c.created_at, c.created_at
-       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[]${ordered ? ', $15::text[]' : ''})
-         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at${ordered ? ', order_key' : ''})
+         c.created_at, c.created_at, t.held, t.skip_breaker
+       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $15::text[], $16::boolean[], $17::boolean[]${ordered ? ', $18::text[]' : ''})
+         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at, status, held, skip_breaker${ordered ? ', order_key' : ''})
        JOIN created c ON c.n = t.n
        LEFT JOIN webhooks w ON w.id = t.webhook_id
        RETURNING workspace_id, event_id
@@ -82,8 +82,12 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
       events.map((e) => e.workspaceId), events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.body),
       events.map((e) => e.createdAt.getTime()),
       deliveries.map((x) => x.n + 1), deliveries.map((x) => x.d.id), deliveries.map((x) => x.d.webhookId),
-      deliveries.map((x) => x.d.url), deliveries.map((x) => x.d.maxAttempts), deliveries.map((x) => x.d.nextAttemptAt.getTime()),
+      deliveries.map((x) => x.d.url), deliveries.map((x) => x.d.maxAttempts),
+      // A parked delivery has no next attempt until its webhook is enabled.
+      deliveries.map((x) => (x.d.status === 'parked' ? null : x.d.nextAttemptAt.getTime())),
       calls.map((x) => x.n + 1), calls.map((x) => x.call.jobId), calls.map((x) => x.call.personaId),
+      deliveries.map((x) => x.d.status ?? 'pending'), deliveries.map((x) => x.d.held === true),
+      deliveries.map((x) => x.d.skipBreaker === true),
       ...(ordered ? [deliveries.map((x) => x.d.orderKey ?? null)] : []),
     ],
   })

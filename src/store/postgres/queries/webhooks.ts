@@ -12,14 +12,18 @@ type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 async function insertWebhook (db: Queryable, webhook: NewWebhook, nowMs: number): Promise<Webhook> {
   const options = subscriptionOptions(webhook)
   const result = await db.query<WebhookRow>(
-    `INSERT INTO webhooks (${WEBHOOK_COLUMNS})
-     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::jsonb, $18::jsonb, $19, $15, $15, $20, $21)
+    `INSERT INTO webhooks (id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
+       enabled, job_id, timeout_ms, max_retries, backoff_ms, ordering, payload_filter, custom_headers, rate_limit_per_s,
+       created_at, updated_at, previous_secret, previous_secret_expires_at, retry_schedule_ms, disabled_reason, disabled_at)
+     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::jsonb, $18::jsonb, $19, $15, $15, $20, $21,
+       $22::jsonb, CASE WHEN $10 THEN NULL ELSE 'manual' END, CASE WHEN $10 THEN NULL ELSE $15::bigint END)
      RETURNING ${WEBHOOK_COLUMNS}`,
     [webhook.id, webhook.workspaceId, webhook.url, JSON.stringify(webhook.events), webhook.name,
       webhook.signingMethod, webhook.secret, webhook.scopeType, webhook.personaId, webhook.enabled,
       webhook.jobId, webhook.timeoutMs, webhook.maxRetries, webhook.backoffMs, nowMs, options.ordering,
       jsonOrNull(options.filter), jsonOrNull(options.headers), options.rateLimitPerS,
-      webhook.previousSecret ?? null, msOrNull(webhook.previousSecretExpiresAt)])
+      webhook.previousSecret ?? null, msOrNull(webhook.previousSecretExpiresAt),
+      webhook.retryScheduleMs == null ? null : JSON.stringify(webhook.retryScheduleMs)])
   return toWebhook(result.rows[0] as WebhookRow)
 }
 
@@ -86,8 +90,8 @@ export async function routeWebhooks (
   return result.rows.map(toWebhook)
 }
 
-// Patch field → column; `events`, `filter` and `headers` are jsonb and cast below.
-const JSONB_PATCH_KEYS = new Set<keyof WebhookPatch>(['events', 'filter', 'headers'])
+// Patch field → column; `events`, `filter`, `headers` and `retry_schedule_ms` are jsonb and cast below.
+const JSONB_PATCH_KEYS = new Set<keyof WebhookPatch>(['events', 'filter', 'headers', 'retryScheduleMs'])
 const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   url: 'url',
   events: 'events',
@@ -106,6 +110,7 @@ const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {
   rateLimitPerS: 'rate_limit_per_s',
   previousSecret: 'previous_secret',
   previousSecretExpiresAt: 'previous_secret_expires_at',
+  retryScheduleMs: 'retry_schedule_ms',
 }
 
 export async function updateWebhook (
@@ -119,6 +124,12 @@ export async function updateWebhook (
     const jsonb = JSONB_PATCH_KEYS.has(key)
     values.push(jsonb ? (value === null ? null : JSON.stringify(value)) : value instanceof Date ? value.getTime() : value)
     sets.push(`${PATCH_COLUMNS[key]} = $${values.length}${jsonb ? '::jsonb' : ''}`)
+    // The flag and the reason go together: "manual" when turned off here, none when on.
+    if (key === 'enabled') {
+      const p = `$${values.length}::boolean`
+      sets.push(`disabled_reason = CASE WHEN ${p} THEN NULL ELSE coalesce(disabled_reason, 'manual') END`,
+        `disabled_at = CASE WHEN ${p} THEN NULL ELSE coalesce(disabled_at, $3) END`)
+    }
   }
   const result = await db.query<WebhookRow>(
     `UPDATE webhooks SET ${sets.join(', ')} WHERE workspace_id = $1 AND id = $2 RETURNING ${WEBHOOK_COLUMNS}`,
@@ -139,7 +150,7 @@ export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: strin
     await client.query(
       `UPDATE deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, updated_at = $4,
          lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-       WHERE workspace_id = $1 AND webhook_id = $2 AND status = 'pending'`,
+       WHERE workspace_id = $1 AND webhook_id = $2 AND status IN ('pending', 'parked')`,
       [workspaceId, id, reason, now.getTime()])
     return true
   })
@@ -150,6 +161,7 @@ interface StatsRow {
   total: number
   failed: number
   succeeded: number
+  parked: number
   last_delivery_at: number | null
   last_error: string | null
 }
@@ -170,6 +182,7 @@ export async function webhookStats (
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS total,
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'failed') AS failed,
        (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'succeeded') AS succeeded,
+       (SELECT count(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.workspace_id = $1 AND d.status = 'parked') AS parked,
        (SELECT max(a.started_at) FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
          WHERE d.webhook_id = w.id AND d.workspace_id = $1) AS last_delivery_at,
        failure.error AS last_error
@@ -188,6 +201,7 @@ export async function webhookStats (
       totalDeliveries: row.total,
       failedDeliveries: row.failed,
       succeededDeliveries: row.succeeded,
+      parkedDeliveries: row.parked,
       lastDeliveryAt: dateOrNull(row.last_delivery_at),
       lastError: row.last_error,
     })

@@ -12,6 +12,7 @@ interface DueRow {
   webhook_id: string
   attempt_count: number
   max_attempts: number
+  skip_breaker: number
   body: string
 }
 
@@ -20,7 +21,7 @@ interface LaneRow {
   next_attempt_at: number
 }
 
-const DUE_COLUMNS = 'd.id, d.event_id, d.event_type, d.webhook_id, d.attempt_count, d.max_attempts, e.body'
+const DUE_COLUMNS = 'd.id, d.event_id, d.event_type, d.webhook_id, d.attempt_count, d.max_attempts, d.skip_breaker, e.body'
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_at <= @now
       AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= @now)`
 
@@ -141,6 +142,7 @@ export function prepareClaimDue (db: Database) {
         body: row.body,
         attempt: row.attempt_count + 1,
         maxAttempts: row.max_attempts,
+        skipBreaker: row.skip_breaker === 1,
         webhook,
       })
     }

@@ -1,9 +1,11 @@
 import type { Database } from 'better-sqlite3'
 import { withRelaxedSync } from '../relaxed-sync.js'
-import { storedDurationMs } from '../../store.js'
-import type { AttemptResult, CompleteResult } from '../../store.js'
+import { addSettled, storedDurationMs } from '../../store.js'
+import type { AttemptResult, CompleteResult, HealthChange, HealthRule, SettledAttempt } from '../../store.js'
 import { newId } from '../../../util/ids.js'
-import { toMs } from '../rows.js'
+import { toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
+import type { WebhookRow } from '../rows.js'
+import type { prepareEndpointHealth } from './endpoint-health.js'
 
 /**
  * Group commit: every result of a batch is written in ONE transaction (one fsync), which is what
@@ -12,17 +14,17 @@ import { toMs } from '../rows.js'
  * claimed with. Once a lease expired and another worker re-claimed (or the delivery was retried
  * or its webhook deleted), the stale result is rejected whole: no attempt row, no status change.
  */
-export function prepareCompleteAttempts (db: Database) {
+export function prepareCompleteAttempts (db: Database, endpointHealth: ReturnType<typeof prepareEndpointHealth>) {
   const settle = db.prepare<{
     id: string, token: string, status: string, next: number | null, error: string | null,
     code: number | null, now: number
-  }, { webhook_id: string, order_key: string | null }>(`
+  }, { webhook_id: string, order_key: string | null, created_at: number }>(`
     UPDATE deliveries SET
       status = @status, attempt_count = attempt_count + 1, next_attempt_at = @next,
       last_error = @error, last_status_code = @code, updated_at = @now,
-      lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+      lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = 0
     WHERE id = @id AND lease_token = @token AND status = 'pending'
-    RETURNING webhook_id, order_key`)
+    RETURNING webhook_id, order_key, created_at`)
   // Per-call ordering: a settled delivery lets the next of its call go, when that one is waiting
   // (not when the call's earliest pending delivery is already due, e.g. retried by hand).
   const release = db.prepare<{ webhook: string, key: string, now: number }>(`
@@ -31,6 +33,8 @@ export function prepareCompleteAttempts (db: Database) {
                 WHERE webhook_id = @webhook AND order_key = @key AND status = 'pending' AND order_key IS NOT NULL
                 ORDER BY order_seq LIMIT 1)
       AND next_attempt_at IS NULL`)
+  const selectWebhook = db.prepare<[string], WebhookRow>(
+    `SELECT ${WEBHOOK_COLUMNS.join(', ')} FROM webhooks WHERE id = ? AND deleted_at IS NULL`)
   const insertAttempt = db.prepare(`INSERT INTO attempts
     (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -41,9 +45,10 @@ export function prepareCompleteAttempts (db: Database) {
       last_error_at = CASE WHEN @error IS NOT NULL AND COALESCE(last_error_at, 0) <= @errorAt THEN @errorAt ELSE last_error_at END
     WHERE id = @id`)
 
-  const complete = db.transaction((results: readonly AttemptResult[], now: number): CompleteResult => {
+  const complete = db.transaction((results: readonly AttemptResult[], now: number, rule: HealthRule | undefined): CompleteResult => {
     const rejected: string[] = []
     let released = 0
+    const settledByWebhook = new Map<string, SettledAttempt[]>()
     const touched = new Map<string, { startedAt: number, errorAt: number | null, error: string | null }>()
     for (const result of results) {
       const { attempt, settlement } = result
@@ -69,6 +74,7 @@ export function prepareCompleteAttempts (db: Database) {
         newId('att'), result.deliveryId, attempt.attempt, startedAt,
         storedDurationMs(attempt.durationMs), attempt.statusCode, attempt.error, attempt.responseExcerpt, row.webhook_id,
       )
+      if (rule !== undefined) addSettled(settledByWebhook, row.webhook_id, result, new Date(row.created_at))
       const seen = touched.get(row.webhook_id)
       if (seen === undefined) {
         touched.set(row.webhook_id, { startedAt, errorAt: error === null ? null : startedAt, error })
@@ -84,14 +90,26 @@ export function prepareCompleteAttempts (db: Database) {
     for (const [id, seen] of touched) {
       touchWebhook.run({ id, startedAt: seen.startedAt, error: seen.error, errorAt: seen.errorAt })
     }
-    return { rejected, released }
+    const health: HealthChange[] = []
+    if (rule !== undefined) {
+      for (const [id, settled] of settledByWebhook) {
+        const row = selectWebhook.get(id)
+        if (row === undefined) continue
+        const webhook = toWebhook(row)
+        const update = rule(webhook, settled, new Date(now))
+        if (update === null) continue
+        const after = endpointHealth.apply(webhook, update, now)
+        health.push({ webhook: after, disabled: webhook.enabled && !after.enabled })
+      }
+    }
+    return { rejected, released, health }
   })
 
-  return (results: readonly AttemptResult[], now: Date): CompleteResult => {
-    if (results.length === 0) return { rejected: [], released: 0 }
+  return (results: readonly AttemptResult[], now: Date, rule?: HealthRule): CompleteResult => {
+    if (results.length === 0) return { rejected: [], released: 0, health: [] }
     // Settlements, like leases, need not be fsynced one by one: one lost in a power cut leaves
     // its delivery pending under an expired lease, so it is attempted again (at least once,
     // docs/wire-format.md#delivery-policy) and never lost. What a producer was told is stored (recordEvent) stays FULL.
-    return withRelaxedSync(db, () => complete.immediate(results, toMs(now)))
+    return withRelaxedSync(db, () => complete.immediate(results, toMs(now), rule))
   }
 }

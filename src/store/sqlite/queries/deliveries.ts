@@ -13,11 +13,11 @@ export function prepareDeliveries (db: Database) {
     WHERE d.id = ? AND d.workspace_id = ?`)
   const selectAttempts = db.prepare<[string], AttemptRow>(
     'SELECT * FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY delivery_id, attempt, id')
-  // A manual retry is one more attempt: max_attempts = attempt_count + 1. Clearing the lease
-  // fences off a worker still holding the delivery.
+  // A manual retry is one more attempt: max_attempts = attempt_count + 1, sent even while the
+  // webhook's breaker is open. Clearing the lease fences off a worker still holding the delivery.
   const retry = db.prepare(`UPDATE deliveries SET
       status = 'pending', next_attempt_at = @now, max_attempts = attempt_count + 1, updated_at = @now,
-      lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+      lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = 0, skip_breaker = 1
     WHERE id = @id AND workspace_id = @workspaceId`)
 
   function getDelivery (workspaceId: string, id: string): Delivery | null {

@@ -19,16 +19,17 @@ export function prepareRecordEvent (db: Database) {
     'SELECT COUNT(*) AS n FROM deliveries WHERE workspace_id = ? AND event_id = ?')
   const insertDelivery = db.prepare(`INSERT INTO deliveries
     (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
-     next_attempt_at, created_at, updated_at)
-    VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
-     @nextAttemptAt, @createdAt, @createdAt)`)
+     next_attempt_at, created_at, updated_at, held, skip_breaker)
+    VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
+     @nextAttemptAt, @createdAt, @createdAt, @held, @skipBreaker)`)
   // Per-call ordering (Store NewDelivery.orderKey): behind the call's last pending delivery, and
   // waiting (next_attempt_at NULL) while there is one.
   const insertOrdered = db.prepare(`INSERT INTO deliveries
     (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
-     next_attempt_at, order_key, order_seq, created_at, updated_at)
-    SELECT @id, @workspaceId, @eventId, @eventType, @webhookId, @url, 'pending', 0, @maxAttempts,
-      CASE WHEN lane.last IS NULL THEN @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt
+     next_attempt_at, order_key, order_seq, created_at, updated_at, held, skip_breaker)
+    SELECT @id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
+      CASE WHEN lane.last IS NULL THEN @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt,
+      @held, @skipBreaker
     FROM (SELECT MAX(order_seq) AS last FROM deliveries INDEXED BY deliveries_order
           WHERE webhook_id = @webhookId AND order_key = @orderKey AND status = 'pending' AND order_key IS NOT NULL) AS lane`)
   // The latest non-null persona wins: a later event of the same job without persona_id keeps the one learnt before.
@@ -54,7 +55,11 @@ export function prepareRecordEvent (db: Database) {
         webhookId: delivery.webhookId,
         url: delivery.url,
         maxAttempts: delivery.maxAttempts,
-        nextAttemptAt: toMs(delivery.nextAttemptAt),
+        status: delivery.status ?? 'pending',
+        // A parked delivery has no next attempt until its webhook is enabled.
+        nextAttemptAt: delivery.status === 'parked' ? null : toMs(delivery.nextAttemptAt),
+        held: delivery.held === true ? 1 : 0,
+        skipBreaker: delivery.skipBreaker === true ? 1 : 0,
         createdAt,
       })
     }

@@ -5,8 +5,9 @@ import { fromMsOrNull } from '../rows.js'
 /** Webhook stats, queue stats and the next due time: read-only aggregates. */
 export function prepareStats (db: Database) {
   const webhookCounts = db.prepare<[string, string], {
-    id: string, total: number, failed: number, succeeded: number, last_attempt_at: number | null, last_error: string | null
+    id: string, total: number, failed: number, succeeded: number, parked: number, last_attempt_at: number | null, last_error: string | null
   }>(`SELECT w.id, w.last_attempt_at, w.last_error,
+      (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'parked') AS parked,
       (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id) AS total,
       (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'failed') AS failed,
       (SELECT COUNT(*) FROM deliveries d WHERE d.webhook_id = w.id AND d.status = 'succeeded') AS succeeded
@@ -62,6 +63,7 @@ export function prepareStats (db: Database) {
           totalDeliveries: row.total,
           failedDeliveries: row.failed,
           succeededDeliveries: row.succeeded,
+          parkedDeliveries: row.parked,
           lastDeliveryAt: fromMsOrNull(row.last_attempt_at),
           lastError: row.last_error,
         })

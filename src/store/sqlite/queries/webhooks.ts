@@ -8,6 +8,10 @@ import { subscriptionOptions, WEBHOOK_DELETED_ERROR } from '../../store.js'
 /** Why a pending delivery ended when its webhook was deleted (Store.deleteWebhook). */
 
 const COLUMNS = WEBHOOK_COLUMNS.join(', ')
+const INSERT_COLUMNS = `id, workspace_id, url, events, name, signing_method, secret, scope_type,
+  persona_id, enabled, job_id, timeout_ms, max_retries, backoff_ms, ordering, payload_filter,
+  custom_headers, rate_limit_per_s, created_at, updated_at, previous_secret, previous_secret_expires_at,
+  retry_schedule_ms, disabled_reason, disabled_at`
 
 /** WebhookPatch key → column, with the conversion to the stored form. */
 const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, toDb: (value: NonNullable<WebhookPatch[K]> | null) => unknown } } = {
@@ -19,6 +23,7 @@ const PATCH_COLUMNS: { [K in keyof Required<WebhookPatch>]: { column: string, to
   scopeType: { column: 'scope_type', toDb: (v) => v },
   personaId: { column: 'persona_id', toDb: (v) => v },
   enabled: { column: 'enabled', toDb: (v) => (v === true ? 1 : 0) },
+  retryScheduleMs: { column: 'retry_schedule_ms', toDb: (v) => (v === null ? null : JSON.stringify(v)) },
   timeoutMs: { column: 'timeout_ms', toDb: (v) => v },
   maxRetries: { column: 'max_retries', toDb: (v) => v },
   backoffMs: { column: 'backoff_ms', toDb: (v) => v },
@@ -58,11 +63,11 @@ function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
 
 /** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
 export function prepareWebhooks (db: Database) {
-  const insertWebhook = db.prepare(`INSERT INTO webhooks (${COLUMNS})
+  const insertWebhook = db.prepare(`INSERT INTO webhooks (${INSERT_COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
             @persona_id, @enabled, @job_id, @timeout_ms, @max_retries, @backoff_ms, @ordering,
             @payload_filter, @custom_headers, @rate_limit_per_s, @created_at, @updated_at,
-            @previous_secret, @previous_secret_expires_at)`)
+            @previous_secret, @previous_secret_expires_at, @retry_schedule_ms, @disabled_reason, @disabled_at)`)
   const selectWebhook = db.prepare<[string, string], WebhookRow>(
     `SELECT ${COLUMNS} FROM webhooks WHERE id = ? AND workspace_id = ? AND deleted_at IS NULL`)
   const selectWebhooks = db.prepare<[string], WebhookRow>(
@@ -85,7 +90,7 @@ export function prepareWebhooks (db: Database) {
   const failPending = db.prepare(`UPDATE deliveries
     SET status = 'failed', next_attempt_at = NULL, last_error = @error, updated_at = @now,
         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-    WHERE webhook_id = @id AND status = 'pending'`)
+    WHERE webhook_id = @id AND status IN ('pending', 'parked')`)
   const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
     VALUES (@workspaceId, @jobId, @personaId, @hasInline, @createdAt)
     ON CONFLICT (workspace_id, job_id) DO UPDATE SET
@@ -119,16 +124,13 @@ export function prepareWebhooks (db: Database) {
       updated_at: toMs(now),
       previous_secret: webhook.previousSecret ?? null,
       previous_secret_expires_at: webhook.previousSecretExpiresAt == null ? null : toMs(webhook.previousSecretExpiresAt),
+      retry_schedule_ms: webhook.retryScheduleMs == null ? null : JSON.stringify(webhook.retryScheduleMs),
+      disabled_reason: webhook.enabled ? null : 'manual',
+      disabled_at: webhook.enabled ? null : toMs(now),
     }))
-    return {
-      ...webhook,
-      ...structuredClone(options),
-      events: [...webhook.events],
-      previousSecret: webhook.previousSecret ?? null,
-      previousSecretExpiresAt: webhook.previousSecretExpiresAt ?? null,
-      createdAt: new Date(now),
-      updatedAt: new Date(now),
-    }
+    const created = get(webhook.workspaceId, webhook.id)
+    if (created === null) throw new Error(`webhook ${webhook.id} was not stored`)
+    return created
   }
 
   function get (workspaceId: string, id: string): Webhook | null {
@@ -170,6 +172,11 @@ export function prepareWebhooks (db: Database) {
       let statement = updates.get(cacheKey)
       if (statement === undefined) {
         const sets = keys.map((key) => `${PATCH_COLUMNS[key].column} = @${key}`)
+        // The flag and the reason go together: "manual" when turned off here, none when on.
+        if (keys.includes('enabled')) {
+          sets.push("disabled_reason = CASE WHEN @enabled = 1 THEN NULL ELSE COALESCE(disabled_reason, 'manual') END",
+            'disabled_at = CASE WHEN @enabled = 1 THEN NULL ELSE COALESCE(disabled_at, @now) END')
+        }
         statement = db.prepare(`UPDATE webhooks SET ${[...sets, 'updated_at = @now'].join(', ')}
           WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
         updates.set(cacheKey, statement)
