@@ -35,15 +35,25 @@ export function presentWebhook (webhook: Webhook, stats: WebhookStats | undefine
     scope_type: webhook.scopeType,
     persona_id: webhook.personaId,
     enabled: webhook.enabled,
+    disabled_reason: webhook.disabledReason,
+    disabled_at: iso(webhook.disabledAt),
+    health: {
+      consecutive_failures: webhook.health.consecutiveFailures,
+      breaker: webhook.health.breaker,
+      last_success_at: iso(webhook.health.lastSuccessAt),
+    },
+    retry_schedule_ms: webhook.retryScheduleMs,
     delivery_settings: {
       timeout_ms: webhook.timeoutMs,
-      max_retries: webhook.maxRetries,
+      // With a retry schedule, max_retries reads as its length (docs/delivery.md).
+      max_retries: webhook.retryScheduleMs?.length ?? webhook.maxRetries,
       backoff_ms: webhook.backoffMs,
     },
     stats: {
       total_deliveries: stats?.totalDeliveries ?? 0,
       failed_deliveries: stats?.failedDeliveries ?? 0,
       success_rate: successRate(stats),
+      parked_deliveries: stats?.parkedDeliveries ?? 0,
     },
     ordering: webhook.ordering,
     filter: webhook.filter,

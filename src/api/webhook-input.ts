@@ -17,6 +17,7 @@ import { DEFAULT_SIGNING_METHOD, methodNeedsSecret, STANDARD_WEBHOOKS_SECRET_PRE
 import type { SigningMethod } from '../signing/methods.js'
 import type { NewWebhook, ScopeType, Webhook, WebhookPatch } from '../store/store.js'
 import { newId, newToken } from '../util/ids.js'
+import { isOperationalEventType } from '../events/event-types.js'
 import type { CreateWebhookBody, DeliverySettingsInput, UpdateWebhookBody } from './schemas/webhooks.js'
 
 export type CreateWebhookInput = Static<typeof CreateWebhookBody>
@@ -116,6 +117,13 @@ function dedupe (events: readonly string[]): string[] {
   return [...new Set(events)]
 }
 
+/** Inline (per-call) webhooks take call events only: an operational type (webhook.disabled) is refused. */
+function checkInlineEvents (events: readonly string[], prefix: string, errors: FieldError[]): void {
+  events.forEach((event, index) => {
+    if (isOperationalEventType(event)) errors.push({ path: `${prefix}events[${index}]`, message: `${event} is an operational event; only workspace webhooks can subscribe to it` })
+  })
+}
+
 /** Secret rules for one signing method; returns the secret to store. */
 function resolveSecret (method: SigningMethod, given: string | undefined, prefix: string, errors: FieldError[]): string | null {
   if (!methodNeedsSecret(method)) {
@@ -179,6 +187,7 @@ export async function newWebhookFromInput (
   const personaId = resolveScope(scopeType, input.persona_id, prefix, errors)
   const settings = settingsFrom(input, prefix, errors)
   const options = optionsFrom(input, errors)
+  if (owner.jobId !== null) checkInlineEvents(input.events, prefix, errors)
   throwIfAny(errors)
   await assertDestinationAllowed(input.url, ctx)
   return {
@@ -197,6 +206,7 @@ export async function newWebhookFromInput (
     timeoutMs: settings.timeoutMs ?? DEFAULTS.delivery.timeoutMs,
     maxRetries: settings.maxRetries ?? DEFAULTS.delivery.maxRetries,
     backoffMs: settings.backoffMs ?? DEFAULTS.delivery.backoffMs,
+    retryScheduleMs: input.retry_schedule_ms ?? null,
   }
 }
 
@@ -214,7 +224,8 @@ export async function webhookPatchFromInput (
   }
   if (input.events !== undefined) patch.events = dedupe(input.events)
   if (input.name !== undefined) patch.name = input.name
-  if (input.enabled !== undefined) patch.enabled = input.enabled
+  // `enabled` is not a plain field: disabling parks deliveries and enabling replays them (routes/webhooks.ts).
+  if (input.retry_schedule_ms !== undefined) patch.retryScheduleMs = input.retry_schedule_ms
 
   const method = input.signing_method ?? existing.signingMethod
   if (input.signing_method !== undefined) patch.signingMethod = input.signing_method

@@ -60,7 +60,16 @@ export interface ResolvedConfig {
   /** Per-webhook attempt counters on /metrics (one series per webhook and outcome). */
   metricsPerWebhook: boolean
   engine: ResolvedEngineConfig
+  /** Endpoint health: the breaker and auto-disable (docs/delivery.md, "The life of an endpoint"). */
+  health: ResolvedHealthConfig
   simulator: ResolvedSimulatorConfig
+}
+
+export interface ResolvedHealthConfig {
+  breakerThreshold: number
+  breakerCooldownMs: number
+  autoDisableMinFailures: number
+  autoDisableAfterMs: number
 }
 
 /** A value's text and where it came from, for error messages. */
@@ -265,6 +274,10 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'engine.claimBatch', env: ['KEJUE_CLAIM_BATCH'], description: 'Deliveries claimed from the store per query', defaultValue: E.claimBatch, parse: integer(1, 10_000) },
   { key: 'engine.leaseMs', env: ['KEJUE_LEASE_MS'], description: 'How long a claimed delivery stays leased without renewal (crash recovery time)', defaultValue: E.leaseMs, parse: integer(1_000, 30_000) },
   { key: 'engine.shutdownGraceMs', env: ['KEJUE_SHUTDOWN_GRACE_MS'], description: 'How long SIGTERM waits for attempts in flight before handing them back', defaultValue: E.shutdownGraceMs, parse: integer(0, 120_000) },
+  { key: 'health.breakerThreshold', env: ['KEJUE_BREAKER_THRESHOLD'], description: 'Failed attempts in a row to one webhook that open its breaker (0 turns the breaker off)', defaultValue: DEFAULTS.health.breakerThreshold, parse: integer(0, 1_000_000) },
+  { key: 'health.breakerCooldownMs', env: ['KEJUE_BREAKER_COOLDOWN_MS'], description: 'How long an open breaker waits before its probe; doubles after each failed probe, up to 20 times', defaultValue: DEFAULTS.health.breakerCooldownMs, parse: integer(100, 86_400_000) },
+  { key: 'health.autoDisableMinFailures', env: ['KEJUE_AUTO_DISABLE_MIN_FAILURES'], description: 'Deliveries in a row that ended failed before a webhook is disabled (0: never)', defaultValue: DEFAULTS.health.autoDisableMinFailures, parse: integer(0, 1_000_000_000) },
+  { key: 'health.autoDisableAfterMs', env: ['KEJUE_AUTO_DISABLE_AFTER_MS'], description: '…the first of them created more than this long ago', defaultValue: DEFAULTS.health.autoDisableAfterMs, parse: integer(0, 365 * 86_400_000) },
   { key: 'simulator.enabled', env: ['KEJUE_SIMULATOR'], flag: 'simulate', flagSyntax: '--simulate', description: 'Sandbox: dial calls created with POST /persona-calls and serve /campaigns with simulated outcomes (docs/sandbox.md)', defaultValue: false, parse: boolean() },
   { key: 'simulator.speed', env: ['KEJUE_SIMULATOR_SPEED'], flag: 'simulateSpeed', flagSyntax: '--simulate-speed <x>', description: 'Sandbox: simulated time runs this many times faster than real time', defaultValue: 1, parse: positiveNumber(1_000_000) },
   { key: 'simulator.seed', env: ['KEJUE_SIMULATOR_SEED'], flag: 'simulateSeed', flagSyntax: '--simulate-seed <n>', description: 'Sandbox: fixes every random draw (unset: random)', defaultValue: null, parse: optionalSeed() },

@@ -6,7 +6,7 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { acceptEvent } from '../../delivery/accept-event.js'
-import { notFound } from '../../errors.js'
+import { notFound, ServiceError } from '../../errors.js'
 import { samplePayload } from '../../events/samples.js'
 import type { Delivery, Store } from '../../store/store.js'
 import { workspaceOf } from '../auth.js'
@@ -99,11 +99,14 @@ export function eventRoutes (app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Send a sample event to this webhook now and return the delivery after its first attempt',
       params: IdParams,
       body: TestSendBody,
-      response: { 200: DeliveryObject, ...errorResponses(400, 403, 404, 415, 422) },
+      response: { 200: DeliveryObject, ...errorResponses(400, 403, 404, 409, 415, 422) },
     },
   }, async (request) => {
     const workspaceId = workspaceOf(request)
     const webhook = await findWebhook(store, workspaceId, request.params.id)
+    if (!webhook.enabled) {
+      throw new ServiceError('CONFLICT', `webhook ${webhook.id} is disabled (${webhook.disabledReason ?? 'manual'}); enable it first (POST /webhooks/${webhook.id}/enable)`)
+    }
     const type = request.body?.event ?? 'call.ended'
     const accepted = await acceptEvent(store, {
       workspaceId,

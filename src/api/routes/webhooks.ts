@@ -1,6 +1,6 @@
 /**
- * /api/v1/webhooks (docs/api.md): create, list, read, update, delete, rotate the secret, and a
- * test send. A webhook is workspace-scoped; inline (per-call) webhooks are not API objects and
+ * /api/v1/webhooks (docs/api.md): create, list, read, update, delete, rotate the secret, enable
+ * (replaying parked deliveries), recover failed deliveries, and a test send. A webhook is workspace-scoped; inline (per-call) webhooks are not API objects and
  * answer 404 here.
  */
 import { Type } from '@sinclair/typebox'
@@ -16,13 +16,20 @@ import type { ApiDeps } from '../deps.js'
 import { presentWebhook } from '../presenters.js'
 import { errorResponses } from '../schemas/common.js'
 import {
-  CreateWebhookBody, RotatedWebhook, SecretSchema, UpdateWebhookBody, WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
+  CreateWebhookBody, EnableWebhookBody, RecoverBody, RecoverResponse, RotatedWebhook, SecretSchema, UpdateWebhookBody,
+  WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
 } from '../schemas/webhooks.js'
 import { OPTIONAL_BODY } from '../validation.js'
 import { isCliWebhook } from '../../delivery/cli-hub.js'
 import { generateSecret, newWebhookFromInput, secretProblems, webhookPatchFromInput } from '../webhook-input.js'
 import { rotationPatch } from '../../delivery/secret-rotation.js'
 import { DEFAULTS } from '../../config/defaults.js'
+
+function parseTime (text: string, path: string): Date {
+  const at = new Date(text)
+  if (Number.isNaN(at.getTime())) throw validationError(`${path} is not a real date and time`, [{ path, message: 'is not a real date and time' }])
+  return at
+}
 
 const RotateSecretBody = Type.Object({
   secret: Type.Optional(SecretSchema),
@@ -112,9 +119,59 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const workspaceId = workspaceOf(request)
     const existing = await findWebhook(store, workspaceId, request.params.id)
     const patch = await webhookPatchFromInput(existing, request.body, { allowPrivateNetworks: deps.config.allowPrivateNetworks })
-    const updated = await store.updateWebhook(workspaceId, existing.id, patch, new Date())
+    let updated = await store.updateWebhook(workspaceId, existing.id, patch, new Date())
+    // enabled: false parks (reason "manual"); true is POST /enable with replay.
+    if (updated !== null && request.body.enabled === false) updated = await store.disableWebhook(workspaceId, existing.id, 'manual', new Date())
+    if (updated !== null && request.body.enabled === true) updated = await store.enableWebhook(workspaceId, existing.id, true, new Date())
     if (updated === null) throw notFound(`webhook ${existing.id}`)
     return present(store, updated)
+  })
+
+  app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof EnableWebhookBody> | undefined }>('/webhooks/:id/enable', {
+    schema: {
+      tags,
+      summary: 'Enable a disabled webhook: its parked deliveries go, oldest event first (or end failed with replay_parked: false)',
+      params: WebhookParams,
+      body: EnableWebhookBody,
+      response: { 200: WebhookObject, ...errorResponses(400, 403, 404, 415, 422) },
+    },
+  }, async (request) => {
+    const workspaceId = workspaceOf(request)
+    const webhook = await findWebhook(store, workspaceId, request.params.id)
+    const updated = await store.enableWebhook(workspaceId, webhook.id, request.body?.replay_parked ?? true, new Date())
+    if (updated === null) throw notFound(`webhook ${webhook.id}`)
+    return present(store, updated)
+  })
+
+  app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof RecoverBody> }>('/webhooks/:id/recover', {
+    schema: {
+      tags,
+      summary: 'Give the failed deliveries created in [since, until) a fresh set of attempts; dry_run only counts them',
+      params: WebhookParams,
+      body: RecoverBody,
+      response: { 202: RecoverResponse, ...errorResponses(400, 403, 404, 413, 415, 422) },
+    },
+  }, async (request, reply) => {
+    const workspaceId = workspaceOf(request)
+    const webhook = await findWebhook(store, workspaceId, request.params.id)
+    const { since, until, dry_run: dryRun } = request.body
+    const sinceAt = parseTime(since, 'since')
+    const untilAt = until === undefined ? null : parseTime(until, 'until')
+    if (untilAt !== null && untilAt <= sinceAt) {
+      throw validationError('until must be later than since', [{ path: 'until', message: 'must be later than since' }])
+    }
+    const result = await store.recoverDeliveries({
+      workspaceId,
+      webhookId: webhook.id,
+      since: sinceAt,
+      until: untilAt,
+      dryRun: dryRun ?? false,
+      retries: webhook.retryScheduleMs?.length ?? webhook.maxRetries,
+      // A disabled webhook's recovered deliveries wait parked until it is enabled.
+      status: webhook.enabled ? 'pending' : 'parked',
+      now: new Date(),
+    })
+    return reply.status(202).send(result)
   })
 
   app.delete<{ Params: Static<typeof WebhookParams> }>('/webhooks/:id', {

@@ -8,6 +8,15 @@ export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Ty
 
 export const IsoDate = Type.String({ description: 'ISO-8601 UTC time' })
 
+/** An ISO-8601 time with a zone, as input. */
+export function isoTimeInput (description: string): ReturnType<typeof Type.String> {
+  return Type.String({
+    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$',
+    [PATTERN_MESSAGE]: 'an ISO-8601 time with a zone, e.g. 2025-01-15T10:30:00Z',
+    description,
+  })
+}
+
 /** Ids in paths and filters: our ids are `prefix_ULID`; anything else simply finds nothing. */
 export const IdString = Type.String({ minLength: 1, maxLength: 200 })
 

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox'
-import { EventIdSchema, EventTypeSchema, IsoDate } from './common.js'
+import { EventIdSchema, EventTypeSchema, IsoDate, isoTimeInput } from './common.js'
 import { DeliveryObject } from './deliveries.js'
 import { OPTIONAL_BODY, PATTERN_MESSAGE } from '../validation.js'
 
@@ -10,11 +10,7 @@ export const PublishEventBody = Type.Object({
   data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data, checked against the event catalog' }),
   metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Passed through to receivers; {} when omitted' })),
   event_id: Type.Optional(EventIdSchema),
-  timestamp: Type.Optional(Type.String({
-    pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$',
-    [PATTERN_MESSAGE]: 'an ISO-8601 time with a zone, e.g. 2025-01-15T10:30:00Z',
-    description: 'The event\'s time; now when omitted',
-  })),
+  timestamp: Type.Optional(isoTimeInput('The event\'s time; now when omitted')),
 }, { additionalProperties: false })
 
 export const PublishEventResponse = Type.Object({

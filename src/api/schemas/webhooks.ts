@@ -6,8 +6,8 @@
 import { Type } from '@sinclair/typebox'
 import { DEFAULTS } from '../../config/defaults.js'
 import { SIGNING_METHODS } from '../../signing/methods.js'
-import { EventFilterSchema, IdString, IsoDate, Nullable } from './common.js'
-import { PATTERN_MESSAGE, WEBHOOK_URL } from '../validation.js'
+import { EventFilterSchema, IdString, IsoDate, isoTimeInput, Nullable } from './common.js'
+import { OPTIONAL_BODY, PATTERN_MESSAGE, WEBHOOK_URL } from '../validation.js'
 
 const L = DEFAULTS.limits
 const D = DEFAULTS.delivery
@@ -42,6 +42,14 @@ export const CustomHeadersSchema = Type.Object({}, {
   description: 'Up to 20 headers sent on every attempt. Host, Content-Length, Content-Type, Transfer-Encoding, Connection, User-Agent, Authorization, X-Kejue-* and webhook-id/-timestamp/-signature are refused',
 })
 export const RateLimitSchema = Type.Integer({ minimum: 1, maximum: 10_000, description: 'At most this many attempts start in any one second; null for no limit' })
+export const RetryScheduleSchema = Type.Array(
+  Type.Integer({ minimum: L.retryScheduleDelayMinMs, maximum: L.retryScheduleDelayMaxMs }),
+  {
+    minItems: 1,
+    maxItems: L.retryScheduleMaxLength,
+    description: 'Waits before retry 1, 2, … in ms (each 100 ms–24 h, 1–20 of them): 1 + length attempts, instead of backoff_ms doubling. null: the doubling',
+  },
+)
 
 export const DeliverySettingsInput = Type.Object({
   timeout_ms: Type.Optional(TimeoutMsSchema),
@@ -66,6 +74,7 @@ const writableFields = {
   filter: Type.Optional(Nullable(FilterSchema)),
   headers: Type.Optional(Nullable(CustomHeadersSchema)),
   rate_limit_per_s: Type.Optional(Nullable(RateLimitSchema)),
+  retry_schedule_ms: Type.Optional(Nullable(RetryScheduleSchema)),
 }
 
 export const CreateWebhookBody = Type.Object(writableFields, { additionalProperties: false })
@@ -85,6 +94,16 @@ const webhookProperties = {
   scope_type: Type.String(),
   persona_id: Nullable(Type.String()),
   enabled: Type.Boolean(),
+  disabled_reason: Nullable(Type.Union([Type.Literal('manual'), Type.Literal('gone'), Type.Literal('failing')], {
+    description: 'Why it is disabled: by hand, a 410 Gone from the endpoint, or failing for too long; null while enabled',
+  })),
+  disabled_at: Nullable(IsoDate),
+  health: Type.Object({
+    consecutive_failures: Type.Integer({ description: 'Failed attempts in a row (any non-2xx outcome); a 2xx sets it to 0' }),
+    breaker: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')]),
+    last_success_at: Nullable(IsoDate),
+  }),
+  retry_schedule_ms: Nullable(Type.Array(Type.Integer())),
   delivery_settings: Type.Object({
     timeout_ms: Type.Integer(),
     max_retries: Type.Integer(),
@@ -94,6 +113,7 @@ const webhookProperties = {
     total_deliveries: Type.Integer(),
     failed_deliveries: Type.Integer(),
     success_rate: Nullable(Type.Number({ description: 'Percent (0–100) of finished deliveries that succeeded; null before any finished' })),
+    parked_deliveries: Type.Integer({ description: 'Deliveries parked while the webhook is disabled' }),
   }),
   ordering: OrderingSchema,
   filter: Nullable(FilterSchema),
@@ -139,4 +159,19 @@ export const WebhookStatsResponse = Type.Object({
     p50_ms: Nullable(Type.Integer({ description: 'Median attempt duration; null for an empty bucket' })),
     p95_ms: Nullable(Type.Integer({ description: '95th percentile attempt duration; null for an empty bucket' })),
   }), { description: 'UTC-aligned, oldest first, empty buckets included' }),
+})
+
+export const EnableWebhookBody = Type.Object({
+  replay_parked: Type.Optional(Type.Boolean({ default: true, description: 'true: parked deliveries go, oldest event first; false: they end failed with "discarded"' })),
+}, { additionalProperties: false, [OPTIONAL_BODY]: true })
+
+export const RecoverBody = Type.Object({
+  since: isoTimeInput('Failed deliveries created at or after this'),
+  until: Type.Optional(isoTimeInput('…and before this; now when omitted')),
+  dry_run: Type.Optional(Type.Boolean({ default: false, description: 'Count only; requeue nothing' })),
+}, { additionalProperties: false })
+
+export const RecoverResponse = Type.Object({
+  matched: Type.Integer({ description: 'Failed deliveries created in [since, until), "erased" ones left out' }),
+  requeued: Type.Integer({ description: 'How many got a fresh set of attempts (0 for a dry run)' }),
 })

@@ -84,6 +84,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       claimBatch: e.claimBatch,
       leaseMs: e.leaseMs,
       shutdownGraceMs: e.shutdownGraceMs,
+      ...config.health,
     }, { store, sender, logger, metrics })
 
   // Retention runs beside the engine (docs/storage.md, "Retention"); KEJUE_RETENTION_DAYS=0 turns it off.

@@ -50,7 +50,7 @@ export async function startLocalService (options: LocalServiceOptions, deps: { o
   const app = await buildApp({ store, config, logger, sandbox })
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT, maxResponseBytes: config.engine.responseExcerptBytes, connections: config.engine.maxInFlightPerWebhook })
   const e = config.engine
-  const engine = createEngine({ maxInFlight: e.maxInFlight, maxInFlightPerWebhook: e.maxInFlightPerWebhook, claimBatch: e.claimBatch, leaseMs: e.leaseMs, shutdownGraceMs: e.shutdownGraceMs }, { store, sender, logger })
+  const engine = createEngine({ maxInFlight: e.maxInFlight, maxInFlightPerWebhook: e.maxInFlightPerWebhook, claimBatch: e.claimBatch, leaseMs: e.leaseMs, shutdownGraceMs: e.shutdownGraceMs, ...config.health }, { store, sender, logger })
   const server = await startServer({ host: '127.0.0.1', port: 0, shutdownGraceMs: 2_000 }, { app, store, logger, engine })
   engine.start()
   return {
