@@ -179,7 +179,7 @@ describe('postgres store', () => {
     assert.deepEqual(attempts.map((x) => [x.attempt, x.statusCode, x.responseExcerpt]), [[1, 404, 'nope']])
     const stats = (await store.webhookStats(workspaceId, [webhookId])).get(webhookId)
     assert.deepEqual(stats && { ...stats, lastDeliveryAt: stats.lastDeliveryAt?.getTime() }, {
-      totalDeliveries: 3, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(1_000).getTime(), lastError: 'HTTP 404',
+      totalDeliveries: 3, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(1_000).getTime(), lastError: 'HTTP 404', parkedDeliveries: 0,
     })
   })
 

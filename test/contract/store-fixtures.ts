@@ -1,4 +1,5 @@
 import { newId } from '../../src/util/ids.js'
+import { HEALTHY } from '../../src/store/store.js'
 import type {
   AttemptResult, ClaimedDelivery, NewAttempt, NewDelivery, NewWebhook, RecordEventInput, Settlement,
   Store, StoredEvent, Webhook, Workspace,
@@ -41,6 +42,19 @@ export function webhookInput (workspaceId: string, overrides: Partial<NewWebhook
     headers: null,
     rateLimitPerS: null,
     ...overrides,
+  }
+}
+
+/** The webhook a store returns for `input` created at `createdAt`: fresh health, disabled "manual" when created disabled. */
+export function storedWebhook (input: NewWebhook, createdAt: Date): Webhook {
+  return {
+    ...input,
+    disabledReason: input.enabled ? null : 'manual',
+    disabledAt: input.enabled ? null : createdAt,
+    health: HEALTHY,
+    retryScheduleMs: input.retryScheduleMs ?? null,
+    createdAt,
+    updatedAt: createdAt,
   }
 }
 

@@ -1,9 +1,10 @@
 import { describe } from 'node:test'
 import assert from 'node:assert/strict'
-import type { CliSession, Store, Webhook } from '../../src/store/store.js'
+import { HEALTHY } from '../../src/store/store.js'
+import type { CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook, WebhookHealth } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
-  at, claimOptions, deliveryTo, event, eventFor, result, seed, webhookInput, workspace,
+  at, claimOptions, deliveryTo, event, eventFor, result, seed, storedWebhook, webhookInput, workspace,
 } from './store-fixtures.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { storeTest } from './fresh-store.js'
@@ -74,7 +75,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           scopeType: 'persona', personaId: 'persona_1', enabled: false, timeoutMs: 2_000, maxRetries: 0, backoffMs: 100,
         })
         const created = await store.createWebhook(input, at(3))
-        assert.deepEqual(created, { ...input, createdAt: at(3), updatedAt: at(3) })
+        assert.deepEqual(created, storedWebhook(input, at(3)))
         assert.deepEqual(await store.getWebhook(ws.id, input.id), created)
         await assert.rejects(store.createWebhook(input, at(4)), 'ids are unique')
       })
@@ -90,7 +91,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const { ws, webhooks: [hook] } = await seed(store, 1)
         assert.ok(hook)
         const updated = await store.updateWebhook(ws.id, hook.id, { url: 'https://example.org/new', enabled: false, events: ['call.started'], name: null }, at(100))
-        assert.deepEqual(updated, { ...hook, url: 'https://example.org/new', enabled: false, events: ['call.started'], name: null, updatedAt: at(100) })
+        assert.deepEqual(updated, { ...hook, url: 'https://example.org/new', enabled: false, disabledReason: 'manual', disabledAt: at(100), events: ['call.started'], name: null, updatedAt: at(100) })
         assert.deepEqual(await store.getWebhook(ws.id, hook.id), updated)
         const again = await store.updateWebhook(ws.id, hook.id, { maxRetries: 5, timeoutMs: 9_000, backoffMs: 250, personaId: 'p', scopeType: 'persona', signingMethod: 'none', secret: null }, at(200))
         assert.deepEqual(again, { ...updated, maxRetries: 5, timeoutMs: 9_000, backoffMs: 250, personaId: 'p', scopeType: 'persona', signingMethod: 'none', secret: null, updatedAt: at(200) })
@@ -149,7 +150,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const inline = webhookInput(ws.id, { jobId, events: ['call.ended'] })
         await store.createCall({ workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) }, [inline])
         assert.deepEqual(await store.getCall(ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) })
-        assert.deepEqual(await store.listInlineWebhooks(ws.id, jobId), [{ ...inline, createdAt: at(7), updatedAt: at(7) }])
+        assert.deepEqual(await store.listInlineWebhooks(ws.id, jobId), [storedWebhook(inline, at(7))])
         assert.deepEqual((await store.listWebhooks(ws.id)).map((w) => w.id), [subscription.id])
         assert.equal(await store.getCall(ws.id, 'job_missing'), null)
         const { ws: stranger } = await seed(store, 0)
@@ -642,6 +643,195 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
       })
     })
 
+    describe('endpoint health', () => {
+      const OPEN: WebhookHealth = { ...HEALTHY, consecutiveFailures: 5, breaker: 'open', breakerProbeAt: at(100), breakerCooldownMs: 100 }
+
+      it('parks a disabled webhook\'s free pending deliveries, leaves one in flight, and replays them oldest first', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const inputs = [eventFor([hook]), eventFor([hook]), eventFor([hook])]
+        for (const input of inputs) await store.recordEvent(input)
+        const [inFlight] = await store.claimDue(claimOptions(at(1), { limit: 1 }))
+        assert.equal(inFlight?.deliveryId, inputs[0]?.deliveries[0]?.id)
+
+        const disabled = await store.disableWebhook(ws.id, hook.id, 'manual', at(10))
+        assert.equal(disabled?.enabled, false)
+        assert.equal(disabled?.disabledReason, 'manual')
+        assert.deepEqual(disabled?.disabledAt, at(10))
+        assert.equal((await store.getDelivery(ws.id, inputs[0]?.deliveries[0]?.id ?? ''))?.status, 'pending', 'an attempt in flight finishes')
+        const parked = await store.listDeliveries({ workspaceId: ws.id, status: 'parked', limit: 10 })
+        assert.deepEqual(parked.data.map((d) => d.id).sort(), [inputs[1], inputs[2]].map((i) => i?.deliveries[0]?.id).sort())
+        assert.equal(parked.data[0]?.nextAttemptAt, null)
+        assert.equal((await store.webhookStats(ws.id, [hook.id])).get(hook.id)?.parkedDeliveries, 2)
+        // New deliveries of a disabled webhook are stored parked.
+        const late = eventFor([hook])
+        const lateDelivery = late.deliveries[0]
+        assert.ok(lateDelivery)
+        await store.recordEvent({ ...late, deliveries: [{ ...lateDelivery, status: 'parked' }] })
+        assert.equal((await store.getDelivery(ws.id, lateDelivery.id))?.status, 'parked')
+        assert.deepEqual(await store.claimDue(claimOptions(at(20))), [], 'parked deliveries are never claimed')
+        // The in-flight one comes back pending and is parked by the engine, lease checked.
+        await store.parkDeliveries([{ deliveryId: inFlight?.deliveryId ?? '', leaseToken: 'not-the-token' }], at(21))
+        assert.equal((await store.getDelivery(ws.id, inFlight?.deliveryId ?? ''))?.status, 'pending')
+        await store.parkDeliveries([{ deliveryId: inFlight?.deliveryId ?? '', leaseToken: inFlight?.leaseToken ?? '' }], at(21))
+        assert.equal((await store.getDelivery(ws.id, inFlight?.deliveryId ?? ''))?.status, 'parked')
+
+        const enabled = await store.enableWebhook(ws.id, hook.id, true, at(30))
+        assert.equal(enabled?.enabled, true)
+        assert.equal(enabled?.disabledReason, null)
+        assert.deepEqual(enabled?.health, HEALTHY)
+        const claimed = await store.claimDue(claimOptions(at(30)))
+        assert.deepEqual(claimed.map((c) => c.deliveryId), [...inputs, late].map((i) => i.deliveries[0]?.id), 'oldest event first')
+        assert.equal(await store.enableWebhook(ws.id, 'wh_missing', true, at(31)), null)
+      })
+
+      it('discards parked deliveries when enabled without replay', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const input = eventFor([hook])
+        await store.recordEvent(input)
+        await store.disableWebhook(ws.id, hook.id, 'manual', at(10))
+        await store.enableWebhook(ws.id, hook.id, false, at(20))
+        const delivery = await store.getDelivery(ws.id, input.deliveries[0]?.id ?? '')
+        assert.equal(delivery?.status, 'failed')
+        assert.equal(delivery?.lastError, 'discarded')
+      })
+
+      it('applies a health rule while settling: disables with parking, or releases held first attempts', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const sent = eventFor([hook])
+        const waiting = eventFor([hook])
+        await store.recordEvent(sent)
+        await store.recordEvent(waiting)
+        const [probe] = await store.claimDue(claimOptions(at(1), { limit: 1 }))
+        assert.ok(probe)
+        assert.equal(await store.holdFirstAttempts(hook.id, [], at(100), at(1)), 1, 'the free first attempt is held')
+        const held = await store.getDelivery(ws.id, waiting.deliveries[0]?.id ?? '')
+        assert.deepEqual(held?.nextAttemptAt, at(100))
+
+        const seen: Array<{ webhook: Webhook, attempts: readonly SettledAttempt[] }> = []
+        const close: HealthRule = (webhook, attempts) => {
+          seen.push({ webhook, attempts })
+          return { health: { ...webhook.health, lastSuccessAt: at(1_000) }, disable: null, releaseHeld: true }
+        }
+        const done = await store.completeAttempts([result(probe, { status: 'succeeded' })], at(50), close)
+        assert.equal(seen.length, 1)
+        assert.equal(seen[0]?.webhook.id, hook.id)
+        assert.deepEqual(seen[0]?.attempts, [{ statusCode: 200, error: null, ok: true, final: 'succeeded', startedAt: at(1_000), deliveryCreatedAt: at(0) }])
+        assert.deepEqual(done.health.map((c) => [c.webhook.id, c.disabled, c.webhook.health.lastSuccessAt]), [[hook.id, false, at(1_000)]])
+        assert.deepEqual((await store.getDelivery(ws.id, waiting.deliveries[0]?.id ?? ''))?.nextAttemptAt, at(50), 'released: due now')
+
+        const [next] = await store.claimDue(claimOptions(at(60)))
+        assert.ok(next)
+        const third = eventFor([hook])
+        await store.recordEvent(third)
+        const gone: HealthRule = (webhook) => ({ health: { ...webhook.health, consecutiveFailures: 1 }, disable: 'gone', releaseHeld: false })
+        const disabled = await store.completeAttempts([result(next, { status: 'failed' }, { statusCode: 410 })], at(70), gone)
+        assert.equal(disabled.health[0]?.disabled, true)
+        assert.equal(disabled.health[0]?.webhook.disabledReason, 'gone')
+        assert.deepEqual(disabled.health[0]?.webhook.disabledAt, at(70))
+        assert.equal((await store.getDelivery(ws.id, third.deliveries[0]?.id ?? ''))?.status, 'parked')
+        const none = await store.completeAttempts([], at(80), gone)
+        assert.deepEqual(none, { rejected: [], health: [] })
+      })
+
+      it('grants one breaker probe when it is due, then another only after the retry time', async (store) => {
+        const { webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        assert.equal(await store.takeBreakerProbe(hook.id, at(200), at(300)), false, 'a closed breaker has no probe')
+        const input = eventFor([hook])
+        await store.recordEvent(input)
+        const [claimed] = await store.claimDue(claimOptions(at(1)))
+        assert.ok(claimed)
+        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500 })], at(2), () => ({ health: OPEN, disable: null, releaseHeld: false }))
+        assert.equal(await store.takeBreakerProbe(hook.id, at(50), at(150)), false, 'not yet due')
+        assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), true)
+        assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), false, 'one probe at a time')
+        const halfOpen = await store.getWebhook(hook.workspaceId, hook.id)
+        assert.equal(halfOpen?.health.breaker, 'half_open')
+        assert.deepEqual(halfOpen?.health.breakerProbeAt, at(150))
+        assert.equal(await store.takeBreakerProbe(hook.id, at(150), at(250)), true, 'a probe that never reported back is replaced')
+      })
+
+      it('holds only free first attempts that may wait: not retries, not skipBreaker ones, not those in flight', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const retrying = eventFor([hook])
+        const forced = eventFor([hook])
+        const fresh = eventFor([hook])
+        const leasedInput = eventFor([hook])
+        const forcedDelivery = forced.deliveries[0]
+        assert.ok(forcedDelivery)
+        await store.recordEvent(retrying)
+        const [first] = await store.claimDue(claimOptions(at(1)))
+        assert.ok(first)
+        await store.completeAttempts([result(first, { status: 'pending', nextAttemptAt: at(5) }, { statusCode: 503 })], at(2))
+        await store.recordEvent({ ...forced, deliveries: [{ ...forcedDelivery, skipBreaker: true }] })
+        await store.recordEvent(leasedInput)
+        const leased = await store.claimDue(claimOptions(at(3), { limit: 10 }))
+        assert.equal(leased.find((c) => c.deliveryId === forcedDelivery.id)?.skipBreaker, true)
+        assert.equal(leased.find((c) => c.deliveryId === leasedInput.deliveries[0]?.id)?.skipBreaker, false)
+        await store.releaseLeases(leased.filter((c) => c.deliveryId !== leasedInput.deliveries[0]?.id))
+        await store.recordEvent(fresh)
+        const mine = leased.filter((c) => c.deliveryId === leasedInput.deliveries[0]?.id)
+        assert.equal(await store.holdFirstAttempts(hook.id, mine, at(500), at(4)), 2, 'the fresh one and the one handed in')
+        const byId = async (input: { deliveries: Array<{ id: string }> }): Promise<Date | null | undefined> =>
+          (await store.getDelivery(ws.id, input.deliveries[0]?.id ?? ''))?.nextAttemptAt
+        assert.deepEqual(await byId(fresh), at(500))
+        assert.deepEqual(await byId(leasedInput), at(500))
+        assert.deepEqual(await byId(retrying), at(5), 'a retry series keeps its schedule')
+        assert.deepEqual(await byId(forced), at(0), 'skipBreaker ones go')
+        // A manual retry goes whatever the breaker.
+        await store.retryDelivery(ws.id, fresh.deliveries[0]?.id ?? '', at(6))
+        const again = await store.claimDue(claimOptions(at(6), { limit: 10 }))
+        assert.equal(again.find((c) => c.deliveryId === fresh.deliveries[0]?.id)?.skipBreaker, true)
+      })
+
+      it('recovers failed deliveries of a window except erased ones; a dry run counts the same ones', async (store) => {
+        const { ws, webhooks: [hook, other] } = await seed(store, 2)
+        assert.ok(hook && other)
+        const made: RecordEventInput[] = []
+        for (const [t, error] of [[10, 'HTTP 500'], [20, 'erased'], [30, 'HTTP 500'], [40, 'HTTP 500']] as const) {
+          const input = { event: event(ws.id, 'call.ended', at(t)), deliveries: [deliveryTo(hook, at(t), 1), deliveryTo(other, at(t), 1)] }
+          made.push(input)
+          await store.recordEvent(input)
+          for (const claimed of await store.claimDue(claimOptions(at(t), { limit: 10 }))) {
+            await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500, error })], at(t))
+          }
+        }
+        const window = { workspaceId: ws.id, webhookId: hook.id, since: at(10), until: at(40), retries: 2, status: 'pending' as const, now: at(100) }
+        const dry = await store.recoverDeliveries({ ...window, dryRun: true })
+        assert.deepEqual(dry, { matched: 2, requeued: 0 }, 'since inclusive, until exclusive, erased left out')
+        assert.equal((await store.getDelivery(ws.id, made[0]?.deliveries[0]?.id ?? ''))?.status, 'failed', 'a dry run changes nothing')
+        const done = await store.recoverDeliveries({ ...window, dryRun: false })
+        assert.deepEqual(done, { matched: dry.matched, requeued: dry.matched })
+        const recovered = await store.getDelivery(ws.id, made[0]?.deliveries[0]?.id ?? '')
+        assert.equal(recovered?.status, 'pending')
+        assert.equal(recovered?.maxAttempts, 1 + 1 + 2, 'a fresh series: attempt numbers go on')
+        assert.deepEqual(recovered?.nextAttemptAt, at(100))
+        assert.equal((await store.getDelivery(ws.id, made[1]?.deliveries[0]?.id ?? ''))?.status, 'failed', 'erased stays failed')
+        assert.equal((await store.getDelivery(ws.id, made[0]?.deliveries[1]?.id ?? ''))?.status, 'failed', 'other webhooks untouched')
+        const [next] = await store.claimDue(claimOptions(at(100), { limit: 1 }))
+        assert.equal(next?.attempt, 2)
+        const parkedToo = await store.recoverDeliveries({ ...window, since: at(40), until: null, status: 'parked', dryRun: false })
+        assert.deepEqual(parkedToo, { matched: 1, requeued: 1 })
+        assert.equal((await store.getDelivery(ws.id, made[3]?.deliveries[0]?.id ?? ''))?.status, 'parked')
+      })
+
+      it('keeps a retry schedule; null clears it', async (store) => {
+        const { ws } = await seed(store, 0)
+        const input = webhookInput(ws.id, { retryScheduleMs: [1_000, 60_000, 86_400_000] })
+        const created = await store.createWebhook(input, at(1))
+        assert.deepEqual(created.retryScheduleMs, [1_000, 60_000, 86_400_000])
+        const cleared = await store.updateWebhook(ws.id, created.id, { retryScheduleMs: null }, at(2))
+        assert.equal(cleared?.retryScheduleMs, null)
+        const again = await store.updateWebhook(ws.id, created.id, { retryScheduleMs: [100] }, at(3))
+        assert.deepEqual((await store.getWebhook(ws.id, created.id))?.retryScheduleMs, [100])
+        assert.deepEqual(again?.retryScheduleMs, [100])
+      })
+    })
+
     describe('stats and the queue', () => {
       it('counts deliveries per webhook with the last attempt time and last error', async (store) => {
         const { ws, webhooks: [a, idle] } = await seed(store, 2)
@@ -657,10 +847,10 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
 
         const stats = await store.webhookStats(ws.id, [a.id, idle.id])
         assert.deepEqual(stats.get(a.id), {
-          totalDeliveries: 4, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(300), lastError: 'HTTP 500',
+          totalDeliveries: 4, failedDeliveries: 1, succeededDeliveries: 1, lastDeliveryAt: at(300), lastError: 'HTTP 500', parkedDeliveries: 0,
         })
         assert.deepEqual(stats.get(idle.id), {
-          totalDeliveries: 0, failedDeliveries: 0, succeededDeliveries: 0, lastDeliveryAt: null, lastError: null,
+          totalDeliveries: 0, failedDeliveries: 0, succeededDeliveries: 0, lastDeliveryAt: null, lastError: null, parkedDeliveries: 0,
         })
         const { ws: stranger } = await seed(store, 0)
         const foreign = (await store.webhookStats(stranger.id, [a.id])).get(a.id)
