@@ -160,7 +160,8 @@ async function accept (store: Store, workspaceId: string, event: 'call.started' 
 async function runCase (receivers: ReceiverHandle, options: Required<IsolationOptions>, neighbours: Neighbour[]): Promise<{ rate: number, cpuMsPerDelivery: number }> {
   const { store, cleanup } = await openCaseStore(options.store)
   const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
-  const engine = createEngine({}, { store, sender })
+  // The breaker is off: this measures what pools and slots alone do for isolation.
+  const engine = createEngine({ breakerThreshold: 0 }, { store, sender })
   try {
     const workspaceId = newId('ws')
     await store.createWorkspace({ id: workspaceId, name: 'bench', createdAt: new Date() })

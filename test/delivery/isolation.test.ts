@@ -53,6 +53,10 @@ async function healthyDeliversBeforeFirstTimeout (h: Harness, receiver: Receiver
   assert.deepEqual(await h.store.listAttempts(firstHangingDelivery), [], 'the hanging webhook\'s first attempt is still outstanding')
 }
 
+// These tests prove the pools and slots alone keep a dead endpoint from starving the others:
+// the breaker, which would also stop it (docs/delivery.md, "The life of an endpoint"), is off.
+const BREAKER_OFF = { engine: { breakerThreshold: 0 } }
+
 function byPath (routes: Record<string, (res: Parameters<NonNullable<ReceiverReply['write']>>[0]) => void>): (request: ReceivedRequest) => number | ReceiverReply {
   return (request) => {
     if (request.path === '/live') return 200
@@ -63,7 +67,7 @@ function byPath (routes: Record<string, (res: Parameters<NonNullable<ReceiverRep
 
 test('two webhooks on one host: while one path hangs with hundreds pending, the other delivers every event', async () => {
   const receiver = await startReceiver({ respond: byPath({}) })
-  const h = await startHarness()
+  const h = await startHarness(BREAKER_OFF)
   const base = `http://127.0.0.1:${receiver.port}`
   try {
     await h.addWebhook({ url: `${base}/dead`, events: ['call.started'], timeoutMs: HANG_TIMEOUT_MS })
@@ -82,7 +86,7 @@ test('two webhooks on one host: while one path hangs with hundreds pending, the 
 
 test('hanging webhooks numerous enough to fill the global in-flight budget do not starve a healthy one', async () => {
   const receiver = await startReceiver({ respond: byPath({}) })
-  const h = await startHarness()
+  const h = await startHarness(BREAKER_OFF)
   const base = `http://127.0.0.1:${receiver.port}`
   try {
     // 6 × 64 = 384 attempts could hang at once, more than the 256 of the global budget.
@@ -102,7 +106,7 @@ test('hostile answers on the same host (endless headers, headers or body at 1 by
   const receiver = await startReceiver({
     respond: byPath({ '/endless-headers': endlessHeaders, '/trickled-headers': trickledHeaders, '/trickled-body': trickledBody }),
   })
-  const h = await startHarness()
+  const h = await startHarness(BREAKER_OFF)
   const base = `http://127.0.0.1:${receiver.port}`
   try {
     const webhookIds = new Map<string, string>()

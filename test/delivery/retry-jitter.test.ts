@@ -37,8 +37,9 @@ async function firstRetryDelays (h: Harness, count: number, backoffMs: number): 
 }
 
 test('the engine jitters retries by default: spread over [backoff, backoff × 1.1], not one instant', async () => {
-  // A long backoff keeps every delivery waiting for its retry while the test reads them.
-  const h = await startHarness()
+  // A long backoff keeps every delivery waiting for its retry while the test reads them. The
+  // breaker is off: 40 failing first attempts would open it and hold the rest back.
+  const h = await startHarness({ engine: { breakerThreshold: 0 } })
   try {
     const delays = await firstRetryDelays(h, 40, 60_000)
     for (const delay of delays) assert.ok(delay >= 60_000 && delay <= 66_000, `delay ${delay} ms is within backoff + 10%`)
@@ -49,7 +50,7 @@ test('the engine jitters retries by default: spread over [backoff, backoff × 1.
 })
 
 test('the random source is injectable: r = 0.5 adds exactly 5% to every delay', async () => {
-  const h = await startHarness({ random: () => 0.5 })
+  const h = await startHarness({ random: () => 0.5, engine: { breakerThreshold: 0 } })
   try {
     const delays = await firstRetryDelays(h, 5, 60_000)
     assert.deepEqual(delays, Array(5).fill(63_000))

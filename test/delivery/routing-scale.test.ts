@@ -64,7 +64,8 @@ async function routesAmongMany (store: Store): Promise<string> {
   const global = await store.createWebhook(webhookInput(workspaceId, { events: ['call.started'] }), new Date())
   const wildcard = await store.createWebhook(webhookInput(workspaceId, { events: ['*'] }), new Date())
   const mine = await store.createWebhook(webhookInput(workspaceId, { events: ['*'], scopeType: 'persona', personaId: 'per_mine' }), new Date())
-  await store.createWebhook(webhookInput(workspaceId, { events: ['*'], enabled: false }), new Date())
+  // Disabled: it gets its deliveries parked (docs/delivery.md, "Parking").
+  const disabled = await store.createWebhook(webhookInput(workspaceId, { events: ['*'], enabled: false }), new Date())
 
   const counting = countingReads(store)
   const accept = async (event: 'call.started' | 'campaign.started', data: Record<string, unknown>): Promise<string[]> => {
@@ -74,19 +75,19 @@ async function routesAmongMany (store: Store): Promise<string> {
   }
 
   const started = { ...samplePayload('call.started'), job_id: newId('job'), persona_id: 'per_mine' }
-  assert.deepEqual(await accept('call.started', started), [global.id, wildcard.id, mine.id].sort())
+  assert.deepEqual(await accept('call.started', started), [global.id, wildcard.id, mine.id, disabled.id].sort())
   assert.equal(counting.rows.get('listWebhooks'), undefined, 'the workspace is never listed')
-  // The disabled wildcard webhook is a candidate the rule turns down; nothing else is read.
+  // Only the candidates are read.
   assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4 })
 
   const otherPersona = { ...samplePayload('call.started'), job_id: newId('job'), persona_id: 'per_other_1' }
-  const expected = [global.id, wildcard.id, others[1]?.id ?? ''].sort()
+  const expected = [global.id, wildcard.id, others[1]?.id ?? '', disabled.id].sort()
   assert.deepEqual(await accept('call.started', otherPersona), expected, 'the one other persona that matches')
   assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4 })
 
   const campaign = { ...samplePayload('campaign.started') }
   delete campaign.persona_id
-  assert.deepEqual(await accept('campaign.started', campaign), [wildcard.id])
+  assert.deepEqual(await accept('campaign.started', campaign), [wildcard.id, disabled.id].sort())
   assert.deepEqual(Object.fromEntries(counting.rows), { routeWebhooks: 2 })
   return workspaceId
 }

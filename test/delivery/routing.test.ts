@@ -7,28 +7,30 @@ import { newId } from '../../src/util/ids.js'
 import { startHarness } from '../helpers/engine-harness.js'
 import type { Harness } from '../helpers/engine-harness.js'
 
-// Routing is decided when an event is accepted: these tests read which deliveries were stored.
-async function targets (h: Harness, event: EventType, data: Record<string, unknown>): Promise<string[]> {
+// Routing is decided when an event is accepted: these tests read which deliveries were stored
+// (to be sent: a disabled webhook's parked ones are read apart).
+async function targets (h: Harness, event: EventType, data: Record<string, unknown>, status: 'pending' | 'parked' = 'pending'): Promise<string[]> {
   const { deliveryIds } = await acceptEvent(h.store, { workspaceId: h.workspaceId, event, data })
   const webhookIds: string[] = []
   for (const id of deliveryIds) {
     const delivery = await h.store.getDelivery(h.workspaceId, id)
     assert.ok(delivery !== null)
-    webhookIds.push(delivery.webhookId)
+    if (delivery.status === status) webhookIds.push(delivery.webhookId)
   }
   return webhookIds.sort()
 }
 
-test('"*" gets every event type; a list gets only its types; a disabled webhook gets none', async () => {
+test('"*" gets every event type; a list gets only its types; a disabled webhook gets them parked', async () => {
   const h = await startHarness({ start: false })
   try {
     const all = await h.addWebhook({ url: 'https://example.com/all', events: ['*'] })
     const ended = await h.addWebhook({ url: 'https://example.com/ended', events: ['call.ended', 'campaign.ended'] })
-    await h.addWebhook({ url: 'https://example.com/off', events: ['*'], enabled: false })
+    const off = await h.addWebhook({ url: 'https://example.com/off', events: ['*'], enabled: false })
     assert.deepEqual(await targets(h, 'call.ended', samplePayload('call.ended')), [all.id, ended.id].sort())
     assert.deepEqual(await targets(h, 'call.started', samplePayload('call.started')), [all.id])
     assert.deepEqual(await targets(h, 'campaign.ended', samplePayload('campaign.ended')), [all.id, ended.id].sort())
     assert.deepEqual(await targets(h, 'campaign.paused', samplePayload('campaign.paused')), [all.id])
+    assert.deepEqual(await targets(h, 'campaign.paused', samplePayload('campaign.paused'), 'parked'), [off.id])
   } finally {
     await h.close()
   }

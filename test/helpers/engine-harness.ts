@@ -14,6 +14,7 @@ import { newId } from '../../src/util/ids.js'
 import { webhookInput } from '../contract/store-fixtures.js'
 import { USER_AGENT } from '../../src/util/version.js'
 import type { TimerClock } from '../../src/util/clock.js'
+import { makePostgresStore } from './postgres.js'
 
 export interface Harness {
   store: Store
@@ -25,9 +26,21 @@ export interface Harness {
   close (): Promise<void>
 }
 
-export async function startHarness (options: { allowPrivateNetworks?: boolean, engine?: Partial<EngineOptions>, start?: boolean, random?: () => number, clock?: TimerClock } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  allowPrivateNetworks?: boolean
+  engine?: Partial<EngineOptions>
+  start?: boolean
+  random?: () => number
+  /** The engine's clock. @defaultValue systemClock */
+  clock?: TimerClock
+  /** @defaultValue 'sqlite' */
+  store?: 'sqlite' | 'postgres'
+}
+
+export async function startHarness (options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-engine-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const postgres = options.store === 'postgres' ? await makePostgresStore() : null
+  const store = postgres?.store ?? await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const sender = createHttpClient({ allowPrivateNetworks: options.allowPrivateNetworks ?? true, userAgent: USER_AGENT })
   const engine = createEngine({ ...options.engine }, { store, sender, random: options.random, clock: options.clock })
   const workspaceId = newId('ws')
@@ -55,7 +68,8 @@ export async function startHarness (options: { allowPrivateNetworks?: boolean, e
     async close () {
       await engine.stop(1_000)
       await sender.close()
-      await store.close()
+      if (postgres !== null) await postgres.cleanup()
+      else await store.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

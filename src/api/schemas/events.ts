@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { EventIdSchema, EventTypeSchema, IsoDate, isoTimeInput } from './common.js'
 import { DeliveryObject } from './deliveries.js'
-import { OPTIONAL_BODY, PATTERN_MESSAGE } from '../validation.js'
+import { OPTIONAL_BODY } from '../validation.js'
 
 const JsonObject = Type.Object({}, { additionalProperties: true })
 
