@@ -62,6 +62,7 @@ export function nextHealth (webhook: Webhook, attempts: readonly SettledAttempt[
   const h: WebhookHealth = { ...webhook.health }
   let disable: HealthUpdate['disable'] = null
   let releaseHeld = false
+  let holdUntil: Date | null = null
   const nowMs = now.getTime()
   const ordered = [...attempts].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime())
   for (const attempt of ordered) {
@@ -73,6 +74,7 @@ export function nextHealth (webhook: Webhook, attempts: readonly SettledAttempt[
         h.breakerProbeAt = null
         h.breakerCooldownMs = 0
         releaseHeld = true
+        holdUntil = null
       }
     } else {
       h.consecutiveFailures++
@@ -81,10 +83,13 @@ export function nextHealth (webhook: Webhook, attempts: readonly SettledAttempt[
         h.breaker = 'open'
         h.breakerCooldownMs = policy.breakerCooldownMs
         h.breakerProbeAt = new Date(nowMs + h.breakerCooldownMs)
+        holdUntil = h.breakerProbeAt
       } else if (h.breaker === 'half_open') {
         h.breaker = 'open'
         h.breakerCooldownMs = Math.min(Math.max(h.breakerCooldownMs, policy.breakerCooldownMs) * 2, policy.breakerCooldownMs * MAX_COOLDOWN_FACTOR)
         h.breakerProbeAt = new Date(nowMs + h.breakerCooldownMs)
+        // What waited for the failed probe's answer waits for the next probe.
+        holdUntil = h.breakerProbeAt
       }
     }
     if (attempt.final === 'succeeded') {
@@ -107,8 +112,9 @@ export function nextHealth (webhook: Webhook, attempts: readonly SettledAttempt[
     disable = 'failing'
   }
   if (!webhook.enabled) disable = null
+  if (releaseHeld) holdUntil = null
   if (disable === null && !releaseHeld && sameHealth(h, webhook.health)) return null
-  return { health: h, disable, releaseHeld }
+  return { health: h, disable, releaseHeld, holdUntil }
 }
 
 /** The rule the store applies when settling attempts (Store.completeAttempts). */

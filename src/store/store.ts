@@ -354,6 +354,8 @@ export interface HealthUpdate {
   disable: DisabledReason | null
   /** The breaker closed: deliveries it held back are due now. */
   releaseHeld: boolean
+  /** The breaker (re)opened: deliveries it holds back wait until this probe time. */
+  holdUntil: Date | null
 }
 
 export type HealthRule = (webhook: Webhook, attempts: readonly SettledAttempt[], now: Date) => HealthUpdate | null

@@ -710,10 +710,21 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const held = await store.getDelivery(ws.id, waiting.deliveries[0]?.id ?? '')
         assert.deepEqual(held?.nextAttemptAt, at(100))
 
+        // A reopened breaker moves what it holds to its new probe time.
+        const [other] = await store.claimDue(claimOptions(at(2), { limit: 1 }))
+        assert.equal(other, undefined, 'the held one is not due')
+        const helper = eventFor([hook])
+        await store.recordEvent(helper)
+        const [helperClaim] = await store.claimDue(claimOptions(at(3), { limit: 1 }))
+        assert.ok(helperClaim)
+        await store.completeAttempts([result(helperClaim, { status: 'failed' }, { statusCode: 500 })], at(4),
+          (webhook) => ({ health: webhook.health, disable: null, releaseHeld: false, holdUntil: at(300) }))
+        assert.deepEqual((await store.getDelivery(ws.id, waiting.deliveries[0]?.id ?? ''))?.nextAttemptAt, at(300))
+
         const seen: Array<{ webhook: Webhook, attempts: readonly SettledAttempt[] }> = []
         const close: HealthRule = (webhook, attempts) => {
           seen.push({ webhook, attempts })
-          return { health: { ...webhook.health, lastSuccessAt: at(1_000) }, disable: null, releaseHeld: true }
+          return { health: { ...webhook.health, lastSuccessAt: at(1_000) }, disable: null, releaseHeld: true, holdUntil: null }
         }
         const done = await store.completeAttempts([result(probe, { status: 'succeeded' })], at(50), close)
         assert.equal(seen.length, 1)
@@ -726,7 +737,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.ok(next)
         const third = eventFor([hook])
         await store.recordEvent(third)
-        const gone: HealthRule = (webhook) => ({ health: { ...webhook.health, consecutiveFailures: 1 }, disable: 'gone', releaseHeld: false })
+        const gone: HealthRule = (webhook) => ({ health: { ...webhook.health, consecutiveFailures: 1 }, disable: 'gone', releaseHeld: false, holdUntil: null })
         const disabled = await store.completeAttempts([result(next, { status: 'failed' }, { statusCode: 410 })], at(70), gone)
         assert.equal(disabled.health[0]?.disabled, true)
         assert.equal(disabled.health[0]?.webhook.disabledReason, 'gone')
@@ -744,7 +755,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         await store.recordEvent(input)
         const [claimed] = await store.claimDue(claimOptions(at(1)))
         assert.ok(claimed)
-        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500 })], at(2), () => ({ health: OPEN, disable: null, releaseHeld: false }))
+        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500 })], at(2), () => ({ health: OPEN, disable: null, releaseHeld: false, holdUntil: null }))
         assert.equal(await store.takeBreakerProbe(hook.id, at(50), at(150)), false, 'not yet due')
         assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), true)
         assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), false, 'one probe at a time')

@@ -42,6 +42,12 @@ export async function applyHealth (client: pg.PoolClient, webhook: Webhook, upda
       `UPDATE deliveries SET next_attempt_at = $2, held = false WHERE webhook_id = $1 AND status = 'pending' AND held`,
       [webhook.id, now])
   }
+  if (update.holdUntil !== null) {
+    await client.query(
+      `UPDATE deliveries SET next_attempt_at = $2
+       WHERE webhook_id = $1 AND status = 'pending' AND held AND (lease_expires_at IS NULL OR lease_expires_at <= $3)`,
+      [webhook.id, update.holdUntil.getTime(), now])
+  }
   const result = await client.query<WebhookRow>(`SELECT ${WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1`, [webhook.id])
   const row = result.rows[0]
   return row === undefined ? webhook : toWebhook(row)

@@ -32,6 +32,8 @@ export function prepareEndpointHealth (db: Database) {
     WHERE webhook_id = @id AND status = 'pending' AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`)
   const releaseHeld = db.prepare(`UPDATE deliveries SET next_attempt_at = @now, held = 0
     WHERE webhook_id = @id AND status = 'pending' AND held = 1`)
+  const moveHeld = db.prepare(`UPDATE deliveries SET next_attempt_at = @until
+    WHERE webhook_id = @id AND status = 'pending' AND held = 1 AND (lease_expires_at IS NULL OR lease_expires_at <= @now)`)
   const markEnabled = db.prepare(`UPDATE webhooks SET enabled = 1, disabled_reason = NULL, disabled_at = NULL, updated_at = @now,
       consecutive_failures = 0, breaker = 'closed', breaker_probe_at = NULL, breaker_cooldown_ms = 0,
       failed_deliveries_in_row = 0, failing_since = NULL
@@ -69,6 +71,7 @@ export function prepareEndpointHealth (db: Database) {
     writeHealth.run({ id: webhook.id, ...healthParams(update.health) })
     if (update.disable !== null && webhook.enabled) disable(webhook.id, update.disable, now)
     if (update.releaseHeld) releaseHeld.run({ id: webhook.id, now })
+    if (update.holdUntil !== null) moveHeld.run({ id: webhook.id, until: update.holdUntil.getTime(), now })
     const row = selectById.get(webhook.id)
     return row === undefined ? webhook : toWebhook(row)
   }
