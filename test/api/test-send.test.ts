@@ -37,8 +37,9 @@ test('a test send delivers a sample event now and returns the delivery with its 
   engine.start()
   try {
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
-    // Subscribed to campaign events only and disabled: a test send goes anyway.
-    const created = await h.call('POST', '/api/v1/webhooks', { url, events: ['campaign.ended'], enabled: false, timeout_ms: 1000 })
+    // Subscribed to campaign events only: a test send goes anyway (a disabled webhook's is a 409:
+    // test/api/endpoint-health.test.ts).
+    const created = await h.call('POST', '/api/v1/webhooks', { url, events: ['campaign.ended'], timeout_ms: 1000 })
     const id = created.json<{ id: string }>().id
 
     const res = await h.call('POST', `/api/v1/webhooks/${id}/test`)

@@ -226,6 +226,35 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       }
     })
 
+    test('recover: the dry run counts what the real run requeues; attempt numbers go on under the current schedule', async () => {
+      let up = false
+      const receiver = await startReceiver({ respond: () => (up ? 200 : 500) })
+      const h = await harness({ engine: { breakerThreshold: 0, idlePollMs: 50 } })
+      try {
+        const hook = await h.addWebhook({ url: receiver.url, maxRetries: 0 })
+        const since = new Date(Date.now() - 1_000)
+        const ids = await send(h, 6)
+        for (const id of ids) await h.waitForDelivery(id, 'failed')
+        up = true
+        await h.store.updateWebhook(h.workspaceId, hook.id, { retryScheduleMs: [100] }, new Date())
+        const window = { workspaceId: h.workspaceId, webhookId: hook.id, since, until: null, retries: 1, status: 'pending' as const, now: new Date() }
+        const dry = await h.store.recoverDeliveries({ ...window, dryRun: true })
+        assert.equal(dry.matched, 6)
+        assert.equal(dry.requeued, 0)
+        const run = await h.store.recoverDeliveries({ ...window, dryRun: false })
+        assert.equal(run.requeued, dry.matched)
+        for (const id of ids) {
+          const done = await h.waitForDelivery(id, 'succeeded')
+          assert.equal(done.attemptCount, 2)
+          assert.equal(done.maxAttempts, 3, 'a fresh series of 1 + 1 attempts')
+        }
+        assert.ok(receiver.requests.filter((r) => r.headers['x-kejue-attempt'] === '2').length === 6)
+      } finally {
+        await h.close()
+        await receiver.close()
+      }
+    })
+
     test('a 503\'s Retry-After lengthens the wait (bounded), a bad one changes nothing, a 429\'s is not honoured; retry_schedule_ms sets the waits', async () => {
       const replies: Record<string, { status: number, headers?: Record<string, string> }> = {
         '/seconds': { status: 503, headers: { 'retry-after': '2' } },
