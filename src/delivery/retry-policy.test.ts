@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { AttemptOutcome } from './outcome.js'
-import { MAX_RETRY_DELAY_MS, decideRetry } from './retry-policy.js'
+import { MAX_RETRY_DELAY_MS, decideRetry, retryAfterMs } from './retry-policy.js'
 import type { RetryDecision } from './retry-policy.js'
 
 const delivered = (statusCode: number): AttemptOutcome => ({ kind: 'delivered', statusCode, durationMs: 5, responseExcerpt: '' })
@@ -73,4 +73,30 @@ test('jitter only with a random source, and at most 10%', () => {
 test('an attempt number below 1 is a bug and throws', () => {
   assert.throws(() => decideRetry(server(503), 0, DEFAULT), { code: 'INTERNAL' })
   assert.throws(() => decideRetry(server(503), 1.5, DEFAULT), { code: 'INTERNAL' })
+})
+
+test('retry_schedule_ms replaces the doubling; a recovered series counts its retries from its first attempt', () => {
+  const schedule = { maxAttempts: 4, backoffMs: 500, retryScheduleMs: [60_000, 3_600_000, 86_400_000] }
+  assert.deepEqual(decideRetry(server(503), 1, schedule), RETRY(60_000))
+  assert.deepEqual(decideRetry(server(503), 3, schedule), RETRY(86_400_000), 'no one-hour cap on a schedule')
+  assert.deepEqual(decideRetry(server(503), 4, schedule), FAILED)
+  // Attempts 1–4 made, then recovered with 1 + 3 more: attempt 5 is the series' first.
+  const recovered = { ...schedule, maxAttempts: 8, firstAttempt: 5 }
+  assert.deepEqual(decideRetry(server(503), 5, recovered), RETRY(60_000))
+  assert.deepEqual(decideRetry(server(503), 6, { maxAttempts: 8, backoffMs: 500, firstAttempt: 5 }), RETRY(1_000))
+})
+
+test('a 503\'s Retry-After: max(scheduled, min(asked, scheduled + 1 h)); bad or past values and other statuses change nothing', () => {
+  const at = Date.parse('2026-01-01T00:00:00Z')
+  const with503 = (retryAfter: string): AttemptOutcome => ({ ...server(503), retryAfter } as AttemptOutcome)
+  const settings = { ...DEFAULT, endedAt: at }
+  assert.deepEqual(decideRetry(with503('3'), 1, settings), RETRY(3_000))
+  assert.deepEqual(decideRetry(with503('0'), 1, settings), RETRY(500))
+  assert.deepEqual(decideRetry(with503('999999'), 1, settings), RETRY(500 + 3_600_000))
+  assert.deepEqual(decideRetry(with503('Thu, 01 Jan 2026 00:00:10 GMT'), 1, settings), RETRY(10_000))
+  assert.deepEqual(decideRetry(with503('Wed, 31 Dec 2025 23:00:00 GMT'), 1, settings), RETRY(500), 'a date in the past')
+  for (const bad of ['soon', '-5', '1.5', '', '2026-01-01T00:00:10Z']) assert.deepEqual(decideRetry(with503(bad), 1, settings), RETRY(500), bad)
+  assert.deepEqual(decideRetry(with503('1'), 1, { ...DEFAULT, endedAt: at }, () => 0.999999), RETRY(1_000), 'jitter counts into the scheduled delay')
+  assert.deepEqual(decideRetry({ ...server(500), retryAfter: '3' } as AttemptOutcome, 1, settings), RETRY(500), 'only a 503')
+  assert.equal(retryAfterMs('120', at), 120_000)
 })

@@ -35,19 +35,20 @@ test('POST /events routes to matching webhooks, answers 202 with the count, and 
     const ended = await webhook(h, { events: ['call.ended'] })
     const all = await webhook(h, { events: ['*'] })
     await webhook(h, { events: ['campaign.ended'] })
-    await webhook(h, { events: ['call.ended'], enabled: false })
+    // Disabled: it gets the event parked (counted, not sent).
+    const off = await webhook(h, { events: ['call.ended'], enabled: false })
     await webhook(h, { events: ['call.ended'], scope_type: 'persona', persona_id: 'per_other' })
 
     const data = samplePayload('call.ended')
     const first = await publish(h, { event: 'call.ended', data, metadata: { source: 'test' }, event_id: 'evt_fixed_1', timestamp: '2025-01-15T10:30:00Z' })
-    assert.deepEqual(first, { event_id: 'evt_fixed_1', deliveries: 2 })
+    assert.deepEqual(first, { event_id: 'evt_fixed_1', deliveries: 3 })
     const again = await publish(h, { event: 'call.ended', data, event_id: 'evt_fixed_1' })
     assert.deepEqual(again, first, 'a repeated event_id returns the same answer')
     const replayedOtherBody = await publish(h, { event: 'campaign.paused', data: {}, event_id: 'evt_fixed_1' })
     assert.deepEqual(replayedOtherBody, first, 'even when the replayed body differs (or would not validate)')
     const page = (await h.call('GET', '/api/v1/deliveries')).json<PageJson>()
-    assert.equal(page.data.length, 2, 'and creates no new deliveries')
-    assert.deepEqual(page.data.map((d) => d.webhook_id).sort(), [ended, all].sort())
+    assert.equal(page.data.length, 3, 'and creates no new deliveries')
+    assert.deepEqual(page.data.map((d) => d.webhook_id).sort(), [ended, all, off].sort())
 
     const generated = await publish(h, { event: 'campaign.ended', data: samplePayload('campaign.ended') })
     assert.match(generated.event_id, /^evt_/)
@@ -65,8 +66,10 @@ test('POST /events routes to matching webhooks, answers 202 with the count, and 
       data,
       metadata: { source: 'test' },
     })
-    assert.equal(json.deliveries.length, 2)
-    assert.ok(json.deliveries.every((d) => d.event_id === 'evt_fixed_1' && d.status === 'pending' && d.next_attempt_at !== null))
+    assert.equal(json.deliveries.length, 3)
+    const sent = json.deliveries.filter((d) => d.status !== 'parked')
+    assert.equal(sent.length, 2)
+    assert.ok(sent.every((d) => d.event_id === 'evt_fixed_1' && d.status === 'pending' && d.next_attempt_at !== null))
   } finally {
     await h.close()
   }

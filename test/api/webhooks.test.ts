@@ -32,7 +32,7 @@ test('creating a webhook applies the defaults and shows a generated secret once'
     assert.equal(created.enabled, true)
     assert.equal(created.name, null)
     assert.deepEqual(created.delivery_settings, { timeout_ms: 5000, max_retries: 3, backoff_ms: 500 })
-    assert.deepEqual(created.stats, { total_deliveries: 0, failed_deliveries: 0, success_rate: null })
+    assert.deepEqual(created.stats, { total_deliveries: 0, failed_deliveries: 0, success_rate: null, parked_deliveries: 0 })
     assert.match(created.secret ?? '', /^whsec_[A-Za-z0-9_-]{20,}$/)
 
     const read = await h.call('GET', `/api/v1/webhooks/${created.id}`)
