@@ -158,6 +158,10 @@ export function createApi ({ getKey, onUnauthorized }) {
     deleteWebhook: (id) => request('DELETE', `/webhooks/${seg(id)}`),
     /** @param {string} id @param {object} body `{secret?, overlap_ms?}` */
     rotateSecret: (id, body) => request('POST', `/webhooks/${seg(id)}/rotate-secret`, { body }),
+    /** @param {string} id @param {boolean} replayParked */
+    enableWebhook: (id, replayParked) => request('POST', `/webhooks/${seg(id)}/enable`, { body: { replay_parked: replayParked } }),
+    /** @param {string} id @param {{ since: string, until?: string, dry_run?: boolean }} body */
+    recoverWebhook: (id, body) => request('POST', `/webhooks/${seg(id)}/recover`, { body }),
     /** @param {string} id @param {string} event */
     testWebhook: (id, event) => request('POST', `/webhooks/${seg(id)}/test`, { body: { event } }),
     /**

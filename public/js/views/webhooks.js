@@ -1,5 +1,6 @@
 // Webhooks: the list (#/webhooks) and one webhook's page (#/webhooks/{id}) with its settings,
-// actions (test, edit, enable/disable, delete) and its deliveries.
+// health (breaker, parked deliveries), actions (test, edit, enable/disable, recover, delete) and
+// its deliveries.
 
 import { h, replace, notice, pageHeader, table, time, formatRate, truncate } from '../dom.js'
 import { portalMode } from '../api.js'
@@ -10,21 +11,38 @@ import { secretCard } from './secret-rotation.js'
 /** Below this success rate an enabled webhook shows as failing, not as a green "enabled". */
 const FAILING_BELOW_PERCENT = 50
 
+/** Why a webhook is disabled, in words. */
+const DISABLED_REASONS = /** @type {Record<string, string>} */ ({
+  manual: 'disabled',
+  gone: 'disabled: endpoint gone (410)',
+  failing: 'disabled: failing',
+})
+
 /**
- * Its state as an operator reads it: disabled, failing (enabled, but most deliveries fail), or
- * healthy.
+ * Its state as an operator reads it: disabled (and why), breaker open or probing, failing
+ * (enabled, but most deliveries fail), or healthy.
  * @param {any} webhook
  */
 function stateBadge (webhook) {
   if (!webhook.enabled) {
-    const reason = webhook.disabled_reason && webhook.disabled_reason !== 'manual' ? ` (${webhook.disabled_reason})` : ''
-    return h('span', { class: 'badge badge-disabled', 'data-state': 'disabled' }, `disabled${reason}`)
+    const reason = webhook.disabled_reason ?? 'manual'
+    return h('span', { class: `badge badge-${reason === 'manual' ? 'disabled' : reason}`, 'data-state': 'disabled', 'data-testid': 'state' }, DISABLED_REASONS[reason] ?? 'disabled')
+  }
+  const breaker = webhook.health?.breaker ?? 'closed'
+  if (breaker !== 'closed') {
+    return h('span', { class: `badge badge-${breaker}`, 'data-state': 'failing', 'data-testid': 'state' }, breaker === 'open' ? 'enabled, breaker open' : 'enabled, probing')
   }
   const rate = webhook.stats?.success_rate
   if (typeof rate === 'number' && rate < FAILING_BELOW_PERCENT) {
-    return h('span', { class: 'badge badge-failed', 'data-state': 'failing', title: `${rate} % of finished deliveries succeeded` }, 'failing')
+    return h('span', { class: 'badge badge-failed', 'data-state': 'failing', 'data-testid': 'state', title: `${rate} % of finished deliveries succeeded` }, 'failing')
   }
-  return h('span', { class: 'badge badge-enabled', 'data-state': 'healthy' }, 'enabled')
+  return h('span', { class: 'badge badge-enabled', 'data-state': 'healthy', 'data-testid': 'state' }, 'enabled')
+}
+
+/** @param {string} breaker */
+function breakerBadge (breaker) {
+  const words = /** @type {Record<string, string>} */ ({ closed: 'closed (sending)', open: 'open (new deliveries wait)', half_open: 'half open (one probe sent)' })
+  return h('span', { class: `badge badge-${breaker}`, 'data-testid': 'breaker' }, words[breaker] ?? breaker)
 }
 
 /** @param {any} webhook */
@@ -84,7 +102,7 @@ export async function renderWebhookDetail (ctx) {
   // Send test event: POST /webhooks/{id}/test returns the delivery, which we open.
   const testEvent = /** @type {HTMLSelectElement} */ (h('select', { id: 'test-event', 'aria-label': 'Event to send' },
     EVENT_TYPES.map((e) => h('option', { value: e, selected: e === 'call.ended' }, e))))
-  const testButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'primary', 'data-testid': 'send-test' }, 'Send test event'))
+  const testButton = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', class: 'primary', 'data-testid': 'send-test', disabled: !webhook.enabled }, 'Send test event'))
   testButton.addEventListener('click', async () => {
     testButton.disabled = true
     try {
@@ -97,11 +115,53 @@ export async function renderWebhookDetail (ctx) {
     }
   })
 
+  const stats = webhook.stats ?? {}
+  const parked = stats.parked_deliveries ?? 0
+  // Enabling replays the parked deliveries, oldest first; the banner below offers to discard them.
   const toggle = h('button', { type: 'button', 'data-testid': 'toggle-enabled' }, webhook.enabled ? 'Disable' : 'Enable')
   toggle.addEventListener('click', async () => {
     try {
-      await ctx.api.updateWebhook(id, { enabled: !webhook.enabled })
+      if (webhook.enabled) await ctx.api.updateWebhook(id, { enabled: false })
+      else await ctx.api.enableWebhook(id, true)
       ctx.navigate(base)
+    } catch (err) { fail(err) }
+  })
+  const discard = h('button', { type: 'button', 'data-testid': 'enable-discard' }, 'Enable and discard them')
+  discard.addEventListener('click', async () => {
+    try {
+      await ctx.api.enableWebhook(id, false)
+      ctx.navigate(base)
+    } catch (err) { fail(err) }
+  })
+  const disabledBanner = webhook.enabled
+    ? null
+    : notice('error', h('strong', { 'data-testid': 'disabled-mark' }, `This webhook is ${DISABLED_REASONS[webhook.disabled_reason ?? 'manual'] ?? 'disabled'}`),
+      webhook.disabled_at ? [' since ', time(webhook.disabled_at)] : null,
+      `. Its new events are parked, not sent: ${parked} parked. Enable it to send them, oldest first. `,
+      parked > 0 && portalMode()?.readOnly !== true ? discard : null)
+
+  // Recover failed since…: a dry run first shows how many would be retried; a second press runs it.
+  const since = /** @type {HTMLInputElement} */ (h('input', { type: 'datetime-local', id: 'recover-since', 'aria-label': 'Recover failed deliveries created since', required: true }))
+  since.value = localInput(new Date(Date.now() - 24 * 3_600_000))
+  const recoverResult = h('div', { class: 'recover-result', 'aria-live': 'polite', 'data-testid': 'recover-result' })
+  const check = /** @type {HTMLButtonElement} */ (h('button', { type: 'button', 'data-testid': 'recover-check' }, 'Recover failed since…'))
+  check.addEventListener('click', async () => {
+    const sinceIso = new Date(since.value).toISOString()
+    try {
+      const dry = await ctx.api.recoverWebhook(id, { since: sinceIso, dry_run: true })
+      if (dry.matched === 0) {
+        replace(recoverResult, notice('info', 'No failed deliveries created since then.'))
+        return
+      }
+      const run = h('button', { type: 'button', class: 'primary', 'data-testid': 'recover-run' }, `Retry ${dry.matched} failed ${dry.matched === 1 ? 'delivery' : 'deliveries'}`)
+      run.addEventListener('click', async () => {
+        try {
+          const done = await ctx.api.recoverWebhook(id, { since: sinceIso })
+          replace(recoverResult, notice('info', `${done.requeued} ${done.requeued === 1 ? 'delivery gets' : 'deliveries get'} a fresh set of attempts.`))
+          ctx.refreshHealth()
+        } catch (err) { fail(err) }
+      })
+      replace(recoverResult, notice('info', h('span', { 'data-testid': 'recover-count' }, `${dry.matched} failed ${dry.matched === 1 ? 'delivery' : 'deliveries'}`), ' would be retried under the current schedule. ', run))
     } catch (err) { fail(err) }
   })
 
@@ -121,9 +181,9 @@ export async function renderWebhookDetail (ctx) {
   })
 
   const s = webhook.delivery_settings ?? {}
-  const stats = webhook.stats ?? {}
   const window = WINDOWS.some(([w]) => w === ctx.query.get('window')) ? ctx.query.get('window') ?? '24h' : '24h'
   const charts = await chartsSection(ctx, id, window, (w) => `${base}?window=${w}`)
+  const health = webhook.health ?? {}
   const browser = await deliveryBrowser(ctx, {
     filters: { status: ctx.query.get('status') ?? '', event: '', webhookId: id },
     showEventFilter: false,
@@ -134,6 +194,7 @@ export async function renderWebhookDetail (ctx) {
   replace(ctx.root,
     h('p', { class: 'crumbs' }, h('a', { href: '#/webhooks' }, 'Webhooks'), ' / '),
     pageHeader(title(webhook), ...(readOnly ? [] : [h('a', { class: 'button', href: `${base}/edit` }, 'Edit'), toggle, del])),
+    disabledBanner,
     status,
     charts,
     h('div', { class: 'grid-2' },
@@ -146,7 +207,9 @@ export async function renderWebhookDetail (ctx) {
           prop('Signing', webhook.signing_method),
           prop('Scope', webhook.scope_type === 'persona' ? `persona ${webhook.persona_id}` : 'whole workspace'),
           prop('Timeout', `${s.timeout_ms} ms`),
-          prop('Retries', `${s.max_retries}, backoff from ${s.backoff_ms} ms`),
+          prop('Retries', webhook.retry_schedule_ms
+            ? `${webhook.retry_schedule_ms.length}, after ${webhook.retry_schedule_ms.map((/** @type {number} */ ms) => formatWait(ms)).join(', ')}`
+            : `${s.max_retries}, backoff from ${s.backoff_ms} ms`),
           prop('Ordering', webhook.ordering === 'per_call' ? 'per call, one at a time' : 'none'),
           prop('Rate limit', webhook.rate_limit_per_s == null ? 'none' : `${webhook.rate_limit_per_s} per second`),
           prop('Filter', webhook.filter == null ? 'every event' : h('code', { class: 'mono break', 'data-testid': 'webhook-filter' }, JSON.stringify(webhook.filter))),
@@ -156,19 +219,48 @@ export async function renderWebhookDetail (ctx) {
           prop('Updated', time(webhook.updated_at)))),
       h('section', { class: 'card' },
         h('h2', {}, 'Health'),
-        h('dl', { class: 'props' },
+        h('dl', { class: 'props', 'data-testid': 'health' },
+          prop('State', stateBadge(webhook)),
+          prop('Breaker', breakerBadge(health.breaker ?? 'closed')),
+          prop('Failed attempts in a row', h('span', { 'data-testid': 'consecutive-failures' }, String(health.consecutive_failures ?? 0))),
+          prop('Last success', time(health.last_success_at ?? null)),
+          prop('Parked', h('span', { 'data-testid': 'parked-count' }, String(parked))),
           prop('Success rate', formatRate(stats.success_rate)),
           prop('Deliveries', `${stats.total_deliveries ?? 0} (${stats.failed_deliveries ?? 0} failed)`),
           prop('Last delivery', time(webhook.last_delivery_at)),
           prop('Last error', webhook.last_error ? h('span', { class: 'error-text' }, webhook.last_error) : '—')),
+        readOnly ? null : h('h2', {}, 'Recover'),
+        readOnly ? null : h('p', { class: 'muted' }, 'Failed deliveries created since then get a fresh set of attempts.'),
+        readOnly ? null : h('div', { class: 'inline-form' }, since, check),
+        readOnly ? null : recoverResult,
         readOnly ? null : h('h2', {}, 'Test'),
-        readOnly ? null : h('p', { class: 'muted' }, 'Sends a sample event to this URL now, signed like a real one.'),
+        readOnly ? null : h('p', { class: 'muted' }, webhook.enabled ? 'Sends a sample event to this URL now, signed like a real one.' : 'Enable the webhook to send a test event.'),
         readOnly ? null : h('div', { class: 'inline-form' }, testEvent, testButton))),
     readOnly ? null : secretCard(ctx, webhook),
     h('section', {},
       h('div', { class: 'section-header' }, h('h2', {}, 'Deliveries'),
         h('a', { href: `#/deliveries?webhook_id=${encodeURIComponent(id)}` }, 'Search these deliveries →')),
       browser))
+}
+
+/**
+ * A retry wait in the largest fitting unit: 500 ms, 30 s, 15 min, 6 h, 1 d.
+ * @param {number} ms
+ */
+function formatWait (ms) {
+  for (const [unit, size] of /** @type {Array<[string, number]>} */ ([['d', 86_400_000], ['h', 3_600_000], ['min', 60_000], ['s', 1_000]])) {
+    if (ms >= size) return `${Math.round((ms / size) * 10) / 10} ${unit}`
+  }
+  return `${ms} ms`
+}
+
+/**
+ * A date as a datetime-local input value (local time, minutes).
+ * @param {Date} date
+ */
+function localInput (date) {
+  const pad = (/** @type {number} */ n) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`
 }
 
 /**

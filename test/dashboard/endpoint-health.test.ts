@@ -1,0 +1,101 @@
+/**
+ * The webhook page's endpoint health in a real browser (Chromium via playwright-core) against the
+ * real service and a receiver on 127.0.0.1: a webhook disabled by a 410 shows a clear mark, its
+ * breaker and parked count; "Recover failed since…" shows the dry-run count before it runs; Enable
+ * replays the parked deliveries. Screenshots go to test-output/screenshots/.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { chromium } from 'playwright-core'
+import { buildApp } from '../../src/api/app.js'
+import { makeApiKey } from '../../src/api/auth.js'
+import { acceptEvent } from '../../src/delivery/accept-event.js'
+import { createEngine } from '../../src/delivery/engine.js'
+import { createHttpClient } from '../../src/delivery/http-client.js'
+import { samplePayload } from '../../src/events/samples.js'
+import { createSqliteStore } from '../../src/store/sqlite/index.js'
+import { createLogger } from '../../src/util/logger.js'
+import { webhookInput } from '../contract/store-fixtures.js'
+import { startReceiver } from '../helpers/receiver.js'
+import { waitFor } from '../helpers/wait-for.js'
+
+const CHROMIUM = '/usr/bin/chromium'
+const SHOTS = join(process.cwd(), 'test-output', 'screenshots')
+
+test('the webhook page marks a disabled webhook, shows breaker and parked count, recovers after a dry run, and replays on enable', {
+  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)`,
+  timeout: 120_000,
+}, async () => {
+  mkdirSync(SHOTS, { recursive: true })
+  const dir = mkdtempSync(join(tmpdir(), 'dashboard-health-'))
+  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
+  const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
+  try {
+    const now = new Date()
+    await store.createWorkspace({ id: 'ws_health', name: 'H', createdAt: now })
+    const key = makeApiKey('ws_health', now)
+    await store.createApiKey(key.row)
+    const logger = createLogger({ level: 'silent' })
+    const app = await buildApp({ store, config: { allowPrivateNetworks: true, bodyLimitBytes: 1024 * 1024 }, logger })
+    cleanups.unshift(async () => app.close())
+    await app.listen({ host: '127.0.0.1', port: 0 })
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
+    const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: 'kejue-webhooks/test' })
+    const engine = createEngine({ owner: 'dashboard-health', idlePollMs: 200 }, { store, sender, logger })
+    engine.start()
+    cleanups.unshift(async () => engine.stop())
+
+    let gone = true
+    const receiver = await startReceiver({ respond: () => (gone ? 410 : 200) })
+    cleanups.unshift(async () => receiver.close())
+    const hook = await store.createWebhook(webhookInput('ws_health', { url: receiver.url, name: 'Old CRM', events: ['call.ended'] }), new Date())
+    const send = async (): Promise<string[]> => (await acceptEvent(store, { workspaceId: 'ws_health', event: 'call.ended', data: samplePayload('call.ended') })).deliveryIds
+    await send()
+    await waitFor('the 410 to disable the webhook', async () => (await store.getWebhook('ws_health', hook.id))?.disabledReason === 'gone')
+    for (let i = 0; i < 3; i++) await send()
+
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    cleanups.unshift(async () => browser.close())
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
+    page.setDefaultTimeout(20_000)
+    const pageErrors: string[] = []
+    page.on('pageerror', (err) => pageErrors.push(err.message))
+
+    await page.goto(`${base}/`)
+    await page.fill('#api-key', key.token)
+    await page.click('button[type=submit]')
+    await page.locator(`[data-webhook-id="${hook.id}"]`).getByText('disabled: endpoint gone (410)').waitFor()
+    await page.goto(`${base}/#/webhooks/${hook.id}`)
+    await page.getByTestId('disabled-mark').waitFor()
+    assert.match(await page.getByTestId('disabled-mark').innerText(), /endpoint gone \(410\)/)
+    assert.equal(await page.getByTestId('parked-count').innerText(), '3')
+    assert.match(await page.getByTestId('breaker').innerText(), /closed/)
+    assert.equal(await page.getByTestId('consecutive-failures').innerText(), '1')
+    assert.equal(await page.getByTestId('send-test').isDisabled(), true, 'no test send to a disabled webhook')
+    await page.screenshot({ path: join(SHOTS, '20-webhook-disabled-gone.png'), fullPage: true })
+
+    // Recover failed since…: the count first, then the run.
+    await page.getByTestId('recover-check').click()
+    assert.equal(await page.getByTestId('recover-count').innerText(), '1 failed delivery')
+    await page.screenshot({ path: join(SHOTS, '21-webhook-recover-dry-run.png'), fullPage: true })
+    await page.getByTestId('recover-run').click()
+    await page.getByText('1 delivery gets a fresh set of attempts').waitFor()
+
+    // Enable: the parked deliveries (and the recovered one, parked while disabled) all go.
+    gone = false
+    await page.getByTestId('toggle-enabled').click()
+    await page.getByTestId('state').first().getByText('enabled').waitFor()
+    await waitFor('every delivery to succeed', async () => (await store.webhookStats('ws_health', [hook.id])).get(hook.id)?.succeededDeliveries === 4)
+    await page.reload()
+    await page.getByTestId('parked-count').getByText('0').waitFor()
+    await page.screenshot({ path: join(SHOTS, '22-webhook-enabled-replayed.png'), fullPage: true })
+    assert.deepEqual(pageErrors, [])
+  } finally {
+    for (const cleanup of cleanups) await cleanup().catch(() => {})
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
