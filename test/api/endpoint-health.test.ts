@@ -138,3 +138,16 @@ test('recover: 202 {matched, requeued}; the dry run requeues nothing; the window
     await h.close()
   }
 })
+
+test('the OpenAPI document has /enable, /recover and the health fields', async () => {
+  const h = await createHarness()
+  try {
+    const doc = (await h.call('GET', '/api/v1/openapi.json', undefined, null)).json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }>> }>()
+    assert.ok('post' in (doc.paths['/api/v1/webhooks/{id}/enable'] ?? {}))
+    assert.ok('post' in (doc.paths['/api/v1/webhooks/{id}/recover'] ?? {}))
+    const webhook = doc.paths['/api/v1/webhooks/{id}']?.get?.responses['200']?.content?.['application/json']?.schema.properties ?? {}
+    for (const field of ['disabled_reason', 'disabled_at', 'health', 'retry_schedule_ms']) assert.ok(field in webhook, field)
+  } finally {
+    await h.close()
+  }
+})
