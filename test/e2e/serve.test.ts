@@ -108,7 +108,7 @@ test('serve: first start prints a key, a call.ended arrives signed, SIGTERM exit
     assert.equal(settled.attempts[0]?.status_code, 200)
     assert.equal(settled.attempts[0]?.response_excerpt, 'thanks')
     const stats = await (await fetch(`${url}/api/v1/webhooks/${webhook.id}`, { headers })).json() as { stats: { total_deliveries: number, success_rate: number } }
-    assert.deepEqual(stats.stats, { total_deliveries: 1, failed_deliveries: 0, success_rate: 100 })
+    assert.deepEqual(stats.stats, { total_deliveries: 1, failed_deliveries: 0, success_rate: 100, parked_deliveries: 0 })
     assert.equal((await fetch(`${url}/healthz`)).status, 200)
 
     first.child.kill('SIGTERM')
