@@ -14,9 +14,6 @@ import { createPostgresStore } from '../src/store/postgres/index.js'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
 import { migrate } from '../src/store/sqlite/migrations.js'
 import { migration0001 as sqlite0001 } from '../src/store/sqlite/migrations/0001-init.js'
-import { migration0006 as sqlite0006 } from '../src/store/sqlite/migrations/0006-secrets-retention.js'
-import { migration0007 as sqlite0007 } from '../src/store/sqlite/migrations/0007-subscription-options.js'
-import { prepareWebhooks } from '../src/store/sqlite/queries/webhooks.js'
 import type { NewWebhook, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { at, webhookInput } from './contract/store-fixtures.js'
@@ -65,13 +62,19 @@ test('sqlite: migration 0002 fills the routing index from existing webhooks', as
     const before = existing()
     const db = new Database(path)
     try {
-      // 0006 and 0007 too: today's webhook writer (prepareWebhooks) fills their columns (rotation,
-      // subscription options); 0002 is still to come.
-      migrate(db, [sqlite0001, sqlite0006, sqlite0007])
-      const webhooks = prepareWebhooks(db)
-      for (const [i, hook] of [before.global, before.persona, before.disabled, before.deleted].entries()) webhooks.createWebhook(hook, at(i))
-      webhooks.deleteWebhook(before.workspaceId, before.deleted.id, at(10))
-      webhooks.createCall({ workspaceId: before.workspaceId, jobId: before.jobId, personaId: null, hasInlineWebhooks: true, createdAt: at(11) }, [before.inline])
+      migrate(db, [sqlite0001])
+      // Rows as schema 0001 had them (today's queries write columns of later migrations).
+      const insert = db.prepare(`INSERT INTO webhooks (id, workspace_id, url, events, name, signing_method, secret, scope_type,
+        persona_id, enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at, deleted_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      const hooks = [before.global, before.persona, before.disabled, before.deleted, before.inline]
+      for (const [i, hook] of hooks.entries()) {
+        insert.run(hook.id, hook.workspaceId, hook.url, JSON.stringify(hook.events), hook.name, hook.signingMethod, hook.secret,
+          hook.scopeType, hook.personaId, hook.enabled ? 1 : 0, hook.jobId, hook.timeoutMs, hook.maxRetries, hook.backoffMs,
+          at(i).getTime(), at(i).getTime(), hook === before.deleted ? at(10).getTime() : null)
+      }
+      db.prepare('INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at) VALUES (?, ?, NULL, 1, ?)')
+        .run(before.workspaceId, before.jobId, at(11).getTime())
       const table = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'webhook_routes'").get()
       assert.equal(table?.n, 0, 'schema 0001 has no routing index yet')
     } finally {
