@@ -166,7 +166,7 @@ test('the sender ends hostile answers by the header cap or at the attempt deadli
 
 test('a webhook whose attempts all stall hands its buffer back and still gets it delivered, without waiting for the idle poll', async () => {
   // Idle polls far beyond the deadline: only the engine's own wake-ups can deliver everything.
-  const h = await startHarness({ start: false, engine: { idlePollMs: 600_000 } })
+  const h = await startHarness({ start: false, engine: { idlePollMs: 600_000, breakerThreshold: 0 } })
   // Every answer takes longer than the stall limit (1 s): all 64 attempts stall, and the 36
   // buffered deliveries go back to the store. They are due, so the engine must claim them again.
   const slow = await startReceiver({ respond: [{ status: 200, delayMs: 1_500 }] })
