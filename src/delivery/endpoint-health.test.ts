@@ -64,3 +64,9 @@ test('gates: retries and forced sends go; first attempts wait for the probe; a d
   assert.deepEqual(newDeliveryState(open, T(10)), { status: 'pending', nextAttemptAt: T(1_000), held: true })
   assert.deepEqual(newDeliveryState(webhook({ enabled: false }), T(10)), { status: 'parked', nextAttemptAt: T(10), held: false })
 })
+
+test('a success within a second of the last one changes nothing (the row is not written for it)', () => {
+  const healthy = webhook({ health: { ...HEALTHY, lastSuccessAt: T(1_000) } })
+  assert.equal(nextHealth(healthy, [ok(1_500)], policy, T(1_600)), null)
+  assert.deepEqual(nextHealth(healthy, [ok(2_000)], policy, T(2_100))?.health.lastSuccessAt, T(2_000))
+})

@@ -40,10 +40,19 @@ export function healthApplies (webhook: Pick<Webhook, 'jobId' | 'url'>): boolean
   return webhook.jobId === null && !isCliWebhook(webhook)
 }
 
+/**
+ * `lastSuccessAt` is kept to the second: a healthy endpoint's settlements then write its webhook
+ * row about once a second, not once per batch (every worker process settles to the same row).
+ */
+export const LAST_SUCCESS_RESOLUTION_MS = 1_000
+
 function sameHealth (a: WebhookHealth, b: WebhookHealth): boolean {
+  const lastA = a.lastSuccessAt?.getTime() ?? null
+  const lastB = b.lastSuccessAt?.getTime() ?? null
+  const sameLast = lastA === lastB || (lastA !== null && lastB !== null && Math.abs(lastA - lastB) < LAST_SUCCESS_RESOLUTION_MS)
   return a.consecutiveFailures === b.consecutiveFailures && a.breaker === b.breaker &&
     a.breakerProbeAt?.getTime() === b.breakerProbeAt?.getTime() && a.breakerCooldownMs === b.breakerCooldownMs &&
-    a.lastSuccessAt?.getTime() === b.lastSuccessAt?.getTime() && a.failedDeliveriesInRow === b.failedDeliveriesInRow &&
+    sameLast && a.failedDeliveriesInRow === b.failedDeliveriesInRow &&
     a.failingSince?.getTime() === b.failingSince?.getTime()
 }
 

@@ -358,6 +358,7 @@ export interface HealthUpdate {
   holdUntil: Date | null
 }
 
+/** Must be pure: a driver may call it more than once for a webhook (e.g. again once the row is locked). */
 export type HealthRule = (webhook: Webhook, attempts: readonly SettledAttempt[], now: Date) => HealthUpdate | null
 
 export interface HealthChange {
