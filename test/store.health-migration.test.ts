@@ -59,3 +59,35 @@ test('sqlite: migration 0005 keeps every delivery and attempt and marks disabled
     rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('sqlite: migration 0005 applied after a later migration keeps that migration\'s columns and indexes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kejue-0005-late-'))
+  try {
+    const path = join(dir, 'webhooks.db')
+    const db = new Database(path)
+    try {
+      db.pragma('foreign_keys = ON')
+      migrate(db, MIGRATIONS.filter((m) => m.version !== 5))
+    } finally {
+      db.close()
+    }
+    const before = new Database(path)
+    const shape = (d: Database.Database): { indexes: string[], attempts: string[] } => ({
+      indexes: d.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('deliveries', 'attempts') AND sql IS NOT NULL ORDER BY name").all().map((r) => r.name),
+      attempts: d.prepare<[], { name: string }>('SELECT name FROM pragma_table_info(\'attempts\') ORDER BY cid').all().map((r) => r.name),
+    })
+    const expected = shape(before)
+    before.close()
+    const store = await createSqliteStore({ path })
+    await store.close()
+    const after = new Database(path)
+    try {
+      assert.deepEqual(shape(after), expected)
+      assert.equal((after.prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'deliveries'").get()?.sql ?? '').includes("'parked'"), true)
+    } finally {
+      after.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -25,7 +25,7 @@ ALTER TABLE deliveries DROP CONSTRAINT deliveries_status_check;
 ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check CHECK (status IN ('pending', 'succeeded', 'failed', 'parked'));
 ALTER TABLE deliveries ADD COLUMN held boolean NOT NULL DEFAULT false;
 ALTER TABLE deliveries ADD COLUMN skip_breaker boolean NOT NULL DEFAULT false;
--- Parked deliveries by webhook (enable, counts) and a webhook's failed ones (recover).
-CREATE INDEX deliveries_webhook_status ON deliveries (webhook_id, status);
+-- A webhook's parked (enable, counts) and failed (recover) deliveries are found by the index
+-- deliveries_webhook_status (webhook_id, status, id) of migration 0008.
 `,
 } as const
