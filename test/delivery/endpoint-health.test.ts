@@ -44,7 +44,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     test('the breaker opens after 5 failed attempts, holds new deliveries, probes once, doubles its cool-down, and closes on a 2xx', async () => {
       let up = false
       const receiver = await startReceiver({ respond: () => (up ? 200 : 500) })
-      const h = await harness({ engine: { breakerCooldownMs: 300, idlePollMs: 50 } })
+      // A cool-down long enough that a loaded machine reads the state between two probes.
+      const h = await harness({ engine: { breakerCooldownMs: 1_500, idlePollMs: 50 } })
       try {
         const hook = await h.addWebhook({ url: receiver.url, maxRetries: 0 })
         const first = await send(h, 5)
@@ -67,7 +68,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         // One probe goes after the cool-down and fails: the breaker reopens with twice the cool-down.
         const reopened = await waitFor('a failed probe', async () => {
           const webhook = await h.store.getWebhook(h.workspaceId, hook.id)
-          return webhook?.health.breaker === 'open' && webhook.health.breakerCooldownMs === 600 ? webhook : null
+          return webhook?.health.breaker === 'open' && webhook.health.breakerCooldownMs === 3_000 ? webhook : null
         })
         const afterProbe = await deliveries(h, waiting)
         const probed = afterProbe.filter((d) => d.attemptCount > 0)
