@@ -8,13 +8,13 @@
  * the routes' schemas; `enrichOpenApi` then replaces each inline copy in the routes with a $ref.
  * Request validation is untouched: it still runs on the routes' own schemas.
  */
-import { Type } from '@sinclair/typebox'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { EVENT_CATALOG } from '../events/catalog.js'
 import { EVENT_TYPES } from '../events/event-types.js'
 import type { EventType } from '../events/event-types.js'
 import { samplePayload } from '../events/samples.js'
+import { WebhookDisabledDataSchema } from '../events/schemas/operational.js'
 import { ErrorResponse } from './schemas/common.js'
 import { AttemptObject, DeliveryObject } from './schemas/deliveries.js'
 import { EnvelopeObject } from './schemas/events.js'
@@ -26,18 +26,6 @@ export function payloadSchemaName (type: string): string {
   return `${type.split(/[._]/).map((part) => (part[0]?.toUpperCase() ?? '') + part.slice(1)).join('')}Data`
 }
 
-/**
- * webhook.disabled's data (docs/events.md): the operational event sent when a webhook is disabled
- * for "gone" or "failing". Producers cannot post it, so it is not in the producer catalog.
- */
-export const WebhookDisabledData = Type.Object({
-  webhook_id: Type.String(),
-  url: Type.String(),
-  reason: Type.Union([Type.Literal('gone'), Type.Literal('failing')]),
-  disabled_at: Type.String({ description: 'ISO-8601 UTC time' }),
-  consecutive_failures: Type.Integer({ description: 'Failed deliveries in a row for "failing", failed attempts for "gone"' }),
-  last_error: Type.Union([Type.String(), Type.Null()]),
-}, { additionalProperties: true })
 
 const EXAMPLE_TIME = new Date('2025-01-15T10:30:00.000Z')
 
@@ -65,8 +53,12 @@ const WEBHOOK_EXAMPLE = {
   scope_type: 'global',
   persona_id: null,
   enabled: true,
+  disabled_reason: null,
+  disabled_at: null,
+  health: { consecutive_failures: 1, breaker: 'closed', last_success_at: '2025-01-15T10:29:58.000Z' },
+  retry_schedule_ms: null,
   delivery_settings: { timeout_ms: 5000, max_retries: 3, backoff_ms: 500 },
-  stats: { total_deliveries: 120, failed_deliveries: 2, success_rate: 98.3 },
+  stats: { total_deliveries: 120, failed_deliveries: 2, success_rate: 98.3, parked_deliveries: 0 },
   ordering: 'per_call',
   filter: { 'data.status': 'completed' },
   headers: { 'X-Tenant': 'acme' },
@@ -129,7 +121,7 @@ export function openApiComponents (): Array<{ name: string, schema: TSchema, exa
     { name: 'WebhookStats', schema: WebhookStatsResponse },
     { name: 'PortalSession', schema: PortalSessionObject },
     ...payloads,
-    { name: payloadSchemaName('webhook.disabled'), schema: WebhookDisabledData, example: WEBHOOK_DISABLED_EXAMPLE },
+    { name: payloadSchemaName('webhook.disabled'), schema: WebhookDisabledDataSchema, example: WEBHOOK_DISABLED_EXAMPLE },
   ]
 }
 

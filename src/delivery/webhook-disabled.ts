@@ -2,20 +2,12 @@
  * The operational event `webhook.disabled` (docs/events.md): sent when a webhook is disabled by
  * a 410 Gone or by failing too long, to the workspace's webhooks that list it by name.
  */
+import type { WebhookDisabledData } from '../events/schemas/operational.js'
 import type { Webhook } from '../store/store.js'
 
-export interface WebhookDisabledData {
-  webhook_id: string
-  url: string
-  reason: 'gone' | 'failing' | 'manual'
-  disabled_at: string
-  /** Failed deliveries in a row for "failing", failed attempts in a row otherwise. */
-  consecutive_failures: number
-  last_error: string | null
-}
-
+/** The event's data for a webhook the engine has just disabled ("gone" or "failing"). */
 export function webhookDisabledData (webhook: Webhook, lastError: string | null): Record<string, unknown> & WebhookDisabledData {
-  const reason = webhook.disabledReason ?? 'manual'
+  const reason = webhook.disabledReason === 'gone' ? 'gone' : 'failing'
   return {
     webhook_id: webhook.id,
     url: webhook.url,

@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { Value } from '@sinclair/typebox/value'
+import { openApiComponents } from '../../src/api/openapi.js'
 import { samplePayload } from '../../src/events/samples.js'
 import { createHarness, PUBLIC_URL } from './harness.js'
 
@@ -139,14 +141,21 @@ test('recover: 202 {matched, requeued}; the dry run requeues nothing; the window
   }
 })
 
-test('the OpenAPI document has /enable, /recover and the health fields', async () => {
+test('the OpenAPI document has /enable and /recover with operationIds, the health fields, and examples that validate', async () => {
   const h = await createHarness()
   try {
-    const doc = (await h.call('GET', '/api/v1/openapi.json', undefined, null)).json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> }>> }>()
-    assert.ok('post' in (doc.paths['/api/v1/webhooks/{id}/enable'] ?? {}))
-    assert.ok('post' in (doc.paths['/api/v1/webhooks/{id}/recover'] ?? {}))
-    const webhook = doc.paths['/api/v1/webhooks/{id}']?.get?.responses['200']?.content?.['application/json']?.schema.properties ?? {}
+    const doc = (await h.call('GET', '/api/v1/openapi.json', undefined, null)).json<{
+      paths: Record<string, Record<string, { operationId?: string }>>
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> }
+    }>()
+    assert.equal(doc.paths['/api/v1/webhooks/{id}/enable']?.post?.operationId, 'enableWebhook')
+    assert.equal(doc.paths['/api/v1/webhooks/{id}/recover']?.post?.operationId, 'recoverWebhookDeliveries')
+    const webhook = doc.components.schemas.Webhook?.properties ?? {}
     for (const field of ['disabled_reason', 'disabled_at', 'health', 'retry_schedule_ms']) assert.ok(field in webhook, field)
+    assert.ok(doc.components.schemas.WebhookDisabledData)
+    for (const { name, schema, example } of openApiComponents()) {
+      if (example !== undefined) assert.ok(Value.Check(schema, example), `example of ${name}: ${JSON.stringify([...Value.Errors(schema, example)][0])}`)
+    }
   } finally {
     await h.close()
   }

@@ -129,6 +129,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof EnableWebhookBody> | undefined }>('/webhooks/:id/enable', {
     schema: {
+      operationId: 'enableWebhook',
       tags,
       summary: 'Enable a disabled webhook: its parked deliveries go, oldest event first (or end failed with replay_parked: false)',
       params: WebhookParams,
@@ -145,6 +146,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
 
   app.post<{ Params: Static<typeof WebhookParams>, Body: Static<typeof RecoverBody> }>('/webhooks/:id/recover', {
     schema: {
+      operationId: 'recoverWebhookDeliveries',
       tags,
       summary: 'Give the failed deliveries created in [since, until) a fresh set of attempts; dry_run only counts them',
       params: WebhookParams,
