@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
-import { chromium } from 'playwright-core'
 import { buildApp } from '../../src/api/app.js'
 import { makeApiKey } from '../../src/api/auth.js'
 import { acceptEvent } from '../../src/delivery/accept-event.js'
@@ -22,15 +21,12 @@ import { createLogger } from '../../src/util/logger.js'
 import { webhookInput } from '../contract/store-fixtures.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { waitFor } from '../helpers/wait-for.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = join(process.cwd(), 'test-output', 'screenshots')
+import { launchChromium, SHOTS, skipWithoutChromium } from '../helpers/browser.js'
 
 test('the webhook page marks a disabled webhook, shows breaker and parked count, recovers after a dry run, and replays on enable', {
-  skip: existsSync(CHROMIUM) ? false : `no ${CHROMIUM} (apt-get install chromium)`,
+  skip: skipWithoutChromium,
   timeout: 120_000,
 }, async () => {
-  mkdirSync(SHOTS, { recursive: true })
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-health-'))
   const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
   const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
@@ -58,7 +54,7 @@ test('the webhook page marks a disabled webhook, shows breaker and parked count,
     await waitFor('the 410 to disable the webhook', async () => (await store.getWebhook('ws_health', hook.id))?.disabledReason === 'gone')
     for (let i = 0; i < 3; i++) await send()
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+    const browser = await launchChromium()
     cleanups.unshift(async () => browser.close())
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
     page.setDefaultTimeout(20_000)
