@@ -49,6 +49,8 @@ export function webhookInput (workspaceId: string, overrides: Partial<NewWebhook
 export function storedWebhook (input: NewWebhook, createdAt: Date): Webhook {
   return {
     ...input,
+    previousSecret: input.previousSecret ?? null,
+    previousSecretExpiresAt: input.previousSecretExpiresAt ?? null,
     disabledReason: input.enabled ? null : 'manual',
     disabledAt: input.enabled ? null : createdAt,
     health: HEALTHY,
