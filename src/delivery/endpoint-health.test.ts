@@ -10,7 +10,7 @@ const policy = resolveHealthPolicy({ breakerCooldownMs: 1_000, autoDisableMinFai
 function webhook (overrides: Partial<Webhook> = {}): Webhook {
   return {
     id: 'wh_1', workspaceId: 'ws_1', url: 'https://example.com/h', events: ['*'], name: null, signingMethod: 'hmac_sha256',
-    secret: 's', previousSecret: null, previousSecretExpiresAt: null, scopeType: 'global', personaId: null, enabled: true, disabledReason: null, disabledAt: null, health: HEALTHY,
+    secret: 's', previousSecret: null, previousSecretExpiresAt: null, ordering: 'none', filter: null, headers: null, rateLimitPerS: null, scopeType: 'global', personaId: null, enabled: true, disabledReason: null, disabledAt: null, health: HEALTHY,
     retryScheduleMs: null, jobId: null, timeoutMs: 5_000, maxRetries: 3, backoffMs: 500, createdAt: T(0), updatedAt: T(0),
     ...overrides,
   }

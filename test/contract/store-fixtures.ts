@@ -1,5 +1,5 @@
 import { newId } from '../../src/util/ids.js'
-import { HEALTHY } from '../../src/store/store.js'
+import { HEALTHY, subscriptionOptions } from '../../src/store/store.js'
 import type {
   AttemptResult, ClaimedDelivery, NewAttempt, NewDelivery, NewWebhook, RecordEventInput, Settlement,
   Store, StoredEvent, Webhook, Workspace,
@@ -49,6 +49,7 @@ export function webhookInput (workspaceId: string, overrides: Partial<NewWebhook
 export function storedWebhook (input: NewWebhook, createdAt: Date): Webhook {
   return {
     ...input,
+    ...subscriptionOptions(input),
     previousSecret: input.previousSecret ?? null,
     previousSecretExpiresAt: input.previousSecretExpiresAt ?? null,
     disabledReason: input.enabled ? null : 'manual',
