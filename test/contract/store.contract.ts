@@ -744,7 +744,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(disabled.health[0]?.webhook.disabledAt, at(70))
         assert.equal((await store.getDelivery(ws.id, third.deliveries[0]?.id ?? ''))?.status, 'parked')
         const none = await store.completeAttempts([], at(80), gone)
-        assert.deepEqual(none, { rejected: [], health: [] })
+        assert.deepEqual(none, { rejected: [], released: 0, health: [] })
       })
 
       it('grants one breaker probe when it is due, then another only after the retry time', async (store) => {
@@ -1093,7 +1093,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           rateLimitPerS: 20,
         })
         const created = await store.createWebhook(input, at(1))
-        assert.deepEqual(created, { ...input, createdAt: at(1), updatedAt: at(1) })
+        assert.deepEqual(created, storedWebhook(input, at(1)))
         assert.deepEqual(await store.getWebhook(ws.id, input.id), created)
         // Left out: none of them is in effect.
         const { ordering, filter, headers, rateLimitPerS, ...bare } = webhookInput(ws.id)
@@ -1141,13 +1141,13 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const lease = (id: string) => first.find((c) => c.deliveryId === id) ?? assert.fail(id)
         // A retry keeps the call's place: its next delivery still waits.
         let done = await store.completeAttempts([result(lease(a1), { status: 'pending', nextAttemptAt: at(5_000) })], at(1_000))
-        assert.deepEqual(done, { rejected: [], released: 0 })
+        assert.deepEqual(done, { rejected: [], released: 0, health: [] })
         assert.deepEqual(await store.claimDue(claimOptions(at(2_000))), [])
         const [retry] = await store.claimDue(claimOptions(at(5_000)))
         assert.equal(retry?.deliveryId, a1)
         // Failed for good: the next one goes.
         done = await store.completeAttempts([result(retry ?? assert.fail(), { status: 'failed' }, { statusCode: 500 })], at(6_000))
-        assert.deepEqual(done, { rejected: [], released: 1 })
+        assert.deepEqual(done, { rejected: [], released: 1, health: [] })
         assert.equal((await store.getDelivery(hook.workspaceId, a2))?.nextAttemptAt?.getTime(), at(6_000).getTime())
         const second = await store.claimDue(claimOptions(at(6_000)))
         assert.deepEqual(second.map((c) => c.deliveryId), [a2])
