@@ -30,7 +30,7 @@ async function fitsWidth (page: Page): Promise<{ fits: boolean, scrollWidth: num
   })`)
 }
 
-test('operators find a job\'s failed delivery, its headers and the webhook\'s charts; a portal link shows one persona, read-only', {
+test('operators find a job\'s failed delivery, its headers and the webhook\'s charts, recover what failed; a portal link shows one persona, read-only', {
   skip: skipWithoutChromium,
   timeout: 180_000,
 }, async () => {
@@ -137,15 +137,22 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
     await page.waitForURL(/window=1h/)
     await page.getByTestId('chart-success').waitFor()
     await shot(page, 'ops-04-webhook-charts')
-    // Recover-all-failed (POST /webhooks/{id}/recover) is not wired here yet: it arrives with
-    // endpoint health (docs/dashboard.md says so).
+
+    // — recover all failed: the dry run's count first, then the run; the receiver gets it again —
+    const before = receiver.requests.filter((r) => r.body.toString().includes(FAILING_JOB)).length
+    await page.getByTestId('recover-check').click()
+    assert.equal(await page.getByTestId('recover-count').innerText(), '1 failed delivery', 'CRM sync failed the one job')
+    await shot(page, 'ops-05-recover-dry-run')
+    await page.getByTestId('recover-run').click()
+    await page.getByTestId('recover-result').getByText('1 delivery gets a fresh set of attempts.').waitFor()
+    await waitFor('the recovered delivery to be sent again', () => receiver.requests.filter((r) => r.body.toString().includes(FAILING_JOB)).length > before)
 
     // — 390 px: no page scrolls sideways —
     await page.setViewportSize({ width: 390, height: 844 })
     for (const [name, hash] of [
-      ['ops-05-narrow-webhooks', '#/webhooks'],
-      ['ops-06-narrow-search', `#/deliveries?job_id=${FAILING_JOB}`],
-      ['ops-07-narrow-webhook', `#/webhooks/${hooks['CRM sync'] ?? ''}`],
+      ['ops-06-narrow-webhooks', '#/webhooks'],
+      ['ops-07-narrow-search', `#/deliveries?job_id=${FAILING_JOB}`],
+      ['ops-08-narrow-webhook', `#/webhooks/${hooks['CRM sync'] ?? ''}`],
     ] as const) {
       await page.goto(`${base}/${hash}`)
       await page.locator('main h1').first().waitFor()
@@ -158,7 +165,7 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
     await page.locator('[data-testid=attempt-row]').first().waitFor()
     const deliveryWidth = await fitsWidth(page)
     assert.ok(deliveryWidth.fits, `delivery page: ${deliveryWidth.scrollWidth} px in ${deliveryWidth.width}`)
-    await shot(page, 'ops-08-narrow-delivery')
+    await shot(page, 'ops-09-narrow-delivery')
 
     // — a portal link: read-only, persona A only —
     const created = await api('POST', '/portal-sessions', { persona_id: 'per_a', read_only: true, ttl_s: 600 })
@@ -181,17 +188,17 @@ test('operators find a job\'s failed delivery, its headers and the webhook\'s ch
     assert.doesNotMatch(visible, /Persona B hook|CRM sync/)
     assert.equal(await portalPage.getByRole('link', { name: 'New webhook' }).count(), 0, 'no create button on a read-only link')
     assert.ok((await fitsWidth(portalPage)).fits)
-    await shot(portalPage, 'ops-09-portal-webhooks')
+    await shot(portalPage, 'ops-10-portal-webhooks')
 
     await portalPage.getByRole('link', { name: 'Deliveries', exact: true }).click()
     await portalPage.locator('[data-testid=deliveries-table]').waitFor()
     const portalRows = await portalPage.getByTestId('webhook-name').allTextContents()
     assert.deepEqual([...new Set(portalRows.map((t) => t.trim()))], ['Persona A hook'], 'only persona A\'s deliveries')
-    await shot(portalPage, 'ops-10-portal-deliveries')
+    await shot(portalPage, 'ops-11-portal-deliveries')
 
     await portalPage.goto(`${base}/#/webhooks/${hooks['Persona B hook'] ?? ''}`)
     await portalPage.getByText('Webhook not found').waitFor()
-    await shot(portalPage, 'ops-11-portal-other-persona')
+    await shot(portalPage, 'ops-12-portal-other-persona')
     for (const url of requested) assert.ok(!url.includes(portal.token), `the token is in a request URL: ${url}`)
 
     assert.deepEqual(pageErrors, [])
