@@ -1,9 +1,11 @@
 /**
- * Row → domain mappers that both drivers share: workspaces, keys, events, deliveries, attempts and erasures have
- * the same columns on SQLite and PostgreSQL (times as integer Unix milliseconds). The one
- * difference, booleans (0/1 on SQLite, true/false on PostgreSQL), is absorbed here.
+ * Row → domain mappers that both drivers share: workspaces, keys, webhooks, calls, events,
+ * deliveries, attempts and erasures have the same columns on SQLite and PostgreSQL (times as
+ * integer Unix milliseconds). The two differences are absorbed here: booleans (0/1 on SQLite,
+ * true/false on PostgreSQL) and JSON columns (text on SQLite, parsed jsonb on PostgreSQL).
  */
-import type { ApiKey, Attempt, BreakerState, Delivery, DeliveryStatus, DisabledReason, Erasure, StoredEvent, WebhookHealth, Workspace } from './store.js'
+import type { SigningMethod } from '../signing/methods.js'
+import type { ApiKey, Attempt, BreakerState, Call, Delivery, DeliveryStatus, DisabledReason, Erasure, Ordering, ScopeType, StoredEvent, Webhook, WebhookFilter, WebhookHealth, Workspace } from './store.js'
 
 export interface WorkspaceRow { id: string, name: string, created_at: number }
 
@@ -74,7 +76,7 @@ export function toDelivery (row: DeliveryRow): Delivery {
     eventType: row.event_type,
     workspaceId: row.workspace_id,
     webhookId: row.webhook_id,
-    inline: row.inline === true || row.inline === 1,
+    inline: flag(row.inline),
     url: row.url,
     status: row.status as DeliveryStatus,
     attemptCount: row.attempt_count,
@@ -169,5 +171,89 @@ export function healthParams (health: WebhookHealth): Record<string, number | st
     last_success_at: health.lastSuccessAt?.getTime() ?? null,
     failed_deliveries_in_row: health.failedDeliveriesInRow,
     failing_since: health.failingSince?.getTime() ?? null,
+  }
+}
+
+/** A boolean column: 0/1 on SQLite, true/false on PostgreSQL. */
+function flag (value: boolean | number): boolean {
+  return value === true || value === 1
+}
+
+/** A JSON column: text on SQLite, already parsed (jsonb) on PostgreSQL. */
+function json<T> (value: string | T | null): T | null {
+  return typeof value === 'string' ? JSON.parse(value) as T : value
+}
+
+export interface WebhookRow extends HealthRow {
+  id: string
+  workspace_id: string
+  url: string
+  events: string | string[]
+  name: string | null
+  signing_method: string
+  secret: string | null
+  scope_type: string
+  persona_id: string | null
+  enabled: boolean | number
+  job_id: string | null
+  timeout_ms: number
+  max_retries: number
+  backoff_ms: number
+  ordering: string
+  payload_filter: string | WebhookFilter | null
+  custom_headers: string | Record<string, string> | null
+  rate_limit_per_s: number | null
+  retry_schedule_ms: string | number[] | null
+  created_at: number
+  updated_at: number
+  previous_secret: string | null
+  previous_secret_expires_at: number | null
+}
+
+export function toWebhook (row: WebhookRow): Webhook {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    url: row.url,
+    events: json<string[]>(row.events) ?? [],
+    name: row.name,
+    // The store writes only values the API validated; the casts restate that.
+    signingMethod: row.signing_method as SigningMethod,
+    secret: row.secret,
+    previousSecret: row.previous_secret,
+    previousSecretExpiresAt: dateOrNull(row.previous_secret_expires_at),
+    scopeType: row.scope_type as ScopeType,
+    personaId: row.persona_id,
+    enabled: flag(row.enabled),
+    ...toHealthFields(row),
+    retryScheduleMs: json<number[]>(row.retry_schedule_ms),
+    jobId: row.job_id,
+    timeoutMs: row.timeout_ms,
+    maxRetries: row.max_retries,
+    backoffMs: row.backoff_ms,
+    ordering: row.ordering as Ordering,
+    filter: json<WebhookFilter>(row.payload_filter),
+    headers: json<Record<string, string>>(row.custom_headers),
+    rateLimitPerS: row.rate_limit_per_s,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+export interface CallRow {
+  workspace_id: string
+  job_id: string
+  persona_id: string | null
+  has_inline_webhooks: boolean | number
+  created_at: number
+}
+
+export function toCall (row: CallRow): Call {
+  return {
+    workspaceId: row.workspace_id,
+    jobId: row.job_id,
+    personaId: row.persona_id,
+    hasInlineWebhooks: flag(row.has_inline_webhooks),
+    createdAt: new Date(row.created_at),
   }
 }
