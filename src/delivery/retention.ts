@@ -3,7 +3,10 @@
  * `retentionMs` ago are deleted with their attempts, and events left without deliveries after
  * them, in small batches in the background. Each batch is one short store call; between full
  * batches the loop pauses, so claims and settlements always get the store in between and
- * delivery never waits for a prune. Pending deliveries are never touched.
+ * delivery never waits for a prune. Pending deliveries are never touched. Parked deliveries
+ * created more than the window ago (they have no attempt to date them by) end failed
+ * "discarded" — not a delivery failure: the webhook's health counters stay — and a later pass
+ * prunes them like any failed delivery.
  */
 import { DEFAULTS } from '../config/defaults.js'
 import { coerceError } from '../errors.js'
@@ -35,7 +38,12 @@ export interface Retention {
   start (): void
   stop (): Promise<void>
   /** Prunes until nothing older than the window is left (or `maxBatches`); returns what went. */
-  runOnce (maxBatches?: number): Promise<PruneResult>
+  runOnce (maxBatches?: number): Promise<RetentionResult>
+}
+
+/** What a run deleted, and how many old parked deliveries it ended as "discarded". */
+export interface RetentionResult extends PruneResult {
+  discarded: number
 }
 
 export function retentionWindowMs (days: number): number {
@@ -60,8 +68,11 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
   const pause = async (ms: number): Promise<void> => { if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms)) }
 
   /** One batch of each kind; true when either was full (more may be left). */
-  async function batch (total: PruneResult): Promise<boolean> {
-    const before = new Date(clock.now() - windowMs)
+  async function batch (total: RetentionResult): Promise<boolean> {
+    const now = clock.now()
+    const before = new Date(now - windowMs)
+    const discarded = await store.discardParked(before, batchSize, new Date(now))
+    total.discarded += discarded
     const pruned = await store.pruneDeliveries(before, batchSize)
     total.deliveries += pruned.deliveries
     total.attempts += pruned.attempts
@@ -70,11 +81,11 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
     total.events += swept.deleted
     // A short page reached the end of the window: the next sweep starts over from the oldest.
     eventsAfter = swept.scanned < batchSize ? null : swept.last
-    return pruned.deliveries === batchSize || swept.scanned === batchSize
+    return discarded === batchSize || pruned.deliveries === batchSize || swept.scanned === batchSize
   }
 
-  async function runOnce (maxBatches = Infinity): Promise<PruneResult> {
-    const total: PruneResult = { deliveries: 0, attempts: 0, events: 0 }
+  async function runOnce (maxBatches = Infinity): Promise<RetentionResult> {
+    const total: RetentionResult = { deliveries: 0, attempts: 0, events: 0, discarded: 0 }
     if (windowMs <= 0) return total
     for (let i = 0; i < maxBatches; i++) {
       if (!await batch(total)) break
@@ -90,7 +101,7 @@ export function createRetention (options: RetentionOptions, deps: RetentionDeps)
       timer = null
       running = runOnce()
         .then((total) => {
-          if (total.deliveries + total.events > 0) deps.logger?.info({ ...total }, 'retention pruned old deliveries and events')
+          if (total.deliveries + total.events + total.discarded > 0) deps.logger?.info({ ...total }, 'retention pruned old deliveries and events')
         })
         .catch((err: unknown) => { deps.logger?.error({ err: coerceError(err) }, 'retention batch failed; trying again later') })
         .finally(() => {

@@ -50,7 +50,10 @@ export const HEALTHY: WebhookHealth = {
   failingSince: null,
 }
 
-/** The error a parked delivery ends with when its webhook is enabled with `replay_parked: false`. */
+/**
+ * The error a parked delivery ends with when its webhook is enabled with `replay_parked: false`,
+ * or when retention discards it (docs/storage.md, "Retention").
+ */
 export const DISCARDED_ERROR = 'discarded'
 
 export interface Workspace {
@@ -564,6 +567,12 @@ export interface Store {
    * it deleted and the key of the last one it looked at (null when none was left), to go on from.
    */
   pruneEvents (before: Date, after: EventKey | null, limit: number): Promise<{ deleted: number, scanned: number, last: EventKey | null }>
+  /**
+   * Ends up to `limit` parked deliveries created before `before` as failed with DISCARDED_ERROR
+   * (updated_at = `now`, so a later prune takes them once that is past the window). Like enable's
+   * discard, the webhook's health counters are not touched. Returns how many it ended.
+   */
+  discardParked (before: Date, limit: number, now: Date): Promise<number>
   /**
    * Events of the workspace whose data.contact_id, data.contact.id (when `contactId` is given),
    * data.job_id or data.call.id (when `jobId` is given) equal the value, oldest first.

@@ -4,7 +4,7 @@ import { createRetention } from '../../src/delivery/retention.js'
 import { createManualClock } from '../../src/util/clock.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { eraseContactData } from '../../src/delivery/erasure.js'
-import { ERASED_ERROR } from '../../src/store/store.js'
+import { DISCARDED_ERROR, ERASED_ERROR } from '../../src/store/store.js'
 import type { ClaimedDelivery, Store, StoredEvent, Workspace } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import { at, claimOptions, deliveryTo, event, result, seed } from './store-fixtures.js'
@@ -56,11 +56,11 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
 
       const clock = createManualClock(at(1_000).getTime() + 29 * DAY_MS)
       const retention = createRetention({ retentionDays: 30, batchSize: 1, batchPauseMs: 0 }, { store, clock })
-      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 }, 'nothing is older than 30 days yet')
+      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0, discarded: 0 }, 'nothing is older than 30 days yet')
 
       await clock.advance(DAY_MS + 1)
       const pruned = await retention.runOnce()
-      assert.deepEqual(pruned, { deliveries: 2, attempts: 2, events: 3 })
+      assert.deepEqual(pruned, { deliveries: 2, attempts: 2, events: 3, discarded: 0 })
       assert.equal(await store.getDelivery(ws.id, first.deliveryId), null)
       assert.equal(await store.getDelivery(ws.id, second.deliveryId), null)
       assert.deepEqual(await store.listAttempts(first.deliveryId), [])
@@ -69,7 +69,45 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       assert.equal((await store.getDelivery(ws.id, pendingId))?.status, 'pending', 'pending deliveries stay, however old')
       const pendingEvent = inputs.find((i) => i.deliveries[0]?.id === pendingId)?.event
       assert.ok(pendingEvent !== undefined && await store.getEvent(ws.id, pendingEvent.id) !== null, 'and so does their event')
-      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 })
+      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0, discarded: 0 })
+    })
+
+    it('retention ends parked deliveries created before the window as failed "discarded", prunes them later, and keeps younger parked and pending ones', async (store) => {
+      const { ws, webhooks: [parkedHook, liveHook] } = await seed(store, 2)
+      assert.ok(parkedHook !== undefined && liveHook !== undefined)
+      const old = { event: event(ws.id), deliveries: [deliveryTo(parkedHook, at(0))] }
+      await store.recordEvent(old)
+      const pending = { event: event(ws.id), deliveries: [deliveryTo(liveHook, at(0))] }
+      await store.recordEvent(pending)
+      await store.disableWebhook(ws.id, parkedHook.id, 'manual', at(10))
+      const youngDelivery = deliveryTo(parkedHook, at(0))
+      const young = { event: event(ws.id, 'call.ended', new Date(at(0).getTime() + 20 * DAY_MS)), deliveries: [{ ...youngDelivery, status: 'parked' as const }] }
+      await store.recordEvent(young)
+      const oldId = old.deliveries[0]?.id
+      const pendingId = pending.deliveries[0]?.id
+      assert.ok(oldId !== undefined && pendingId !== undefined)
+      assert.equal((await store.getDelivery(ws.id, oldId))?.status, 'parked')
+      const healthBefore = (await store.getWebhook(ws.id, parkedHook.id))?.health
+
+      const clock = createManualClock(at(0).getTime() + 30 * DAY_MS + 1)
+      const retention = createRetention({ retentionDays: 30, batchSize: 1, batchPauseMs: 0 }, { store, clock })
+      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0, discarded: 1 })
+      const discarded = await store.getDelivery(ws.id, oldId)
+      assert.equal(discarded?.status, 'failed')
+      assert.equal(discarded?.lastError, DISCARDED_ERROR)
+      assert.equal((await store.getDelivery(ws.id, youngDelivery.id))?.status, 'parked', 'a parked delivery younger than the window stays parked')
+      assert.equal((await store.getDelivery(ws.id, pendingId))?.status, 'pending', 'pending deliveries are untouched')
+      const hook = await store.getWebhook(ws.id, parkedHook.id)
+      assert.deepEqual(hook?.health, healthBefore, 'a discard is not a delivery failure: the health counters stay')
+      assert.equal(hook?.enabled, false)
+      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0, discarded: 0 }, 'discarded now: kept one more window')
+
+      await clock.advance(30 * DAY_MS + 1)
+      assert.deepEqual(await retention.runOnce(), { deliveries: 1, attempts: 0, events: 1, discarded: 1 }, 'the discarded one goes; the younger one is now past the window')
+      assert.equal(await store.getDelivery(ws.id, oldId), null)
+      assert.equal(await store.getEvent(ws.id, old.event.id), null)
+      assert.equal((await store.getDelivery(ws.id, youngDelivery.id))?.lastError, DISCARDED_ERROR)
+      assert.equal((await store.getDelivery(ws.id, pendingId))?.status, 'pending', 'pending deliveries stay, however old')
     })
 
     it('the background loop prunes on its clock and stops cleanly', async (store) => {
@@ -87,7 +125,7 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
     it('retention of 0 days keeps everything', async (store) => {
       const { ws, claim } = await oneSucceeded(store)
       const retention = createRetention({ retentionDays: 0 }, { store, clock: createManualClock(at(0).getTime() + 3_650 * DAY_MS) })
-      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0 })
+      assert.deepEqual(await retention.runOnce(), { deliveries: 0, attempts: 0, events: 0, discarded: 0 })
       assert.notEqual(await store.getDelivery(ws.id, claim.deliveryId), null)
     })
 

@@ -128,6 +128,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
 
     pruneDeliveries: async (before, limit) => await retention.pruneDeliveries(pool, before, limit),
     pruneEvents: async (before, after, limit) => await retention.pruneEvents(pool, before, after, limit),
+    discardParked: async (before, limit, now) => await retention.discardParked(pool, before, limit, now),
     findEventsToErase: async (workspaceId, match) => await erasure.findEventsToErase(pool, workspaceId, match),
     eraseEvents: async (input) => { await erasure.eraseEvents(pool, input) },
     getErasure: async (workspaceId, id) => await erasure.getErasure(pool, workspaceId, id),

@@ -149,6 +149,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
 
     pruneDeliveries: async (before, limit) => retention.pruneDeliveries(before, limit),
     pruneEvents: async (before, after, limit) => retention.pruneEvents(before, after, limit),
+    discardParked: async (before, limit, now) => retention.discardParked(before, limit, now),
     findEventsToErase: async (workspaceId, match) => erasure.findEventsToErase(workspaceId, match),
     eraseEvents: async (input) => erasure.eraseEvents(input),
     getErasure: async (workspaceId, id) => erasure.getErasure(workspaceId, id),

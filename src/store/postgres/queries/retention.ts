@@ -1,9 +1,10 @@
 /**
- * Store.pruneDeliveries and Store.pruneEvents (docs/storage.md, "Retention"): each batch is one
+ * Store.pruneDeliveries, Store.pruneEvents and Store.discardParked (docs/storage.md, "Retention"): each batch is one
  * short statement. Rows locked by a claim or a settle are skipped (SKIP LOCKED), so retention
  * never waits on delivery and several processes can prune at once.
  */
 import type pg from 'pg'
+import { DISCARDED_ERROR } from '../../store.js'
 import type { EventKey, PruneResult } from '../../store.js'
 
 export async function pruneDeliveries (db: pg.Pool, before: Date, limit: number): Promise<PruneResult> {
@@ -57,4 +58,23 @@ export async function pruneEvents (db: pg.Pool, before: Date, after: EventKey | 
     ? null
     : { createdAt: new Date(Number(row.last_created_at)), workspaceId: row.last_workspace_id, id: row.last_id }
   return { deleted: row?.deleted ?? 0, scanned: row?.scanned ?? 0, last }
+}
+
+/**
+ * Parked deliveries belong to disabled webhooks (deleting a webhook fails them): going through
+ * those few webhooks lets (webhook_id, status, id) find them without a scan of all deliveries.
+ */
+export async function discardParked (db: pg.Pool, before: Date, limit: number, now: Date): Promise<number> {
+  const result = await db.query({
+    name: 'kejue-discard-parked',
+    text: `WITH doomed AS (
+        SELECT id FROM deliveries
+        WHERE webhook_id IN (SELECT id FROM webhooks WHERE NOT enabled) AND status = 'parked' AND created_at < $1
+        LIMIT $2 FOR UPDATE SKIP LOCKED
+      )
+      UPDATE deliveries AS d SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = $4
+      FROM doomed WHERE d.id = doomed.id AND d.status = 'parked'`,
+    values: [before.getTime(), limit, DISCARDED_ERROR, now.getTime()],
+  })
+  return result.rowCount ?? 0
 }
