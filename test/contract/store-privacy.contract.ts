@@ -180,6 +180,25 @@ export function privacyContract (name: string, makeStore: () => Promise<StoreUnd
       assert.deepEqual(await store.claimDue(claimOptions(at(10_000_000))), [])
     })
 
+    it('an erased delivery gives up its place in its call\'s queue: the next one of that call goes', async (store) => {
+      const { ws, webhooks: [webhook] } = await seed(store)
+      assert.ok(webhook !== undefined)
+      // A per-call queue: q1 (contact A) is due, q2 (contact B) and q3 wait behind it.
+      const events = [{ job_id: 'job_q', contact_id: 'ct_a' }, { job_id: 'job_q', contact_id: 'ct_b' }, { job_id: 'job_q', contact_id: 'ct_b' }]
+        .map((data) => callEvent(ws.id, data))
+      const deliveries = events.map(() => deliveryTo(webhook, at(0), 4, 'job_q'))
+      for (const [i, e] of events.entries()) await store.recordEvent({ event: e, deliveries: [deliveries[i] ?? assert.fail()] })
+      const [q1, q2, q3] = deliveries.map((d) => d.id)
+      assert.equal((await store.getDelivery(ws.id, q2 ?? ''))?.nextAttemptAt, null, 'q2 waits for q1')
+
+      await eraseContactData(store, { workspaceId: ws.id, contactId: 'ct_a', jobId: null }, at(1_000))
+      assert.equal((await store.getDelivery(ws.id, q1 ?? ''))?.lastError, ERASED_ERROR)
+      // q2 is due now, q3 still waits behind it.
+      const claimed = await store.claimDue(claimOptions(at(1_000)))
+      assert.deepEqual(claimed.map((c) => c.deliveryId), [q2])
+      assert.equal((await store.getDelivery(ws.id, q3 ?? ''))?.nextAttemptAt, null, 'q3 waits for q2')
+    })
+
     it('lists stored secret fields by id and rewrites a row only while it holds what was read', async (store) => {
       const { webhooks } = await seed(store, 3)
       const [a, b] = webhooks

@@ -58,6 +58,24 @@ RETURNING d.id`
 
 interface SettledRow { id: string, webhook_id: string, order_key: string | null, status: string, created_at: number }
 
+/**
+ * Per-call ordering (docs/delivery.md): deliveries of these calls ended for good (settled, or
+ * failed by an erasure), so the next waiting one of each call becomes due. Inside the caller's
+ * transaction; takes the calls' lane locks first. Returns how many were released.
+ */
+export async function releaseOrderLanes (
+  client: pg.PoolClient, ended: ReadonlyArray<{ webhook_id: string, order_key: string | null }>, now: Date,
+): Promise<number> {
+  const lanes = new Map<string, { webhook_id: string, order_key: string }>()
+  for (const row of ended) if (row.order_key !== null) lanes.set(`${row.webhook_id} ${row.order_key}`, { webhook_id: row.webhook_id, order_key: row.order_key })
+  if (lanes.size === 0) return 0
+  const keys = [...lanes.keys()].sort()
+  await lockOrderLanes(client, keys)
+  const queues = keys.map((key) => lanes.get(key) as { webhook_id: string, order_key: string })
+  const made = await client.query(RELEASE_SQL, [queues.map((q) => q.webhook_id), queues.map((q) => q.order_key), now.getTime()])
+  return made.rowCount ?? 0
+}
+
 export async function completeAttempts (
   db: pg.Pool, results: readonly AttemptResult[], now: Date, rule?: HealthRule,
 ): Promise<CompleteResult> {
@@ -92,13 +110,8 @@ export async function completeAttempts (
     const health = rule === undefined ? [] : await applyHealthRule(client, batch, settled, rule, now)
     const ended = settled.filter((row) => row.order_key !== null && row.status !== 'pending')
     if (ended.length === 0) return { rows: settled, released: 0, health }
-    const lanes = new Map(ended.map((row) => [`${row.webhook_id} ${row.order_key ?? ''}`, row]))
-    const keys = [...lanes.keys()].sort()
-    await lockOrderLanes(client, keys)
-    const queues = keys.map((key) => lanes.get(key) as SettledRow)
-    const made = await client.query(RELEASE_SQL, [queues.map((q) => q.webhook_id), queues.map((q) => q.order_key), now.getTime()])
     // The store announces released work to the other processes after the commit.
-    return { rows: settled, released: made.rowCount ?? 0, health }
+    return { rows: settled, released: await releaseOrderLanes(client, ended, now), health }
   })
   const settled = new Set(rows.map((row) => row.id))
   for (const result of batch) if (!settled.has(result.deliveryId)) rejected.push(result.deliveryId)

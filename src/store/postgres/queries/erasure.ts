@@ -1,6 +1,7 @@
 /** Store.findEventsToErase, eraseEvents and getErasure (docs/privacy.md). */
 import type pg from 'pg'
 import { ERASED_ERROR } from '../../store.js'
+import { releaseOrderLanes } from './complete-attempts.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
 import { toErasure, toEvent } from '../../rows.js'
 import type { ErasureRow, EventRow } from '../../rows.js'
@@ -33,11 +34,14 @@ export async function eraseEvents (db: pg.Pool, input: EraseEventsInput): Promis
          AND delivery_id IN (SELECT id FROM deliveries WHERE workspace_id = $1 AND event_id = ANY ($2::text[]))`,
       [ws, ids])
     // 'parked' deliveries are held, not sent: they end the same way.
-    await client.query(
+    const ended = await client.query<{ webhook_id: string, order_key: string | null }>(
       `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = $4,
          lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-       WHERE workspace_id = $1 AND event_id = ANY ($2::text[]) AND status IN ('pending', 'parked')`,
+       WHERE workspace_id = $1 AND event_id = ANY ($2::text[]) AND status IN ('pending', 'parked')
+       RETURNING webhook_id, order_key`,
       [ws, ids, ERASED_ERROR, input.now.getTime()])
+    // An erased delivery ends its place in its call's queue: the next one goes (per-call ordering).
+    await releaseOrderLanes(client, ended.rows, input.now)
     const e = input.erasure
     await client.query(
       'INSERT INTO erasures (id, workspace_id, contact_id, job_id, events_matched, created_at) VALUES ($1, $2, $3, $4, $5, $6)',

@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3'
 import { withRelaxedSync } from '../relaxed-sync.js'
 import { addSettled, storedDurationMs } from '../../store.js'
+import { prepareReleaseLane } from './order-lanes.js'
 import type { AttemptResult, CompleteResult, HealthChange, HealthRule, SettledAttempt } from '../../store.js'
 import { newId } from '../../../util/ids.js'
 import { toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
@@ -25,14 +26,8 @@ export function prepareCompleteAttempts (db: Database, endpointHealth: ReturnTyp
       lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = 0
     WHERE id = @id AND lease_token = @token AND status = 'pending'
     RETURNING webhook_id, order_key, created_at`)
-  // Per-call ordering: a settled delivery lets the next of its call go, when that one is waiting
-  // (not when the call's earliest pending delivery is already due, e.g. retried by hand).
-  const release = db.prepare<{ webhook: string, key: string, now: number }>(`
-    UPDATE deliveries SET next_attempt_at = @now, updated_at = @now
-    WHERE id = (SELECT id FROM deliveries INDEXED BY deliveries_order
-                WHERE webhook_id = @webhook AND order_key = @key AND status = 'pending' AND order_key IS NOT NULL
-                ORDER BY order_seq LIMIT 1)
-      AND next_attempt_at IS NULL`)
+  // Per-call ordering: a settled delivery lets the next of its call go.
+  const releaseLane = prepareReleaseLane(db)
   const selectWebhook = db.prepare<[string], WebhookRow>(
     `SELECT ${WEBHOOK_COLUMNS.join(', ')} FROM webhooks WHERE id = ? AND deleted_at IS NULL`)
   const insertAttempt = db.prepare(`INSERT INTO attempts
@@ -68,7 +63,7 @@ export function prepareCompleteAttempts (db: Database, endpointHealth: ReturnTyp
         continue
       }
       if (row.order_key !== null && settlement.status !== 'pending') {
-        released += release.run({ webhook: row.webhook_id, key: row.order_key, now }).changes
+        released += releaseLane(row.webhook_id, row.order_key, now)
       }
       insertAttempt.run(
         newId('att'), result.deliveryId, attempt.attempt, startedAt,

@@ -3,6 +3,7 @@ import { ERASED_ERROR } from '../../store.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
 import { toErasure, toEvent } from '../../rows.js'
 import type { ErasureRow, EventRow } from '../../rows.js'
+import { prepareReleaseLane } from './order-lanes.js'
 
 
 /** Store.findEventsToErase, eraseEvents and getErasure (docs/privacy.md). */
@@ -19,9 +20,12 @@ export function prepareErasure (db: Database) {
   const clearExcerpts = db.prepare(`UPDATE attempts SET response_excerpt = NULL
     WHERE response_excerpt IS NOT NULL AND delivery_id IN (SELECT id FROM deliveries WHERE workspace_id = @ws AND event_id = @id)`)
   // 'parked' deliveries are held, not sent: they end the same way.
-  const failOpen = db.prepare(`UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = @error,
+  const failOpen = db.prepare<{ ws: string, id: string, now: number, error: string }, { webhook_id: string, order_key: string | null }>(`UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = @error,
       updated_at = @now, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-    WHERE workspace_id = @ws AND event_id = @id AND status IN ('pending', 'parked')`)
+    WHERE workspace_id = @ws AND event_id = @id AND status IN ('pending', 'parked')
+    RETURNING webhook_id, order_key`)
+  // An erased delivery ends its place in its call's queue: the next one goes (per-call ordering).
+  const releaseLane = prepareReleaseLane(db)
   const insert = db.prepare(`INSERT INTO erasures (id, workspace_id, contact_id, job_id, events_matched, created_at)
     VALUES (@id, @workspaceId, @contactId, @jobId, @eventsMatched, @createdAt)`)
   const selectErasure = db.prepare<[string, string], ErasureRow>('SELECT * FROM erasures WHERE workspace_id = ? AND id = ?')
@@ -32,7 +36,9 @@ export function prepareErasure (db: Database) {
     for (const event of input.events) {
       updateBody.run({ ws, id: event.id, body: event.body })
       clearExcerpts.run({ ws, id: event.id })
-      failOpen.run({ ws, id: event.id, now, error: ERASED_ERROR })
+      for (const ended of failOpen.all({ ws, id: event.id, now, error: ERASED_ERROR })) {
+        if (ended.order_key !== null) releaseLane(ended.webhook_id, ended.order_key, now)
+      }
     }
     const e = input.erasure
     insert.run({ id: e.id, workspaceId: ws, contactId: e.contactId, jobId: e.jobId, eventsMatched: e.eventsMatched, createdAt: e.createdAt.getTime() })
