@@ -16,6 +16,7 @@ import type { FastifySchemaCompiler } from 'fastify'
 import { checkUrlShape } from '../delivery/ssrf.js'
 import { ServiceError, validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
+import { parseTimestamp } from '../events/envelope.js'
 
 /** Marks a body schema whose body may be left out entirely (e.g. POST /webhooks/{id}/test). */
 export const OPTIONAL_BODY = 'x-optional-body'
@@ -167,4 +168,14 @@ export const typeboxValidatorCompiler: FastifySchemaCompiler<TSchema> = ({ schem
     const summary = fields.map((f) => `${f.path} ${f.message}`).join('; ')
     return { error: validationError(`invalid ${part}${fields.length === 1 ? '' : 's'}: ${summary}`, fields) }
   }
+}
+
+/**
+ * An ISO-8601 time from a request (a query parameter or a body field), refused with a 422 naming
+ * `path` when it is not a real instant: `2026-11-31` or `T25:00` are never rolled over.
+ */
+export function parseRequestTime (text: string, path: string): Date {
+  const at = parseTimestamp(text)
+  if (at === null) throw validationError(`${path} is not a real date and time`, [{ path, message: 'is not a real date and time, e.g. 2025-01-15T10:30:00Z' }])
+  return at
 }

@@ -20,8 +20,8 @@ export interface SeriesBucket {
 }
 
 /**
- * The buckets covering the window that ends now: from the bucket holding `now - window` (aligned
- * down to a multiple of the bucket size since the Unix epoch, i.e. UTC) up to the one holding now.
+ * The window ÷ bucket buckets ending with the one holding now, aligned to multiples of the bucket
+ * size since the Unix epoch (UTC): the first starts just after the bucket holding `now - window`.
  */
 export function seriesRange (now: Date, window: WindowName, bucket: BucketName): { from: Date, to: Date, size: number } {
   const size = BUCKETS[bucket]

@@ -35,6 +35,9 @@ export function customHeaderProblems (headers: unknown, prefix = 'headers'): Fie
     const at = `${prefix}.${name}`
     if (!TOKEN.test(name) || name.length > CUSTOM_HEADER_LIMITS.maxNameLength) {
       problems.push({ path: at, message: 'is not a valid header name (an HTTP token)' })
+    } else if (name === '__proto__') {
+      // A valid token, but a JavaScript object cannot carry it as a plain key through every layer.
+      problems.push({ path: at, message: 'is reserved; choose another header name' })
     } else if (isForbiddenHeaderName(name)) {
       problems.push({ path: at, message: 'is set by the service and cannot be overridden' })
     } else if (seen.has(name.toLowerCase())) {

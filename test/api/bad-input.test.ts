@@ -74,6 +74,25 @@ test('a body with several bad fields lists the URL problem with the others', asy
   }
 })
 
+test('impossible times in search and recover (2026-11-31, 2026-02-30, T25:00) are a 422 naming the field, not rolled over', async () => {
+  const h = await createHarness()
+  try {
+    for (const [field, value] of [['since', '2026-02-30T00:00:00Z'], ['until', '2026-11-31T01:00:00Z'], ['since', '2026-12-01T25:00:00Z']]) {
+      const res = await h.call('GET', `/api/v1/deliveries?${field}=${value}`)
+      assert.equal(res.statusCode, 422, `${field}=${value}: ${res.body}`)
+      assert.deepEqual(fieldPaths(res), [field])
+    }
+    const hook = await h.call('POST', '/api/v1/webhooks', { url: `${PUBLIC_URL}/hook`, events: ['call.ended'] })
+    assert.equal(hook.statusCode, 201, hook.body)
+    const id = hook.json<{ id: string }>().id
+    const res = await h.call('POST', `/api/v1/webhooks/${id}/recover`, { since: '2026-12-01T00:00:00Z', until: '2026-11-31T01:00:00Z', dry_run: true })
+    assert.equal(res.statusCode, 422, res.body)
+    assert.deepEqual(fieldPaths(res), ['until'])
+  } finally {
+    await h.close()
+  }
+})
+
 test('query integers are decimal digits only: 1e1, 0x10, 1.5 and " 20" are a 422 on `limit`', async () => {
   const h = await createHarness()
   try {

@@ -92,6 +92,10 @@ test('custom headers: forbidden names are refused whatever their case, as are ba
     const bad = await h.call('POST', '/api/v1/webhooks', { url: PUBLIC_URL, events: ['*'], headers: { 'Bad Name': 'v', 'X-Ok': 'a\r\nX-Injected: 1' } })
     assert.equal(bad.statusCode, 422, bad.body)
     assert.deepEqual(fieldPaths(bad).sort(), ['headers.Bad Name', 'headers.X-Ok'])
+    // A token, but one a JavaScript object would swallow: refused rather than stored and never sent.
+    const proto = await h.call('POST', '/api/v1/webhooks', JSON.parse(`{"url":"${PUBLIC_URL}","events":["*"],"headers":{"__proto__":"x"}}`) as Record<string, unknown>)
+    assert.equal(proto.statusCode, 422, proto.body)
+    assert.deepEqual(fieldPaths(proto), ['headers.__proto__'])
     const twice = await h.call('POST', '/api/v1/webhooks', { url: PUBLIC_URL, events: ['*'], headers: { 'X-A': '1', 'x-a': '2' } })
     assert.equal(twice.statusCode, 422, twice.body)
     const many = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`X-H${i}`, 'v']))

@@ -5,7 +5,8 @@
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { DEFAULTS } from '../../config/defaults.js'
-import { notFound, ServiceError, validationError } from '../../errors.js'
+import { notFound, ServiceError } from '../../errors.js'
+import { parseRequestTime } from '../validation.js'
 import { ERASED_ERROR } from '../../store/store.js'
 import type { Delivery, DeliveryFilter, Store, Webhook } from '../../store/store.js'
 import { visibleWebhookIds } from '../portal.js'
@@ -38,10 +39,7 @@ export async function presentAllWithAttempts (store: Store, deliveries: readonly
 
 /** An ISO time of the query string as a Date; VALIDATION naming the field when it is not one. */
 function queryTime (value: string | undefined, field: string): Date | undefined {
-  if (value === undefined) return undefined
-  const date = new Date(value)
-  if (Number.isNaN(date.getTime())) throw validationError(`${field} must be an ISO-8601 time`, [{ path: field, message: 'must be an ISO-8601 time such as 2025-01-15T10:30:00Z' }])
-  return date
+  return value === undefined ? undefined : parseRequestTime(value, field)
 }
 
 async function page (store: Store, filter: DeliveryFilter): Promise<Static<typeof DeliveryPage>> {

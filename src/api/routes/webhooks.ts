@@ -19,17 +19,11 @@ import {
   CreateWebhookBody, EnableWebhookBody, RecoverBody, RecoverResponse, RotatedWebhook, SecretSchema, UpdateWebhookBody,
   WebhookListQuery, WebhookObject, WebhookParams, WebhookWithSecret,
 } from '../schemas/webhooks.js'
-import { OPTIONAL_BODY } from '../validation.js'
+import { OPTIONAL_BODY, parseRequestTime } from '../validation.js'
 import { isCliWebhook } from '../../delivery/cli-hub.js'
 import { generateSecret, newWebhookFromInput, secretProblems, webhookPatchFromInput } from '../webhook-input.js'
 import { rotationPatch } from '../../delivery/secret-rotation.js'
 import { DEFAULTS } from '../../config/defaults.js'
-
-function parseTime (text: string, path: string): Date {
-  const at = new Date(text)
-  if (Number.isNaN(at.getTime())) throw validationError(`${path} is not a real date and time`, [{ path, message: 'is not a real date and time' }])
-  return at
-}
 
 const RotateSecretBody = Type.Object({
   secret: Type.Optional(SecretSchema),
@@ -157,8 +151,8 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
     const workspaceId = workspaceOf(request)
     const webhook = await findWebhook(store, workspaceId, request.params.id)
     const { since, until, dry_run: dryRun } = request.body
-    const sinceAt = parseTime(since, 'since')
-    const untilAt = until === undefined ? null : parseTime(until, 'until')
+    const sinceAt = parseRequestTime(since, 'since')
+    const untilAt = until === undefined ? null : parseRequestTime(until, 'until')
     if (untilAt !== null && untilAt <= sinceAt) {
       throw validationError('until must be later than since', [{ path: 'until', message: 'must be later than since' }])
     }
