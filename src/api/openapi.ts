@@ -8,6 +8,7 @@
  * the routes' schemas; `enrichOpenApi` then replaces each inline copy in the routes with a $ref.
  * Request validation is untouched: it still runs on the routes' own schemas.
  */
+import { OPTIONAL_BODY } from './validation.js'
 import type { TSchema } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { EVENT_CATALOG } from '../events/catalog.js'
@@ -217,6 +218,12 @@ export function enrichOpenApi<T> (document: T): T {
             ? `${STATUS_DESCRIPTIONS[status] ?? 'Success'}: ${summary[0]?.toLowerCase() ?? ''}${summary.slice(1)}`
             : STATUS_DESCRIPTIONS[status] ?? 'See docs/errors.md'
         }
+      }
+      // A body the route accepts absent (x-optional-body) is not required, so generated clients
+      // may leave it out.
+      if (isObject(op.requestBody) && isObject(op.requestBody.content)) {
+        const schemas = Object.values(op.requestBody.content).map((c) => (isObject(c) ? c.schema : undefined))
+        if (schemas.some((schema) => isObject(schema) && schema[OPTIONAL_BODY] === true)) op.requestBody.required = false
       }
       item[method] = replace(op, null)
     }

@@ -17,7 +17,7 @@ import type { OpenAPI3 } from 'openapi-typescript'
 import { openApiComponents } from '../../src/api/openapi.js'
 import { createHarness, PUBLIC_URL } from './harness.js'
 
-interface Operation { operationId?: string, responses: Record<string, { description: string }>, requestBody?: { content: Record<string, { schema: { example?: unknown } }> } }
+interface Operation { operationId?: string, responses: Record<string, { description: string }>, requestBody?: { required?: boolean, content: Record<string, { schema: { example?: unknown } }> } }
 
 test('the OpenAPI document validates, names every operation, describes every response and shares components', async () => {
   const h = await createHarness()
@@ -52,6 +52,14 @@ test('the OpenAPI document validates, names every operation, describes every res
     for (const { name, schema, example } of openApiComponents()) {
       if (example !== undefined) assert.ok(Value.Check(schema, example), `example of ${name}: ${JSON.stringify([...Value.Errors(schema, example)][0])}`)
     }
+    // Bodies the routes accept absent are not required (generated clients may leave them out);
+    // a create's body is.
+    for (const [path, method] of [['/api/v1/webhooks/{id}/rotate-secret', 'post'], ['/api/v1/webhooks/{id}/enable', 'post'], ['/api/v1/portal-sessions', 'post']] as const) {
+      const op = doc.paths[path]?.[method]
+      assert.ok(op !== undefined, `${method} ${path}`)
+      assert.equal(op.requestBody?.required ?? false, false, `${method} ${path}: the body is optional`)
+    }
+    assert.equal(doc.paths['/api/v1/webhooks']?.post?.requestBody?.required, true, 'POST /webhooks needs its body')
     // What /docs' "Try it out" sends is accepted.
     const example = doc.paths['/api/v1/events']?.post?.requestBody?.content['application/json']?.schema.example
     assert.ok(example)
