@@ -113,6 +113,15 @@ function settingsFrom (input: SettingsInput, prefix: string, errors: FieldError[
   return out
 }
 
+/**
+ * With a retry schedule, the schedule's length is the number of retries (docs/delivery.md): a
+ * max_retries given beside it (or while one is set) must agree, else it would be read back changed.
+ */
+function checkRetriesAgainstSchedule (maxRetries: number | undefined, schedule: readonly number[] | null | undefined, errors: FieldError[]): void {
+  if (maxRetries === undefined || schedule === null || schedule === undefined || maxRetries === schedule.length) return
+  errors.push({ path: 'max_retries', message: `must be ${schedule.length}, the length of retry_schedule_ms, or left out (clear retry_schedule_ms with null to set max_retries alone)` })
+}
+
 function dedupe (events: readonly string[]): string[] {
   return [...new Set(events)]
 }
@@ -186,6 +195,7 @@ export async function newWebhookFromInput (
   const scopeType = input.scope_type ?? 'global'
   const personaId = resolveScope(scopeType, input.persona_id, prefix, errors)
   const settings = settingsFrom(input, prefix, errors)
+  checkRetriesAgainstSchedule(settings.maxRetries, input.retry_schedule_ms, errors)
   const options = optionsFrom(input, errors)
   if (owner.jobId !== null) checkInlineEvents(input.events, prefix, errors)
   throwIfAny(errors)
@@ -259,7 +269,9 @@ export async function webhookPatchFromInput (
     patch.previousSecret = null
     patch.previousSecretExpiresAt = null
   }
-  Object.assign(patch, settingsFrom(input, '', errors), optionsFrom(input, errors))
+  const settings = settingsFrom(input, '', errors)
+  checkRetriesAgainstSchedule(settings.maxRetries, input.retry_schedule_ms !== undefined ? input.retry_schedule_ms : existing.retryScheduleMs, errors)
+  Object.assign(patch, settings, optionsFrom(input, errors))
   throwIfAny(errors)
   if (input.url !== undefined) await assertDestinationAllowed(input.url, ctx)
   return patch

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 import { Value } from '@sinclair/typebox/value'
 import { openApiComponents } from '../../src/api/openapi.js'
 import { samplePayload } from '../../src/events/samples.js'
-import { createHarness, PUBLIC_URL } from './harness.js'
+import { createHarness, fieldPaths, PUBLIC_URL } from './harness.js'
 
 interface WebhookJson {
   id: string
@@ -94,6 +94,13 @@ test('retry_schedule_ms: 1–20 waits of 100 ms–24 h; max_retries reads as its
     const hook = created.json<WebhookJson>()
     assert.deepEqual(hook.retry_schedule_ms, [60_000, 3_600_000, 86_400_000])
     assert.equal(hook.delivery_settings.max_retries, 3)
+    // A max_retries that disagrees with the schedule would be read back changed: a 422 instead.
+    const conflicting = await h.call('POST', '/api/v1/webhooks', { url: PUBLIC_URL, events: ['*'], retry_schedule_ms: [1_000], max_retries: 3 })
+    assert.equal(conflicting.statusCode, 422, conflicting.body)
+    assert.deepEqual(fieldPaths(conflicting), ['max_retries'])
+    const patchedAlone = await h.call('PATCH', `/api/v1/webhooks/${hook.id}`, { max_retries: 7 })
+    assert.equal(patchedAlone.statusCode, 422, patchedAlone.body)
+    assert.equal((await h.call('PATCH', `/api/v1/webhooks/${hook.id}`, { max_retries: 3 })).statusCode, 200, 'agreeing is fine')
     const cleared = await h.call('PATCH', `/api/v1/webhooks/${hook.id}`, { retry_schedule_ms: null, max_retries: 5 })
     assert.equal(cleared.json<WebhookJson>().retry_schedule_ms, null)
     assert.equal(cleared.json<WebhookJson>().delivery_settings.max_retries, 5)
