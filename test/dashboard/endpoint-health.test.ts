@@ -6,40 +6,24 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AddressInfo } from 'node:net'
-import { buildApp } from '../../src/api/app.js'
-import { makeApiKey } from '../../src/api/auth.js'
 import { acceptEvent } from '../../src/delivery/accept-event.js'
 import { createEngine } from '../../src/delivery/engine.js'
 import { createHttpClient } from '../../src/delivery/http-client.js'
 import { samplePayload } from '../../src/events/samples.js'
-import { createSqliteStore } from '../../src/store/sqlite/index.js'
-import { createLogger } from '../../src/util/logger.js'
 import { webhookInput } from '../contract/store-fixtures.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { launchChromium, SHOTS, skipWithoutChromium } from '../helpers/browser.js'
+import { SHOTS, skipWithoutChromium } from '../helpers/browser.js'
+import { startDashboardApp } from '../helpers/dashboard-app.js'
 
 test('the webhook page marks a disabled webhook, shows breaker and parked count, recovers after a dry run, and replays on enable', {
   skip: skipWithoutChromium,
   timeout: 120_000,
 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dashboard-health-'))
-  const store = await createSqliteStore({ path: join(dir, 'webhooks.db') })
-  const cleanups: Array<() => Promise<unknown>> = [async () => store.close()]
+  const dash = await startDashboardApp('dashboard-health-', 'ws_health', 'H')
+  const { store, logger, base, cleanups } = dash
   try {
-    const now = new Date()
-    await store.createWorkspace({ id: 'ws_health', name: 'H', createdAt: now })
-    const key = makeApiKey('ws_health', now)
-    await store.createApiKey(key.row)
-    const logger = createLogger({ level: 'silent' })
-    const app = await buildApp({ store, config: { allowPrivateNetworks: true, bodyLimitBytes: 1024 * 1024 }, logger })
-    cleanups.unshift(async () => app.close())
-    await app.listen({ host: '127.0.0.1', port: 0 })
-    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
     const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: 'kejue-webhooks/test' })
     const engine = createEngine({ owner: 'dashboard-health', idlePollMs: 200 }, { store, sender, logger })
     engine.start()
@@ -54,15 +38,11 @@ test('the webhook page marks a disabled webhook, shows breaker and parked count,
     await waitFor('the 410 to disable the webhook', async () => (await store.getWebhook('ws_health', hook.id))?.disabledReason === 'gone')
     for (let i = 0; i < 3; i++) await send()
 
-    const browser = await launchChromium()
-    cleanups.unshift(async () => browser.close())
-    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage()
-    page.setDefaultTimeout(20_000)
-    const pageErrors: string[] = []
-    page.on('pageerror', (err) => pageErrors.push(err.message))
+    const { page, pageErrors } = await dash.openPage()
+    await page.setViewportSize({ width: 1280, height: 900 })
 
     await page.goto(`${base}/`)
-    await page.fill('#api-key', key.token)
+    await page.fill('#api-key', dash.token)
     await page.click('button[type=submit]')
     await page.locator(`[data-webhook-id="${hook.id}"]`).getByText('disabled: endpoint gone (410)').waitFor()
     await page.goto(`${base}/#/webhooks/${hook.id}`)
@@ -91,7 +71,6 @@ test('the webhook page marks a disabled webhook, shows breaker and parked count,
     await page.screenshot({ path: join(SHOTS, '22-webhook-enabled-replayed.png'), fullPage: true })
     assert.deepEqual(pageErrors, [])
   } finally {
-    for (const cleanup of cleanups) await cleanup().catch(() => {})
-    rmSync(dir, { recursive: true, force: true })
+    await dash.close()
   }
 })
