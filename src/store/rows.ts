@@ -140,7 +140,8 @@ export const HEALTH_COLUMNS = [
   'breaker_cooldown_ms', 'last_success_at', 'failed_deliveries_in_row', 'failing_since',
 ] as const
 
-function dateOrNull (ms: number | null): Date | null {
+/** A nullable time column (integer Unix ms) as a Date. */
+export function dateOrNull (ms: number | null): Date | null {
   return ms === null ? null : new Date(ms)
 }
 

@@ -12,14 +12,11 @@ export const WEBHOOK_COLUMNS = `id, workspace_id, url, events, name, signing_met
 export const DELIVERY_COLUMNS = `id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
   attempt_count, max_attempts, next_attempt_at, last_error, last_status_code, created_at, updated_at`
 
-export function dateOrNull (ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms)
-}
 
 export function msOrNull (date: Date | null | undefined): number | null {
   return date === null || date === undefined ? null : date.getTime()
 }
 
 // Rows map alike on both drivers (src/store/rows.ts).
-export { toApiKey, toAttempt, toCall, toDelivery, toEvent, toWebhook, toWorkspace } from '../rows.js'
+export { dateOrNull, toApiKey, toAttempt, toCall, toDelivery, toEvent, toWebhook, toWorkspace } from '../rows.js'
 export type { ApiKeyRow, AttemptRow, CallRow, DeliveryRow, EventRow, WebhookRow, WorkspaceRow } from '../rows.js'

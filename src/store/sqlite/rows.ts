@@ -1,8 +1,8 @@
 import { HEALTH_COLUMNS } from '../rows.js'
 
 /**
- * Row shapes as SQLite returns them (snake_case, times as integer ms, booleans as 0/1) and the
- * mappers to the domain types of store.ts.
+ * SQLite's column lists and time helpers; the row shapes and their mappers to the domain types
+ * are shared with PostgreSQL (src/store/rows.ts).
  */
 
 export function toMs (date: Date): number {
@@ -11,10 +11,6 @@ export function toMs (date: Date): number {
 
 export function fromMs (ms: number): Date {
   return new Date(ms)
-}
-
-export function fromMsOrNull (ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms)
 }
 
 /** The webhook columns, for SELECTs that map to a Webhook (prefix with an alias when joined). */
@@ -31,5 +27,5 @@ export const DELIVERY_SELECT = `d.id, d.workspace_id, d.event_id, d.event_type, 
   d.next_attempt_at, d.last_error, d.last_status_code, d.created_at, d.updated_at`
 
 // Rows map alike on both drivers (src/store/rows.ts).
-export { toApiKey, toAttempt, toCall, toDelivery, toEvent, toWebhook, toWorkspace } from '../rows.js'
+export { dateOrNull as fromMsOrNull, toApiKey, toAttempt, toCall, toDelivery, toEvent, toWebhook, toWorkspace } from '../rows.js'
 export type { ApiKeyRow, AttemptRow, CallRow, DeliveryRow, EventRow, WebhookRow, WorkspaceRow } from '../rows.js'
