@@ -6,6 +6,7 @@
 import { createEnvelope, serializeEnvelope } from '../events/envelope.js'
 import { validateEventData } from '../events/validate.js'
 import { validationError } from '../errors.js'
+import { eventKeys } from '../events/event-keys.js'
 import { eventFilters, isOperationalEventType } from '../events/event-types.js'
 import type { EventType, OperationalEventType } from '../events/event-types.js'
 import { matchesFilter } from '../events/filter.js'
@@ -80,6 +81,7 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     },
     deliveries,
     call: jobId === null ? undefined : { jobId, personaId: eventPersonaId(input.data) },
+    keys: eventKeys(input.data),
   })
   return {
     eventId: result.eventId,

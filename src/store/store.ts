@@ -6,6 +6,7 @@
  * Times are `Date` here; drivers keep them as integer Unix milliseconds.
  * Rows are not API shapes: the API maps them (api/presenters.ts).
  */
+import type { EventKeys } from '../events/event-keys.js'
 import type { SigningMethod } from '../signing/methods.js'
 
 export type ScopeType = 'global' | 'persona'
@@ -444,6 +445,8 @@ export interface Page<T> {
 export interface RecordEventInput {
   event: StoredEvent
   deliveries: NewDelivery[]
+  /** The ids the event is found by in delivery search (events/event-keys.ts); absent: by neither. */
+  keys?: EventKeys
   /** A call to remember (persona scope for later events of the same job). */
   call?: { jobId: string, personaId: string | null }
 }

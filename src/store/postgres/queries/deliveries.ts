@@ -6,7 +6,6 @@ import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../..
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
 import { deliveryIdRange } from '../../delivery-filter.js'
-import { CONTACT_ID_SQL, JOB_ID_SQL } from '../migrations/0008-search-stats-portal.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
   // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
@@ -43,9 +42,9 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
   if (filter.status !== undefined) add('status = ?', filter.status)
   if (filter.eventType !== undefined) add('event_type = ?', filter.eventType)
   if (filter.webhookIds !== undefined) add('webhook_id = ANY(?::text[])', [...filter.webhookIds])
-  // Through the expression indexes of migration 0008 (the expressions must match them exactly).
-  if (filter.jobId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${JOB_ID_SQL} = ?)`, filter.jobId)
-  if (filter.contactId !== undefined) add(`event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND ${CONTACT_ID_SQL} = ?)`, filter.contactId)
+  // The events' own key columns (migration 0009, events/event-keys.ts), each with its index.
+  if (filter.jobId !== undefined) add('event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND e.job_id = ?)', filter.jobId)
+  if (filter.contactId !== undefined) add('event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND e.contact_id = ?)', filter.contactId)
   const range = deliveryIdRange(filter)
   if (filter.since !== undefined && range.idFrom !== null) {
     add('id >= ?', range.idFrom)

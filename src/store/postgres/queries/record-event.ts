@@ -42,11 +42,11 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
     // rewritten: the upsert would lock its row, and every event of one call would wait for the
     // commit of the one before (seen as Lock:transactionid waits).
     text: `WITH input AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-         WITH ORDINALITY AS t(workspace_id, id, type, body, created_at, n)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $18::text[], $19::text[])
+         WITH ORDINALITY AS t(workspace_id, id, type, body, created_at, job_id, contact_id, n)
      ), e AS (
-       INSERT INTO events (workspace_id, id, type, body, created_at)
-       SELECT workspace_id, id, type, body, created_at FROM input ORDER BY n
+       INSERT INTO events (workspace_id, id, type, body, created_at, job_id, contact_id)
+       SELECT workspace_id, id, type, body, created_at, job_id, contact_id FROM input ORDER BY n
        ON CONFLICT (workspace_id, id) DO NOTHING
        RETURNING workspace_id, id
      ), created AS (
@@ -57,7 +57,7 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
        SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, t.status,
          0, t.max_attempts, ${ordered ? `${ORDERED_DELIVERY.nextAttemptAt}, t.order_key, ${ORDERED_DELIVERY.orderSeq}` : 't.next_attempt_at'},
          c.created_at, c.created_at, t.held, t.skip_breaker
-       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $15::text[], $16::boolean[], $17::boolean[]${ordered ? ', $18::text[]' : ''})
+       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $15::text[], $16::boolean[], $17::boolean[]${ordered ? ', $20::text[]' : ''})
          AS t(n, id, webhook_id, url, max_attempts, next_attempt_at, status, held, skip_breaker${ordered ? ', order_key' : ''})
        JOIN created c ON c.n = t.n
        LEFT JOIN webhooks w ON w.id = t.webhook_id
@@ -88,6 +88,7 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
       calls.map((x) => x.n + 1), calls.map((x) => x.call.jobId), calls.map((x) => x.call.personaId),
       deliveries.map((x) => x.d.status ?? 'pending'), deliveries.map((x) => x.d.held === true),
       deliveries.map((x) => x.d.skipBreaker === true),
+      inputs.map((i) => i.keys?.jobId ?? null), inputs.map((i) => i.keys?.contactId ?? null),
       ...(ordered ? [deliveries.map((x) => x.d.orderKey ?? null)] : []),
     ],
   })

@@ -4,19 +4,16 @@ import { decodeCursor, encodeCursor } from '../../cursor.js'
 import { deliveryIdRange } from '../../delivery-filter.js'
 import { DELIVERY_SELECT, toDelivery } from '../rows.js'
 import type { DeliveryRow } from '../rows.js'
-import { CONTACT_ID_SQL, JOB_ID_SQL } from '../migrations/0008-search-stats-portal.js'
-
-// Job and contact ids are read from the stored envelope through the expression indexes of
-// migration 0008 (the expressions must match them exactly): a job's few events first, then
-// their deliveries by (workspace_id, event_id).
+// Job and contact ids are the events' own columns (migration 0009, events/event-keys.ts): a
+// job's few events first, then their deliveries by (workspace_id, event_id).
 const OPTIONAL_FILTERS = [
   ['webhookId', 'd.webhook_id = @webhookId'],
   ['webhookIds', 'd.webhook_id IN (SELECT value FROM json_each(@webhookIds))'],
   ['eventId', 'd.event_id = @eventId'],
   ['status', 'd.status = @status'],
   ['eventType', 'd.event_type = @eventType'],
-  ['jobId', `d.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND ${JOB_ID_SQL} = @jobId)`],
-  ['contactId', `d.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND ${CONTACT_ID_SQL} = @contactId)`],
+  ['jobId', 'd.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND e.job_id = @jobId)'],
+  ['contactId', 'd.event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = @workspaceId AND e.contact_id = @contactId)'],
   ['since', 'd.id >= @idFrom AND d.created_at >= @since'],
   ['until', 'd.id < @idTo AND d.created_at < @until'],
   ['cursor', 'd.id < @before'],

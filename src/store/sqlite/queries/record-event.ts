@@ -13,8 +13,8 @@ import { toMs } from '../rows.js'
  * events were accepted (wal-sync.ts), so durability is FULL's without blocking the event loop.
  */
 export function prepareRecordEvent (db: Database) {
-  const insertEvent = db.prepare(`INSERT INTO events (workspace_id, id, type, body, created_at)
-    VALUES (?, ?, ?, ?, ?) ON CONFLICT (workspace_id, id) DO NOTHING`)
+  const insertEvent = db.prepare(`INSERT INTO events (workspace_id, id, type, body, created_at, job_id, contact_id)
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, id) DO NOTHING`)
   const countDeliveries = db.prepare<[string, string], { n: number }>(
     'SELECT COUNT(*) AS n FROM deliveries WHERE workspace_id = ? AND event_id = ?')
   const insertDelivery = db.prepare(`INSERT INTO deliveries
@@ -40,7 +40,8 @@ export function prepareRecordEvent (db: Database) {
   const record = db.transaction((input: RecordEventInput): RecordEventResult => {
     const { event } = input
     const createdAt = toMs(event.createdAt)
-    if (insertEvent.run(event.workspaceId, event.id, event.type, event.body, createdAt).changes === 0) {
+    const keys = input.keys
+    if (insertEvent.run(event.workspaceId, event.id, event.type, event.body, createdAt, keys?.jobId ?? null, keys?.contactId ?? null).changes === 0) {
       const existing = countDeliveries.get(event.workspaceId, event.id)
       return { created: false, eventId: event.id, deliveries: existing?.n ?? 0 }
     }

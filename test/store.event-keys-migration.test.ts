@@ -1,0 +1,105 @@
+/**
+ * Migration 0009 on stores that already hold events: the job and contact ids that delivery search
+ * finds an event by are filled from the stored bodies, so `?job_id=` and `?contact_id=` find the
+ * events accepted before the upgrade exactly as before. Both drivers, starting from schema 0008.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import Database from 'better-sqlite3'
+import pg from 'pg'
+import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations/index.js'
+import { createPostgresStore } from '../src/store/postgres/index.js'
+import { createSqliteStore } from '../src/store/sqlite/index.js'
+import { MIGRATIONS as SQLITE_MIGRATIONS, migrate } from '../src/store/sqlite/migrations.js'
+import type { Store } from '../src/store/store.js'
+import { TEST_DATABASE_URL, dropSchema, randomSchemaName } from './helpers/postgres.js'
+
+const WS = 'ws_keys'
+/** Events as schema 0008 stored them: [id, type, data]; one delivery each (dlv_<id>). */
+const EVENTS: Array<[string, string, Record<string, unknown>]> = [
+  ['evt_1', 'call.ended', { job_id: 'job_1', contact_id: 'ct_1' }],
+  ['evt_2', 'call.started', { job_id: 'job_2', contact: { id: 'ct_1', name: 'Jane' } }],
+  ['evt_3', 'call.analyzed', { call: { id: 'job_1' }, contact_id: 'ct_2' }],
+  ['evt_4', 'campaign.started', { campaign_id: 'camp_1' }],
+]
+
+function body (id: string, type: string, data: Record<string, unknown>): string {
+  return JSON.stringify({ event: type, event_id: id, workspace_id: WS, timestamp: '2026-01-01T00:00:00.000Z', data, metadata: {} })
+}
+
+async function assertFound (store: Store): Promise<void> {
+  const found = async (filter: { jobId?: string, contactId?: string }): Promise<string[]> =>
+    (await store.listDeliveries({ workspaceId: WS, limit: 100, ...filter })).data.map((d) => d.eventId).sort()
+  assert.deepEqual(await found({ jobId: 'job_1' }), ['evt_1', 'evt_3'], 'data.job_id and data.call.id')
+  assert.deepEqual(await found({ jobId: 'job_2' }), ['evt_2'])
+  assert.deepEqual(await found({ contactId: 'ct_1' }), ['evt_1', 'evt_2'], 'data.contact_id and data.contact.id')
+  assert.deepEqual(await found({ contactId: 'ct_2' }), ['evt_3'])
+  assert.deepEqual(await found({ jobId: 'camp_1' }), [])
+}
+
+test('sqlite: migration 0009 fills the event keys of events stored before it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kejue-0009-'))
+  try {
+    const path = join(dir, 'webhooks.db')
+    const db = new Database(path)
+    try {
+      migrate(db, SQLITE_MIGRATIONS.filter((m) => m.version <= 8))
+      db.exec(`INSERT INTO workspaces VALUES ('${WS}', 'A', 0);
+        INSERT INTO webhooks (id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id, enabled,
+          job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at)
+        VALUES ('wh_1', '${WS}', 'https://example.com/h', '["*"]', NULL, 'none', NULL, 'global', NULL, 1, NULL, 5000, 3, 500, 1, 1)`)
+      for (const [i, [id, type, data]] of EVENTS.entries()) {
+        db.prepare('INSERT INTO events (workspace_id, id, type, body, created_at) VALUES (?, ?, ?, ?, ?)').run(WS, id, type, body(id, type, data), i)
+        db.prepare(`INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
+            next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, 'wh_1', 'https://example.com/h', 'succeeded', 1, 4, NULL, ?, ?)`)
+          .run(`dlv_${id}`, WS, id, type, i, i)
+      }
+    } finally {
+      db.close()
+    }
+    const store = await createSqliteStore({ path })
+    try {
+      await assertFound(store)
+    } finally {
+      await store.close()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('postgres: migration 0009 fills the event keys of events stored before it', async () => {
+  const schema = randomSchemaName()
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
+  await client.connect()
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`)
+    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)')
+    for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version <= 8)) {
+      await client.query(migration.sql)
+      await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [migration.version, migration.name])
+    }
+    await client.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, 0)', [WS, 'A'])
+    await client.query(`INSERT INTO webhooks (id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
+        enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at)
+      VALUES ('wh_1', $1, 'https://example.com/h', '["*"]', NULL, 'none', NULL, 'global', NULL, true, NULL, 5000, 3, 500, 1, 1)`, [WS])
+    for (const [i, [id, type, data]] of EVENTS.entries()) {
+      await client.query('INSERT INTO events (workspace_id, id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)', [WS, id, type, body(id, type, data), i])
+      await client.query(`INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status, attempt_count,
+          max_attempts, next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'wh_1', false, 'https://example.com/h', 'succeeded', 1, 4, NULL, $5, $5)`,
+      [`dlv_${id}`, WS, id, type, i])
+    }
+  } finally {
+    await client.end()
+  }
+  const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema })
+  try {
+    await assertFound(store)
+  } finally {
+    await store.close()
+    await dropSchema(schema)
+  }
+})
