@@ -1049,6 +1049,33 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(candidates.map((w) => [w.id, w.enabled]), [[off.id, false]])
       })
 
+      it('answers reads asked in the same turn each with its own result (a driver may share their round trips)', async (store) => {
+        const ws = workspace()
+        await store.createWorkspace(ws)
+        const global = await store.createWebhook(webhookInput(ws.id), at(1))
+        const mine = await store.createWebhook(webhookInput(ws.id, { scopeType: 'persona', personaId: 'per_mine' }), at(2))
+        const ended = await store.createWebhook(webhookInput(ws.id, { events: ['call.ended'] }), at(3))
+        const { ws: stranger } = await seed(store, 0)
+        const known = newId('job')
+        await store.createCall({ workspaceId: ws.id, jobId: known, personaId: 'per_mine', hasInlineWebhooks: false, createdAt: at(4) }, [])
+        const [a, b, c, d, e, callKnown, callAgain, callUnknown, callElsewhere] = await Promise.all([
+          routed(store, ws.id, ['call.started', '*'], 'per_mine'),
+          routed(store, ws.id, ['call.started', '*'], null),
+          routed(store, ws.id, ['call.started', '*'], 'per_mine'),
+          routed(store, ws.id, ['call.ended', '*'], null),
+          routed(store, stranger.id, ['call.started', '*'], null),
+          store.getCall(ws.id, known),
+          store.getCall(ws.id, known),
+          store.getCall(ws.id, newId('job')),
+          store.getCall(stranger.id, known),
+        ])
+        assert.deepEqual([a, b, c, d, e], [[global.id, mine.id], [global.id], [global.id, mine.id], [global.id, ended.id], []])
+        assert.equal(callKnown?.personaId, 'per_mine')
+        assert.deepEqual(callAgain, callKnown)
+        assert.equal(callUnknown, null)
+        assert.equal(callElsewhere, null, 'never another workspace\'s call')
+      })
+
       it('follows updates of events, scope and persona', async (store) => {
         const { ws, webhooks: [hook] } = await seed(store, 1)
         assert.ok(hook)

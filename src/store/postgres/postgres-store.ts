@@ -24,6 +24,7 @@ import * as webhooks from './queries/webhooks.js'
 import * as retention from './queries/retention.js'
 import * as erasure from './queries/erasure.js'
 import * as storedSecrets from './queries/stored-secrets.js'
+import { createTurnBatch } from './turn-batch.js'
 import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 
 /**
@@ -51,6 +52,9 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   // WAL, so no durable write depends on a lost one.
   const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, { synchronous_commit: 'off' })
   const recordEventBatched = createRecordEventBatcher(pool)
+  // Routing's two reads per event, shared by the events of a turn (turn-batch.ts).
+  const getCallBatched = createTurnBatch(webhooks.callKeyOf, async (keys) => await webhooks.getCalls(pool, keys))
+  const routeBatched = createTurnBatch(webhooks.routeKeyOf, async (keys) => await webhooks.routeEach(pool, keys))
   const announceWork = createWorkAnnouncer(pool, schema)
   const listeners = new Set<() => void>()
   // Several notifications in one turn of the event loop wake the listeners once.
@@ -88,13 +92,13 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     createWebhook: async (webhook, now) => await webhooks.createWebhook(pool, webhook, now),
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
-    routeWebhooks: async (workspaceId, filters, personaId) => await webhooks.routeWebhooks(pool, workspaceId, filters, personaId),
+    routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),
 
     createCall: async (call, inline) => await webhooks.createCall(pool, call, inline),
-    getCall: async (workspaceId, jobId) => await webhooks.getCall(pool, workspaceId, jobId),
+    getCall: async (workspaceId, jobId) => await getCallBatched({ workspaceId, jobId }) ?? null,
     listInlineWebhooks: async (workspaceId, jobId) => await webhooks.listInlineWebhooks(pool, workspaceId, jobId),
 
     insertCliSession: async (session) => await cliSessions.insertCliSession(pool, session),

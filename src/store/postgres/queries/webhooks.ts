@@ -226,15 +226,33 @@ export async function createCall (db: pg.Pool, call: Call, inlineWebhooks: NewWe
   }
 }
 
-export async function getCall (db: pg.Pool, workspaceId: string, jobId: string): Promise<Call | null> {
+export interface CallKey { workspaceId: string, jobId: string }
+
+export const callKeyOf = (key: CallKey): string => `${key.workspaceId}\u0000${key.jobId}`
+
+/** Several calls in one round trip (getCall's turn batch, turn-batch.ts), by callKeyOf. */
+export async function getCalls (db: pg.Pool, keys: readonly CallKey[]): Promise<Map<string, Call>> {
   const result = await db.query<CallRow>({
-    name: 'kejue-get-call',
-    text: `SELECT workspace_id, job_id, persona_id, has_inline_webhooks, created_at
-     FROM calls WHERE workspace_id = $1 AND job_id = $2`,
-    values: [workspaceId, jobId],
+    name: 'kejue-get-calls',
+    text: `SELECT c.workspace_id, c.job_id, c.persona_id, c.has_inline_webhooks, c.created_at
+     FROM unnest($1::text[], $2::text[]) AS k(workspace_id, job_id)
+     JOIN calls c ON c.workspace_id = k.workspace_id AND c.job_id = k.job_id`,
+    values: [keys.map((k) => k.workspaceId), keys.map((k) => k.jobId)],
   })
-  const row = result.rows[0]
-  return row === undefined ? null : toCall(row)
+  return new Map(result.rows.map((row) => {
+    const call = toCall(row)
+    return [callKeyOf(call), call]
+  }))
+}
+
+export interface RouteKey { workspaceId: string, filters: readonly string[], personaId: string | null }
+
+export const routeKeyOf = (key: RouteKey): string => [key.workspaceId, key.personaId ?? '', ...key.filters].join('\u0000')
+
+/** routeWebhooks for each distinct key of a turn (routeWebhooks' turn batch): one round trip per key, in parallel. */
+export async function routeEach (db: pg.Pool, keys: readonly RouteKey[]): Promise<Map<string, Webhook[]>> {
+  const answers = await Promise.all(keys.map(async (key) => await routeWebhooks(db, key.workspaceId, key.filters, key.personaId)))
+  return new Map(keys.map((key, i) => [routeKeyOf(key), answers[i] ?? []]))
 }
 
 export async function listInlineWebhooks (db: pg.Pool, workspaceId: string, jobId: string): Promise<Webhook[]> {
