@@ -7,6 +7,7 @@ import { migration0006 } from './0006-secrets-retention.js'
 import { migration0007 } from './0007-subscription-options.js'
 import { migration0008 } from './0008-search-stats-portal.js'
 import { migration0009 } from './0009-event-keys.js'
+import { migration0010 } from './0010-order-places.js'
 
 export interface Migration {
   version: number
@@ -15,4 +16,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010]

@@ -11,7 +11,7 @@
 import type pg from 'pg'
 import type { AttemptResult, CompleteResult, HealthChange, HealthRule, SettledAttempt } from '../../store.js'
 import { transaction } from '../transaction.js'
-import { lockOrderLanes } from './record-event.js'
+import { releaseOrderLanes } from './order-lanes.js'
 import { newId } from '../../../util/ids.js'
 import { addSettled, storedDurationMs } from '../../store.js'
 import type { WebhookRow } from '../rows.js'
@@ -44,37 +44,7 @@ WITH input AS (
 )
 SELECT id, webhook_id, order_key, status, created_at FROM settled`
 
-// The earliest pending delivery of each queue, when it is waiting: due now.
-const RELEASE_SQL = `
-UPDATE deliveries d SET next_attempt_at = $3::bigint, updated_at = $3::bigint
-FROM (
-  SELECT (SELECT x.id FROM deliveries x
-          WHERE x.webhook_id = l.webhook_id AND x.order_key = l.order_key AND x.status = 'pending'
-          ORDER BY x.order_seq LIMIT 1) AS id
-  FROM unnest($1::text[], $2::text[]) AS l(webhook_id, order_key)
-) head
-WHERE d.id = head.id AND d.next_attempt_at IS NULL AND d.status = 'pending'
-RETURNING d.id`
-
 interface SettledRow { id: string, webhook_id: string, order_key: string | null, status: string, created_at: number }
-
-/**
- * Per-call ordering (docs/delivery.md): deliveries of these calls ended for good (settled, or
- * failed by an erasure), so the next waiting one of each call becomes due. Inside the caller's
- * transaction; takes the calls' lane locks first. Returns how many were released.
- */
-export async function releaseOrderLanes (
-  client: pg.PoolClient, ended: ReadonlyArray<{ webhook_id: string, order_key: string | null }>, now: Date,
-): Promise<number> {
-  const lanes = new Map<string, { webhook_id: string, order_key: string }>()
-  for (const row of ended) if (row.order_key !== null) lanes.set(`${row.webhook_id} ${row.order_key}`, { webhook_id: row.webhook_id, order_key: row.order_key })
-  if (lanes.size === 0) return 0
-  const keys = [...lanes.keys()].sort()
-  await lockOrderLanes(client, keys)
-  const queues = keys.map((key) => lanes.get(key) as { webhook_id: string, order_key: string })
-  const made = await client.query(RELEASE_SQL, [queues.map((q) => q.webhook_id), queues.map((q) => q.order_key), now.getTime()])
-  return made.rowCount ?? 0
-}
 
 export async function completeAttempts (
   db: pg.Pool, results: readonly AttemptResult[], now: Date, rule?: HealthRule,

@@ -10,6 +10,8 @@ import { healthParams } from '../../rows.js'
 import type { WebhookRow } from '../rows.js'
 import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import { transaction } from '../transaction.js'
+import type { OrderedRow } from '../../order-lanes.js'
+import { releaseOrderLanes } from './order-lanes.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 interface LeaseRef { deliveryId: string, leaseToken: string }
@@ -82,9 +84,17 @@ export async function enableWebhook (db: pg.Pool, workspaceId: string, id: strin
          failed_deliveries_in_row = 0, failing_since = NULL
        WHERE id = $1`, [id, at])
     if (replay) {
-      await client.query(
-        `UPDATE deliveries SET status = 'pending', next_attempt_at = $2, held = false, updated_at = $2
-         WHERE webhook_id = $1 AND status = 'parked'`, [id, at])
+      // Per-call ordering (src/store/order-lanes.ts): an ordered delivery comes back waiting, in
+      // its place; releasing its call's queue then lets the earliest go, unless one is under way.
+      const lanes = await client.query<OrderedRow>(
+        `WITH replayed AS (
+           UPDATE deliveries SET status = 'pending', next_attempt_at = CASE WHEN order_key IS NULL THEN $2::bigint END,
+             held = false, updated_at = $2
+           WHERE webhook_id = $1 AND status = 'parked'
+           RETURNING webhook_id, order_key
+         )
+         SELECT DISTINCT webhook_id, order_key FROM replayed WHERE order_key IS NOT NULL`, [id, at])
+      await releaseOrderLanes(client, lanes.rows, now)
     } else {
       await client.query(
         `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = $2
@@ -139,12 +149,19 @@ export async function recoverDeliveries (db: pg.Pool, input: RecoverInput): Prom
     const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE ${RECOVERABLE}`, params)
     const matched = counted.rows[0]?.n ?? 0
     if (input.dryRun || matched === 0) return { matched, requeued: 0 }
-    const updated = await client.query(
-      `UPDATE deliveries SET status = $5, next_attempt_at = CASE WHEN $5 = 'pending' THEN $6::bigint END,
-         max_attempts = attempt_count + 1 + $7, held = false, skip_breaker = false, updated_at = $6,
-         lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-       WHERE ${RECOVERABLE}`,
+    // Like enable's replay: an ordered delivery waits in its place until its call's queue is released.
+    const updated = await client.query<OrderedRow & { n: number }>(
+      `WITH recovered AS (
+         UPDATE deliveries SET status = $5,
+           next_attempt_at = CASE WHEN $5 = 'pending' AND order_key IS NULL THEN $6::bigint END,
+           max_attempts = attempt_count + 1 + $7, held = false, skip_breaker = false, updated_at = $6,
+           lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+         WHERE ${RECOVERABLE}
+         RETURNING webhook_id, order_key
+       )
+       SELECT webhook_id, order_key, count(*)::int AS n FROM recovered GROUP BY webhook_id, order_key`,
       [...params, input.status, input.now.getTime(), input.retries])
-    return { matched, requeued: updated.rowCount ?? 0 }
+    if (input.status === 'pending') await releaseOrderLanes(client, updated.rows, input.now)
+    return { matched, requeued: updated.rows.reduce((sum, row) => sum + row.n, 0) }
   })
 }

@@ -1,7 +1,7 @@
 /** Store.findEventsToErase, eraseEvents and getErasure (docs/privacy.md). */
 import type pg from 'pg'
 import { ERASED_ERROR } from '../../store.js'
-import { releaseOrderLanes } from './complete-attempts.js'
+import { releaseOrderLanes } from './order-lanes.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
 import { toErasure, toEvent } from '../../rows.js'
 import type { ErasureRow, EventRow } from '../../rows.js'

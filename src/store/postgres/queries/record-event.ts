@@ -5,20 +5,22 @@
 import type pg from 'pg'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import { transaction } from '../transaction.js'
+import { orderLaneKey, orderLanesOf } from '../../order-lanes.js'
 
 /**
- * Per-call ordering (Store NewDelivery.orderKey, docs/delivery.md): a delivery goes behind the
- * last pending one of its (webhook, call) queue and waits (next_attempt_at NULL) while there is
- * one. Only events with ordered deliveries take this form of the statement, alone in a
- * transaction that holds their queues' locks (recordOrderedEvent); every other event runs the
- * statement without it.
+ * Per-call ordering (Store NewDelivery.orderKey, docs/delivery.md, src/store/order-lanes.ts): a
+ * delivery takes the place after the last one of its (webhook, call) queue (whatever that
+ * delivery's status: places are never reused, so parked and recovered deliveries keep theirs)
+ * and waits (next_attempt_at NULL) while the queue has a pending delivery. Only events with
+ * ordered deliveries take this form of the statement, alone in a transaction that holds their
+ * queues' locks (recordOrderedEvent); every other event runs the statement without it.
  */
 const ORDERED_DELIVERY = {
   nextAttemptAt: `CASE WHEN t.order_key IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries x
            WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key AND x.status = 'pending')
          THEN NULL ELSE t.next_attempt_at END`,
   orderSeq: `CASE WHEN t.order_key IS NOT NULL THEN coalesce((SELECT max(x.order_seq) FROM deliveries x
-           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key AND x.status = 'pending'), 0) + 1 END`,
+           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key), 0) + 1 END`,
 }
 
 /**
@@ -109,7 +111,8 @@ async function existingDeliveries (db: pg.Pool | pg.PoolClient, input: RecordEve
 
 /** The (webhook, call) queues an event's ordered deliveries join, as advisory lock keys, sorted. */
 export function orderLanes (input: RecordEventInput): string[] {
-  return [...new Set(input.deliveries.filter((d) => (d.orderKey ?? null) !== null).map((d) => `${d.webhookId} ${d.orderKey ?? ''}`))].sort()
+  return orderLanesOf(input.deliveries.map((d) => ({ webhook_id: d.webhookId, order_key: d.orderKey ?? null })))
+    .map((lane) => orderLaneKey(lane.webhookId, lane.orderKey))
 }
 
 /**

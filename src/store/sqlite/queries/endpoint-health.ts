@@ -5,6 +5,9 @@ import { healthParams } from '../../rows.js'
 import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import type { WebhookRow } from '../rows.js'
 import { withRelaxedSync } from '../relaxed-sync.js'
+import { orderLanesOf } from '../../order-lanes.js'
+import type { OrderedRow } from '../../order-lanes.js'
+import { prepareReleaseLanes } from './order-lanes.js'
 
 interface LeaseRef { deliveryId: string, leaseToken: string }
 
@@ -38,8 +41,14 @@ export function prepareEndpointHealth (db: Database) {
       consecutive_failures = 0, breaker = 'closed', breaker_probe_at = NULL, breaker_cooldown_ms = 0,
       failed_deliveries_in_row = 0, failing_since = NULL
     WHERE id = @id AND workspace_id = @workspaceId AND deleted_at IS NULL`)
-  const replayParked = db.prepare(`UPDATE deliveries SET status = 'pending', next_attempt_at = @now, held = 0, updated_at = @now
+  // Per-call ordering (src/store/order-lanes.ts): an ordered delivery comes back waiting, in its
+  // place; releasing its call's queue afterwards lets the earliest go, unless one is under way.
+  const parkedLanes = db.prepare<{ id: string }, OrderedRow>(`SELECT DISTINCT webhook_id, order_key FROM deliveries
+    WHERE webhook_id = @id AND status = 'parked' AND order_key IS NOT NULL`)
+  const replayParked = db.prepare(`UPDATE deliveries SET status = 'pending',
+      next_attempt_at = CASE WHEN order_key IS NULL THEN @now END, held = 0, updated_at = @now
     WHERE webhook_id = @id AND status = 'parked'`)
+  const releaseLanes = prepareReleaseLanes(db)
   const discardParked = db.prepare(`UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = '${DISCARDED_ERROR}', updated_at = @now
     WHERE webhook_id = @id AND status = 'parked'`)
   const takeProbe = db.prepare(`UPDATE webhooks SET breaker = 'half_open', breaker_probe_at = @retryAt
@@ -56,7 +65,11 @@ export function prepareEndpointHealth (db: Database) {
   const RECOVERABLE = `webhook_id = @id AND workspace_id = @workspaceId AND status = 'failed'
       AND created_at >= @since AND (@until IS NULL OR created_at < @until) AND COALESCE(last_error, '') <> '${ERASED_ERROR}'`
   const countRecoverable = db.prepare<Record<string, unknown>, { n: number }>(`SELECT COUNT(*) AS n FROM deliveries WHERE ${RECOVERABLE}`)
-  const recover = db.prepare(`UPDATE deliveries SET status = @status, next_attempt_at = CASE WHEN @status = 'pending' THEN @now END,
+  const recoverableLanes = db.prepare<Record<string, unknown>, OrderedRow>(
+    `SELECT DISTINCT webhook_id, order_key FROM deliveries WHERE ${RECOVERABLE} AND order_key IS NOT NULL`)
+  // Like replay: an ordered delivery waits in its place until its call's queue is released.
+  const recover = db.prepare(`UPDATE deliveries SET status = @status,
+      next_attempt_at = CASE WHEN @status = 'pending' AND order_key IS NULL THEN @now END,
       max_attempts = attempt_count + 1 + @retries, held = 0, skip_breaker = 0, updated_at = @now,
       lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
     WHERE ${RECOVERABLE}`)
@@ -88,8 +101,13 @@ export function prepareEndpointHealth (db: Database) {
     if (before === undefined) return null
     if (before.enabled === 0) {
       markEnabled.run({ id, workspaceId, now })
-      if (replay) replayParked.run({ id, now })
-      else discardParked.run({ id, now })
+      if (replay) {
+        const lanes = orderLanesOf(parkedLanes.all({ id }))
+        replayParked.run({ id, now })
+        releaseLanes(lanes, now)
+      } else {
+        discardParked.run({ id, now })
+      }
     }
     const row = selectOne.get(id, workspaceId)
     return row === undefined ? null : toWebhook(row)
@@ -111,7 +129,10 @@ export function prepareEndpointHealth (db: Database) {
     }
     const matched = countRecoverable.get(params)?.n ?? 0
     if (input.dryRun || matched === 0) return { matched, requeued: 0 }
-    const requeued = recover.run({ ...params, status: input.status, now: input.now.getTime(), retries: input.retries }).changes
+    const lanes = input.status === 'pending' ? orderLanesOf(recoverableLanes.all(params)) : []
+    const now = input.now.getTime()
+    const requeued = recover.run({ ...params, status: input.status, now, retries: input.retries }).changes
+    releaseLanes(lanes, now)
     return { matched, requeued }
   })
 

@@ -22,16 +22,18 @@ export function prepareRecordEvent (db: Database) {
      next_attempt_at, created_at, updated_at, held, skip_breaker)
     VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
      @nextAttemptAt, @createdAt, @createdAt, @held, @skipBreaker)`)
-  // Per-call ordering (Store NewDelivery.orderKey): behind the call's last pending delivery, and
-  // waiting (next_attempt_at NULL) while there is one.
+  // Per-call ordering (Store NewDelivery.orderKey, src/store/order-lanes.ts): the place after the
+  // call's last one (whatever that delivery's status: places are never reused, so parked and
+  // recovered deliveries keep theirs), and waiting (next_attempt_at NULL) while the call has a
+  // pending delivery.
   const insertOrdered = db.prepare(`INSERT INTO deliveries
     (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
      next_attempt_at, order_key, order_seq, created_at, updated_at, held, skip_breaker)
     SELECT @id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
-      CASE WHEN lane.last IS NULL THEN @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt,
+      CASE WHEN lane.busy THEN NULL ELSE @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt,
       @held, @skipBreaker
-    FROM (SELECT MAX(order_seq) AS last FROM deliveries INDEXED BY deliveries_order
-          WHERE webhook_id = @webhookId AND order_key = @orderKey AND status = 'pending' AND order_key IS NOT NULL) AS lane`)
+    FROM (SELECT MAX(order_seq) AS last, MAX(status = 'pending') AS busy FROM deliveries INDEXED BY deliveries_order
+          WHERE webhook_id = @webhookId AND order_key = @orderKey AND order_key IS NOT NULL) AS lane`)
   // The latest non-null persona wins: a later event of the same job without persona_id keeps the one learnt before.
   const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
     VALUES (?, ?, ?, 0, ?)
