@@ -1191,6 +1191,84 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.notEqual((await store.getDelivery(hook.workspaceId, b2))?.nextAttemptAt, null, 'b2 due')
       })
 
+      it('enable\'s replay lines a call\'s parked deliveries up in acceptance order, behind one under way; later events wait behind them', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const record = async (key: string, status: 'pending' | 'parked' = 'pending'): Promise<string> => {
+          const delivery = { ...deliveryTo(hook, at(0), 4, key), status }
+          await store.recordEvent({ event: event(ws.id), deliveries: [delivery] })
+          return delivery.id
+        }
+        const a1 = await record('job_a')
+        const a2 = await record('job_a')
+        const b1 = await record('job_b')
+        const c1 = await record('job_c')
+        const out = await store.claimDue(claimOptions(at(1)))
+        assert.deepEqual(new Set(out.map((c) => c.deliveryId)), new Set([a1, b1, c1]))
+        const lease = (id: string) => out.find((c) => c.deliveryId === id) ?? assert.fail(id)
+        // Disabled with a1, b1 and c1 in flight: a2 is parked, they finish.
+        await store.disableWebhook(ws.id, hook.id, 'manual', at(10))
+        assert.equal((await store.getDelivery(ws.id, a2))?.status, 'parked')
+        // b1 comes back for a retry (the engine parks it when it is due); a1 and c1 settle.
+        await store.completeAttempts([
+          result(lease(a1), { status: 'succeeded' }),
+          result(lease(b1), { status: 'pending', nextAttemptAt: at(20) }, { statusCode: 503 }),
+        ], at(11))
+        const [b1Again] = await store.claimDue(claimOptions(at(20)))
+        assert.equal(b1Again?.deliveryId, b1)
+        await store.parkDeliveries([b1Again ?? assert.fail()], at(20))
+        // Events accepted while it is disabled are parked, each in its call's next place.
+        const a3 = await record('job_a', 'parked')
+        const b2 = await record('job_b', 'parked')
+        const a4 = await record('job_a', 'parked')
+        const b3 = await record('job_b', 'parked')
+        const c2 = await record('job_c', 'parked')
+
+        await store.enableWebhook(ws.id, hook.id, true, at(30))
+        // c1 is still out: c2 waits behind it even though it was parked.
+        const c2Waiting = await store.getDelivery(ws.id, c2)
+        assert.deepEqual([c2Waiting?.status, c2Waiting?.nextAttemptAt], ['pending', null])
+        // An event accepted after the enable goes behind the replayed ones of its call.
+        const a5 = await record('job_a')
+        const b4 = await record('job_b')
+        assert.equal((await store.getDelivery(ws.id, a5))?.nextAttemptAt, null)
+        await drainQueues(store, { job_a: [a2, a3, a4, a5], job_b: [b1, b2, b3, b4] }, at(30))
+        await store.completeAttempts([result(lease(c1), { status: 'succeeded' })], at(1_000))
+        await drainQueues(store, { job_c: [c2] }, at(1_000))
+      })
+
+      it('recover lines a call\'s failed deliveries up in acceptance order with its waiting ones, behind one under way', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const record = async (key: string): Promise<string> => {
+          const delivery = deliveryTo(hook, at(0), 1, key)
+          await store.recordEvent({ event: event(ws.id), deliveries: [delivery] })
+          return delivery.id
+        }
+        const a1 = await record('job_a')
+        const a2 = await record('job_a')
+        const a3 = await record('job_a')
+        const b1 = await record('job_b')
+        const b2 = await record('job_b')
+        await drainQueues(store, { job_a: [a1, a2, a3], job_b: [b1, b2] }, at(0), 'failed')
+        // Later events of call a: a4 is out, a5 waits behind it.
+        const a4 = await record('job_a')
+        const a5 = await record('job_a')
+        const [a4Lease, ...none] = await store.claimDue(claimOptions(at(100)))
+        assert.deepEqual([a4Lease?.deliveryId, none], [a4, []])
+
+        const done = await store.recoverDeliveries({
+          workspaceId: ws.id, webhookId: hook.id, since: at(0), until: null, retries: 0, status: 'pending', now: at(200), dryRun: false,
+        })
+        assert.deepEqual(done, { matched: 5, requeued: 5 })
+        for (const id of [a1, a2, a3, b2]) assert.equal((await store.getDelivery(ws.id, id))?.nextAttemptAt, null, `${id} waits`)
+        const [b1Lease] = await store.claimDue(claimOptions(at(200)))
+        assert.deepEqual(b1Lease?.deliveryId, b1, 'only call b\'s head: a4 is still out')
+        await store.completeAttempts([result(a4Lease ?? assert.fail(), { status: 'succeeded' }), result(b1Lease, { status: 'succeeded' })], at(210))
+        // a1 was accepted before a5, which was waiting already: it goes first.
+        await drainQueues(store, { job_a: [a1, a2, a3, a5], job_b: [b2] }, at(210))
+      })
+
       it('a waiting delivery of a deleted webhook ends failed like the others', async (store) => {
         const { ws, webhooks: [hook] } = await seed(store, 1)
         assert.ok(hook)
@@ -1272,3 +1350,24 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
     })
   })
 }
+
+/**
+ * Per-call ordering: claims and settles (with `outcome`) until every queue is empty, checking
+ * that each claim takes exactly the head of every call's queue, in `queues`' order, and nothing
+ * else — no other delivery of a call is due meanwhile.
+ */
+async function drainQueues (store: Store, queues: Record<string, string[]>, from: Date, outcome: 'succeeded' | 'failed' = 'succeeded'): Promise<void> {
+  const left = Object.values(queues).map((ids) => [...ids])
+  let now = from.getTime()
+  for (let step = 0; left.some((ids) => ids.length > 0); step++) {
+    const claimed = await store.claimDue(claimOptions(new Date(now)))
+    const heads = left.flatMap((ids) => ids.slice(0, 1))
+    assert.deepEqual(new Set(claimed.map((c) => c.deliveryId)), new Set(heads), `step ${step}: only each call's head is due`)
+    now += 10
+    const done = await store.completeAttempts(claimed.map((c) => result(c, { status: outcome }, outcome === 'failed' ? { statusCode: 500 } : {})), new Date(now))
+    assert.deepEqual(done.rejected, [])
+    for (const ids of left) ids.shift()
+  }
+  assert.deepEqual(await store.claimDue(claimOptions(new Date(now))), [], 'nothing left')
+}
+
