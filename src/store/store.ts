@@ -244,11 +244,12 @@ export interface NewDelivery {
   /** When the first attempt is due (normally the event's acceptance time). */
   nextAttemptAt: Date
   /**
-   * Per-call ordering (docs/delivery.md): deliveries of one webhook with the same key are sent one
-   * at a time in the order they were recorded. While an earlier one of the same (webhook, key) is
-   * pending, the store records this one *waiting* (pending, `nextAttemptAt` null, never claimed);
-   * when the earliest pending one settles (succeeded or failed), completeAttempts makes the next
-   * waiting one due at once. Null (the default): no ordering.
+   * Per-call ordering (docs/delivery.md, src/store/order-lanes.ts): deliveries of one webhook with
+   * the same key are sent one at a time in the order they were recorded. Each takes the next place
+   * in its (webhook, key) queue, for good (a parked or recovered delivery comes back to it). While
+   * another of the queue is pending, the store records this one *waiting* (pending, `nextAttemptAt`
+   * null, never claimed); when the scheduled one settles (succeeded or failed), completeAttempts
+   * makes the waiting one in the earliest place due at once. Null (the default): no ordering.
    */
   orderKey?: string | null
   /** `parked` for a disabled webhook. @defaultValue 'pending' */
@@ -639,10 +640,16 @@ export interface Store {
   disableWebhook (workspaceId: string, id: string, reason: DisabledReason, now: Date): Promise<Webhook | null>
   /**
    * Enables it with fresh health; its parked deliveries become pending and due now
-   * (`replayParked`) or end failed with "discarded".
+   * (`replayParked`) or end failed with "discarded". Ordered ones (NewDelivery.orderKey) come back
+   * waiting in their places: of each queue only the earliest is made due, and none while another
+   * of the queue is scheduled (still in flight or retrying).
    */
   enableWebhook (workspaceId: string, id: string, replayParked: boolean, now: Date): Promise<Webhook | null>
-  /** Failed deliveries of a webhook created in [since, until), except "erased" ones: counted, and requeued unless a dry run. */
+  /**
+   * Failed deliveries of a webhook created in [since, until), except "erased" ones: counted, and
+   * requeued unless a dry run. Requeued as `pending`, ordered ones wait in their places, as with
+   * enableWebhook's replay.
+   */
   recoverDeliveries (input: RecoverInput): Promise<{ matched: number, requeued: number }>
   /**
    * The earliest `nextAttemptAt` among pending deliveries, or null when there are none. A
