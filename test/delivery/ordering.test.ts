@@ -2,11 +2,17 @@
  * Per-call ordering (docs/delivery.md): 200 calls × 3 events to a receiver that fails 30 % of
  * attempts at random arrive per call in order, and one call whose first delivery hangs holds back
  * only itself. On both stores; on PostgreSQL with two engines on separate connections, as two
- * worker processes would run.
+ * worker processes would run. Deliveries that come back in bulk — POST /enable replaying parked
+ * ones, POST /recover — arrive per call in order too, driven through the API.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { acceptEvent } from '../../src/delivery/accept-event.js'
+import { createEngine } from '../../src/delivery/engine.js'
+import { createHttpClient } from '../../src/delivery/http-client.js'
+import { createLogger } from '../../src/util/logger.js'
+import { USER_AGENT } from '../../src/util/version.js'
+import { createHarness } from '../api/harness.js'
 import { samplePayload } from '../../src/events/samples.js'
 import { STORE_KINDS, startStack } from '../helpers/both-stores.js'
 import { startReceiver } from '../helpers/receiver.js'
@@ -88,6 +94,90 @@ for (const kind of STORE_KINDS) {
       releaseDead()
       await receiver.close()
       await stack.close()
+    }
+  })
+}
+
+/** Each call's events in arrival order must be in EVENTS order (retries of one event together), all three there. */
+function assertInOrder (requests: readonly ReceivedRequest[], jobs: readonly string[]): void {
+  const byJob = new Map<string, Parsed[]>()
+  for (const request of [...requests].sort((a, b) => a.index - b.index)) {
+    const parsed = parse(request)
+    byJob.set(parsed.job, [...(byJob.get(parsed.job) ?? []), parsed])
+  }
+  assert.deepEqual([...byJob.keys()].sort(), [...jobs].sort())
+  for (const [job, got] of byJob) {
+    const order = got.map((r) => EVENTS.indexOf(r.event as (typeof EVENTS)[number]))
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), `${job}: ${got.map((r) => r.event).join(', ')}`)
+    assert.deepEqual([...new Set(order)], [0, 1, 2], `${job} got all three events`)
+  }
+}
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: through the API, parked deliveries replayed by /enable and failed ones requeued by /recover arrive per call in order`, async () => {
+    const h = await createHarness({ allowPrivateNetworks: true, driver: kind })
+    const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+    // Breaker off: the recover phase fails every delivery first, and this is about ordering.
+    const engine = createEngine({ idlePollMs: 50, breakerThreshold: 0 }, { store: h.store, sender, logger: createLogger({ level: 'silent' }) })
+    // 'flaky': a call.started delivery is refused once (503, retried 100 ms later), so a call's
+    // later events would overtake it if they were due together; 'down': 400, failed for good.
+    let mode: 'flaky' | 'down' = 'flaky'
+    const refused = new Set<string>()
+    const receiver = await startReceiver({
+      respond: (request) => {
+        if (mode === 'down') return 400
+        const id = String(request.headers['x-kejue-delivery-id'])
+        if (parse(request).event !== 'call.started' || refused.has(id)) return 200
+        refused.add(id)
+        return 503
+      },
+    })
+    const post = async (event: (typeof EVENTS)[number], job: string): Promise<void> => {
+      const res = await h.call('POST', '/api/v1/events', { event, data: dataFor(event, job) })
+      assert.equal(res.statusCode, 202, res.body)
+    }
+    const settled = async (what: string): Promise<void> => {
+      await waitFor(what, async () => (await h.store.queueStats(new Date(), new Date(0))).pending === 0, 60_000, 50)
+    }
+    engine.start()
+    try {
+      const created = await h.call('POST', '/api/v1/webhooks', {
+        url: receiver.url, events: [...EVENTS], ordering: 'per_call', max_retries: 3, backoff_ms: 100,
+      })
+      assert.equal(created.statusCode, 201, created.body)
+      const id = created.json<{ id: string }>().id
+      const replayJobs = ['job_r1', 'job_r2', 'job_r3']
+
+      // Disabled: call.started and call.ended of each call are parked, calls interleaved.
+      assert.equal((await h.call('PATCH', `/api/v1/webhooks/${id}`, { enabled: false })).statusCode, 200)
+      for (const event of ['call.started', 'call.ended'] as const) for (const job of replayJobs) await post(event, job)
+      const parked = await h.call('GET', `/api/v1/deliveries?status=parked&webhook_id=${id}`)
+      assert.equal(parked.json<{ data: unknown[] }>().data.length, 6)
+      assert.equal((await h.call('POST', `/api/v1/webhooks/${id}/enable`)).statusCode, 200)
+      // Accepted after the enable: behind the replayed ones of its call.
+      for (const job of replayJobs) await post('call.analyzed', job)
+      await settled('the replayed calls to settle')
+      assertInOrder(receiver.requests, replayJobs)
+      assert.equal(refused.size, replayJobs.length, 'each call.started was refused once')
+
+      // Every event of three more calls fails for good, then /recover requeues them all at once.
+      mode = 'down'
+      const since = new Date().toISOString()
+      const recoverJobs = ['job_c1', 'job_c2', 'job_c3']
+      for (const event of EVENTS) for (const job of recoverJobs) await post(event, job)
+      await settled('the failing calls to fail')
+      const mark = receiver.requests.length
+      mode = 'flaky'
+      const recovered = await h.call('POST', `/api/v1/webhooks/${id}/recover`, { since })
+      assert.equal(recovered.statusCode, 202, recovered.body)
+      assert.deepEqual(recovered.json(), { matched: 9, requeued: 9 })
+      await settled('the recovered calls to settle')
+      assertInOrder(receiver.requests.filter((r) => r.index >= mark), recoverJobs)
+    } finally {
+      await engine.stop(1_000)
+      await sender.close()
+      await receiver.close()
+      await h.close()
     }
   })
 }
