@@ -256,6 +256,39 @@ describe('postgres store', () => {
   })
 })
 
+describe('postgres store, per-call ordering', () => {
+  test('enable replays parked deliveries of 20,000 calls at once: one lock for the webhook\'s queues, not one per call', async () => {
+    // One advisory lock per call would outgrow PostgreSQL's lock table (max_locks_per_transaction
+    // 64 × 100 connections by default; about 12,000 here) and fail the enable with "out of shared
+    // memory". And releasing 20,000 queues at once must stay linear: a plan that read every
+    // waiting delivery once per queue takes minutes.
+    const { store: own, schema, cleanup: done } = await makePostgresStore({ poolSize: 2 })
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
+    await client.connect()
+    try {
+      const { workspaceId, webhookId } = await seed(own)
+      await own.disableWebhook(workspaceId, webhookId, 'manual', at(1))
+      // Parked as recordEvent parks them (the contract suite checks that), written in one go:
+      // one event of each of 20,000 calls, and a second one of the first 50 calls.
+      const calls = 20_000
+      await client.query(`INSERT INTO events (workspace_id, id, type, body, created_at)
+        SELECT $1, 'evt_' || i, 'call.ended', '{}', $2 FROM generate_series(1, $3 + 50) AS i`, [workspaceId, at(2).getTime(), calls])
+      await client.query(`INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
+          max_attempts, next_attempt_at, created_at, updated_at, order_key, order_seq)
+        SELECT 'dlv_' || i, $1, 'evt_' || i, 'call.ended', $2, false, 'https://example.com/hook', 'parked', 4, NULL, $3, $3,
+          'job_' || CASE WHEN i <= $4 THEN i ELSE i - $4 END, CASE WHEN i <= $4 THEN 1 ELSE 2 END
+        FROM generate_series(1, $4 + 50) AS i`, [workspaceId, webhookId, at(2).getTime(), calls])
+      assert.equal((await own.enableWebhook(workspaceId, webhookId, true, at(10)))?.enabled, true)
+      const claimed = await own.claimDue({ now: at(10), limit: 2 * calls, leaseMs: 60_000, owner: 'test' })
+      assert.equal(claimed.length, calls, 'the first of each call, and only it')
+      assert.ok(claimed.every((c) => Number(c.deliveryId.slice(4)) <= calls))
+    } finally {
+      await client.end()
+      await done()
+    }
+  })
+})
+
 describe('postgres store across processes', () => {
   test('two store instances (two pools) claiming 2,000 deliveries at once never share one', async () => {
     const schema = randomSchemaName()

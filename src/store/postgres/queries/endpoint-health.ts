@@ -11,7 +11,7 @@ import type { WebhookRow } from '../rows.js'
 import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import { transaction } from '../transaction.js'
 import type { OrderedRow } from '../../order-lanes.js'
-import { releaseOrderLanes } from './order-lanes.js'
+import { releaseWebhookOrderLanes } from './order-lanes.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 interface LeaseRef { deliveryId: string, leaseToken: string }
@@ -94,7 +94,7 @@ export async function enableWebhook (db: pg.Pool, workspaceId: string, id: strin
            RETURNING webhook_id, order_key
          )
          SELECT DISTINCT webhook_id, order_key FROM replayed WHERE order_key IS NOT NULL`, [id, at])
-      await releaseOrderLanes(client, lanes.rows, now)
+      await releaseWebhookOrderLanes(client, id, lanes.rows, now)
     } else {
       await client.query(
         `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = $2
@@ -161,7 +161,7 @@ export async function recoverDeliveries (db: pg.Pool, input: RecoverInput): Prom
        )
        SELECT webhook_id, order_key, count(*)::int AS n FROM recovered GROUP BY webhook_id, order_key`,
       [...params, input.status, input.now.getTime(), input.retries])
-    if (input.status === 'pending') await releaseOrderLanes(client, updated.rows, input.now)
+    if (input.status === 'pending') await releaseWebhookOrderLanes(client, input.webhookId, updated.rows, input.now)
     return { matched, requeued: updated.rows.reduce((sum, row) => sum + row.n, 0) }
   })
 }

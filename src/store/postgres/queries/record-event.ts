@@ -6,6 +6,7 @@ import type pg from 'pg'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import { transaction } from '../transaction.js'
 import { orderLaneKey, orderLanesOf } from '../../order-lanes.js'
+import type { OrderLane } from '../../order-lanes.js'
 
 /**
  * Per-call ordering (Store NewDelivery.orderKey, docs/delivery.md, src/store/order-lanes.ts): a
@@ -16,8 +17,10 @@ import { orderLaneKey, orderLanesOf } from '../../order-lanes.js'
  * queues' locks (recordOrderedEvent); every other event runs the statement without it.
  */
 const ORDERED_DELIVERY = {
-  nextAttemptAt: `CASE WHEN t.order_key IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries x
-           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key AND x.status = 'pending')
+  // The status is tested in the aggregate, not as a condition, so that the queue is read through
+  // deliveries_order, never through deliveries_lane (all the webhook's pending deliveries).
+  nextAttemptAt: `CASE WHEN t.order_key IS NOT NULL AND (SELECT bool_or(x.status = 'pending') FROM deliveries x
+           WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key)
          THEN NULL ELSE t.next_attempt_at END`,
   orderSeq: `CASE WHEN t.order_key IS NOT NULL THEN coalesce((SELECT max(x.order_seq) FROM deliveries x
            WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key), 0) + 1 END`,
@@ -109,21 +112,34 @@ async function existingDeliveries (db: pg.Pool | pg.PoolClient, input: RecordEve
   return existing.rows[0]?.n ?? 0
 }
 
-/** The (webhook, call) queues an event's ordered deliveries join, as advisory lock keys, sorted. */
-export function orderLanes (input: RecordEventInput): string[] {
+/** The (webhook, call) queues an event's ordered deliveries join, sorted. */
+export function orderLanes (input: RecordEventInput): OrderLane[] {
   return orderLanesOf(input.deliveries.map((d) => ({ webhook_id: d.webhookId, order_key: d.orderKey ?? null })))
-    .map((lane) => orderLaneKey(lane.webhookId, lane.orderKey))
 }
 
 /**
  * Serializes the writers of the given (webhook, call) queues until the transaction ends: the
  * statements after it see every delivery committed before, and nobody adds to or releases from
- * these queues meanwhile. Keys in one sorted order, so two writers never wait on each other in a
- * cycle.
+ * these queues meanwhile. Each queue's webhook is locked too, shared: enable and recover, which
+ * put back deliveries of any number of a webhook's calls at once, lock the webhook alone,
+ * exclusively (lockWebhookOrderLanes), since a lock per call could outgrow PostgreSQL's lock
+ * table (max_locks_per_transaction × connections: about 6,400 by default). Webhooks before
+ * queues, each in sorted order, so two writers never wait on each other in a cycle. The keys:
+ * the webhook id, and "<webhook id> <call>" for a queue.
  */
-export async function lockOrderLanes (client: pg.PoolClient, lanes: readonly string[]): Promise<void> {
+export async function lockOrderLanes (client: pg.PoolClient, lanes: readonly OrderLane[]): Promise<void> {
   if (lanes.length === 0) return
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended(lane, 0)) FROM unnest($1::text[]) AS u(lane)', [lanes])
+  const webhooks = [...new Set(lanes.map((lane) => lane.webhookId))].sort()
+  await client.query(`SELECT count(*) FROM (
+      SELECT pg_advisory_xact_lock_shared(hashtextextended(w, 0)) FROM unnest($1::text[]) AS u(w)
+      UNION ALL
+      SELECT pg_advisory_xact_lock(hashtextextended(l, 0)) FROM unnest($2::text[]) AS v(l)
+    ) AS taken`, [webhooks, lanes.map((lane) => orderLaneKey(lane.webhookId, lane.orderKey))])
+}
+
+/** Every (webhook, call) queue of one webhook at once, until the transaction ends (see lockOrderLanes). */
+export async function lockWebhookOrderLanes (client: pg.PoolClient, webhookId: string): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [webhookId])
 }
 
 /**
