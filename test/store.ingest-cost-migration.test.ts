@@ -2,6 +2,7 @@
  * Migration 0009 on stores that already hold events: the job and contact ids that delivery search
  * finds an event by are filled from the stored bodies, so `?job_id=` and `?contact_id=` find the
  * events accepted before the upgrade exactly as before. Both drivers, starting from schema 0008.
+ * On PostgreSQL, deliveries pages keep room for a claim's in-place (HOT) update.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -98,6 +99,15 @@ test('postgres: migration 0009 fills the event keys of events stored before it',
   const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema })
   try {
     await assertFound(store)
+    const check = new pg.Client({ connectionString: TEST_DATABASE_URL })
+    await check.connect()
+    try {
+      const options = await check.query<{ reloptions: string[] | null }>(
+        "SELECT c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'deliveries'", [schema])
+      assert.deepEqual(options.rows[0]?.reloptions, ['fillfactor=50'])
+    } finally {
+      await check.end()
+    }
   } finally {
     await store.close()
     await dropSchema(schema)
