@@ -318,8 +318,15 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
   }
 
-  /** The store's last answer to nextDueAt (ms, null: nothing pending) and when it was asked. */
+  /**
+   * The store's last answer to nextDueAt (ms, null: nothing pending) and when it was asked, with
+   * what this engine has scheduled since (its retries, its holds) folded in.
+   */
   let knownNextDue: { at: number | null, askedAt: number } | null = null
+
+  function scheduledFor (at: number): void {
+    if (knownNextDue !== null && (knownNextDue.at === null || at < knownNextDue.at)) knownNextDue.at = at
+  }
 
   async function claimOnce (): Promise<void> {
     const room = Math.min(opts.claimBatch, maxHeld - heldCounted())
@@ -405,7 +412,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       }
     }
     if (park.length > 0) await store.parkDeliveries(park, at)
-    for (const [webhookId, { until, claims }] of hold) await store.holdFirstAttempts(webhookId, claims, until, at)
+    for (const [webhookId, { until, claims }] of hold) {
+      await store.holdFirstAttempts(webhookId, claims, until, at)
+      scheduledFor(until.getTime())
+    }
     return pass
   }
 
@@ -714,7 +724,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       roomFreed = release(result.deliveryId) || roomFreed
       if (result.settlement.status === 'pending') earliestRetry = Math.min(earliestRetry, result.settlement.nextAttemptAt.getTime())
     }
-    if (earliestRetry !== Infinity) schedulePump(earliestRetry - now())
+    if (earliestRetry !== Infinity) {
+      scheduledFor(earliestRetry)
+      schedulePump(earliestRetry - now())
+    }
     if (roomFreed || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 

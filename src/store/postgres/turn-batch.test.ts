@@ -15,6 +15,19 @@ test('reads of one turn share one load, equal keys asked once; the next turn loa
   assert.deepEqual(loads, [['a', 'b', 'missing'], ['a']], 'nothing is kept between turns')
 })
 
+test('when a batch fails, each key is read again alone: a bad key fails only its own readers', async () => {
+  const loads: string[][] = []
+  const read = createTurnBatch((key: string) => key, async (keys) => {
+    loads.push([...keys])
+    if (keys.includes('bad')) throw new Error('invalid byte sequence')
+    return new Map(keys.map((k) => [k, k.toUpperCase()]))
+  })
+  const results = await Promise.allSettled([read('a'), read('bad'), read('b'), read('bad')])
+  assert.deepEqual(results.map((r) => r.status === 'fulfilled' ? r.value : (r.reason as Error).message),
+    ['A', 'invalid byte sequence', 'B', 'invalid byte sequence'])
+  assert.deepEqual(loads, [['a', 'bad', 'b'], ['a'], ['bad'], ['b']])
+})
+
 test('a failing load fails every read of its batch with its error, and the next batch runs', async () => {
   let fail = true
   const read = createTurnBatch((key: string) => key, async (keys) => {

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database } from 'better-sqlite3'
 
 /**
  * Runs `fn` (a whole transaction) with synchronous=NORMAL instead of FULL: committed, but not
@@ -11,24 +11,10 @@ import type { Database, Statement } from 'better-sqlite3'
  * Event batches use it too, but are made durable before they are acknowledged: wal-sync.ts.
  */
 export function withRelaxedSync<T> (db: Database, fn: () => T): T {
-  const { relax, restore } = syncPragmas(db)
-  relax.run()
+  db.pragma('synchronous = NORMAL')
   try {
     return fn()
   } finally {
-    restore.run()
+    db.pragma('synchronous = FULL')
   }
-}
-
-// Prepared once per connection: `db.pragma()` prepares its statement at every call, which cost
-// more than the pragma itself around every batch.
-const prepared = new WeakMap<Database, { relax: Statement, restore: Statement }>()
-
-function syncPragmas (db: Database): { relax: Statement, restore: Statement } {
-  let pair = prepared.get(db)
-  if (pair === undefined) {
-    pair = { relax: db.prepare('PRAGMA synchronous = NORMAL'), restore: db.prepare('PRAGMA synchronous = FULL') }
-    prepared.set(db, pair)
-  }
-  return pair
 }
