@@ -123,6 +123,7 @@ export const latencyPhase: Phase = {
       ctx.report({ figure: `receiver-side latency at ${rate} ev/s, p50`, value: percentile(latencies, 50), unit: 'ms' })
       ctx.report({ figure: `receiver-side latency at ${rate} ev/s, p99`, value: percentile(latencies, 99), unit: 'ms', goal: GOALS.p99[ctx.store] })
       ctx.report({ figure: `receiver-side latency at ${rate} ev/s, max`, value: percentile(latencies, 100), unit: 'ms' })
+      ctx.report({ figure: `POST /events ack at ${rate} ev/s, p50`, value: percentile(acks, 50), unit: 'ms' })
       ctx.report({ figure: `POST /events ack at ${rate} ev/s, p99`, value: percentile(acks, 99), unit: 'ms' })
       ctx.report({ figure: `sustained rate (asked ${rate} ev/s)`, value: sustained, unit: 'ev/s' })
     } finally {

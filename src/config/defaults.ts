@@ -81,6 +81,11 @@ export const DEFAULTS = {
     // An attempt still running after this leaves the global in-flight budget for the stall lane,
     // so dead endpoints cannot hold the slots healthy ones need (docs/delivery.md "Isolation").
     stallAfterMs: 1_000,
+    // While claims keep finding work, the store's answer to "when is the next delivery due?"
+    // is reused this long instead of asked after every claim (one statement per claim less).
+    // New events and released work wake the engine anyway, its own retries set its timer, and
+    // the idle poll still bounds how late anything else is seen.
+    nextDueReuseMs: 100,
     // While the store fails, claims back off from idlePollMs up to this.
     maxStoreBackoffMs: 5_000,
     // A failed settle write is retried this many times (backoff as above) while the leases hold.

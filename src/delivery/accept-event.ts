@@ -101,15 +101,22 @@ export async function routeEvent (
   // Every webhook naming it, whatever its scope; rare, so the listing is read.
   if (isOperationalEventType(type)) return selectOperational(await store.listWebhooks(workspaceId), type)
   const jobId = eventJobId(type, data)
-  const call = jobId === null ? null : await store.getCall(workspaceId, jobId)
+  const filters = eventFilters(type)
+  const named = eventPersonaId(data)
+  // The store reads only the candidates from its routing index, never the whole workspace:
+  // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index").
+  // When the event names its persona, they are read at the same time as the call (which then
+  // only decides whether the call's inline webhooks take the event instead): one wait, not two.
+  const [call, early] = await Promise.all([
+    jobId === null ? null : store.getCall(workspaceId, jobId),
+    named === null ? null : store.routeWebhooks(workspaceId, filters, named),
+  ])
   if (call !== null && call.hasInlineWebhooks && isCallEvent(type)) {
     return selectInline(await store.listInlineWebhooks(workspaceId, call.jobId), type)
   }
   // A call's persona comes from its creation or its call.started, so call.ended and
   // call.analyzed of the same job are scoped too.
-  const personaId = eventPersonaId(data) ?? call?.personaId ?? null
-  // The store reads only the candidates from its routing index, never the whole workspace:
-  // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index").
-  const candidates = await store.routeWebhooks(workspaceId, eventFilters(type), personaId)
+  const personaId = named ?? call?.personaId ?? null
+  const candidates = early ?? await store.routeWebhooks(workspaceId, filters, personaId)
   return selectSubscriptions(candidates, type, personaId)
 }

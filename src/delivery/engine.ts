@@ -77,6 +77,11 @@ export interface EngineOptions extends HealthPolicy {
   shutdownGraceMs: number
   /** The longest sleep when nothing is due: bounds how late another process's work is seen. @defaultValue 1000 */
   idlePollMs: number
+  /**
+   * After a claim that found work, the last answer of `store.nextDueAt` younger than this is
+   * reused instead of asked again (an empty claim always asks). @defaultValue 100
+   */
+  nextDueReuseMs: number
   /** Names this worker in leases. */
   owner: string
   /** How long outcomes gather before one commit records them all. @defaultValue 25 */
@@ -175,6 +180,7 @@ export function resolveEngineOptions (options: Partial<EngineOptions> = {}): Eng
     leaseMs: options.leaseMs ?? DEFAULTS.engine.leaseMs,
     shutdownGraceMs: options.shutdownGraceMs ?? DEFAULTS.engine.shutdownGraceMs,
     idlePollMs: options.idlePollMs ?? DEFAULTS.engineTuning.idlePollMs,
+    nextDueReuseMs: options.nextDueReuseMs ?? DEFAULTS.engineTuning.nextDueReuseMs,
     owner: options.owner ?? `worker-${process.pid}`,
     settleDelayMs: options.settleDelayMs ?? DEFAULTS.engineTuning.settleDelayMs,
     stallAfterMs: options.stallAfterMs ?? DEFAULTS.engineTuning.stallAfterMs,
@@ -312,6 +318,16 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
   }
 
+  /**
+   * The store's last answer to nextDueAt (ms, null: nothing pending) and when it was asked, with
+   * what this engine has scheduled since (its retries, its holds) folded in.
+   */
+  let knownNextDue: { at: number | null, askedAt: number } | null = null
+
+  function scheduledFor (at: number): void {
+    if (knownNextDue !== null && (knownNextDue.at === null || at < knownNextDue.at)) knownNextDue.at = at
+  }
+
   async function claimOnce (): Promise<void> {
     const room = Math.min(opts.claimBatch, maxHeld - heldCounted())
     if (room <= 0) {
@@ -344,12 +360,17 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       pumpAgain = true
       return
     }
-    const nextDue = await store.nextDueAt()
-    const untilDue = nextDue === null ? opts.idlePollMs : nextDue.getTime() - now()
+    // A claim that found work took everything due now: the next due time asked a moment ago
+    // still holds for what was stored then, and what came since wakes the engine (new events,
+    // released work) or is its own retry (settle sets the timer). See DEFAULTS nextDueReuseMs.
+    const reuse = claimed.length > 0 && knownNextDue !== null && now() - knownNextDue.askedAt < opts.nextDueReuseMs
+    if (!reuse || knownNextDue === null) knownNextDue = { at: (await store.nextDueAt())?.getTime() ?? null, askedAt: now() }
+    const untilDue = knownNextDue.at === null ? opts.idlePollMs : knownNextDue.at - now()
     if (untilDue > 0) schedulePump(Math.min(untilDue, opts.idlePollMs))
     // Due now but not claimed: either its webhook is full (release() pumps when it has room),
-    // or it became due while this claim ran (a timer a hair early): look again at once.
-    else schedulePump(webhookLimited ? opts.idlePollMs : 5)
+    // or it became due while this claim ran (a timer a hair early): look again at once. A reused
+    // answer in the past was just claimed: the next wake or the idle poll looks again.
+    else schedulePump(webhookLimited || reuse ? opts.idlePollMs : 5)
   }
 
   /**
@@ -391,7 +412,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       }
     }
     if (park.length > 0) await store.parkDeliveries(park, at)
-    for (const [webhookId, { until, claims }] of hold) await store.holdFirstAttempts(webhookId, claims, until, at)
+    for (const [webhookId, { until, claims }] of hold) {
+      await store.holdFirstAttempts(webhookId, claims, until, at)
+      scheduledFor(until.getTime())
+    }
     return pass
   }
 
@@ -700,7 +724,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       roomFreed = release(result.deliveryId) || roomFreed
       if (result.settlement.status === 'pending') earliestRetry = Math.min(earliestRetry, result.settlement.nextAttemptAt.getTime())
     }
-    if (earliestRetry !== Infinity) schedulePump(earliestRetry - now())
+    if (earliestRetry !== Infinity) {
+      scheduledFor(earliestRetry)
+      schedulePump(earliestRetry - now())
+    }
     if (roomFreed || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 

@@ -103,6 +103,35 @@ test('retries a 503 twice, 500 ms then 1000 ms later, with the same body signed 
   }
 })
 
+test('a retry goes the moment it is due while new events keep the engine claiming (its nextDueAt answer is reused)', async () => {
+  const { h, clock } = await startClockedHarness()
+  const receiver = await startReceiver({ respond: [503, 200] })
+  try {
+    await h.addWebhook({ url: receiver.url })
+    const [first] = await send(h, 'call.ended', undefined, clock)
+    assert.ok(first !== undefined)
+    const failed = await waitFor('attempt 1 to be recorded', async () => {
+      const d = await h.store.getDelivery(h.workspaceId, first)
+      return d?.attemptCount === 1 && d.nextAttemptAt !== null ? d : null
+    })
+    const dueAt = failed.nextAttemptAt?.getTime() ?? 0
+    // Another event, well before the retry is due: its claim finds work, so the engine reuses its
+    // last answer of when the next delivery is due instead of asking the store again.
+    await clock.advance(50)
+    const [second] = await send(h, 'call.ended', undefined, clock)
+    assert.ok(second !== undefined)
+    await h.waitForDelivery(second, 'succeeded')
+    await clock.advance(dueAt - clock.now() - 1)
+    assert.equal(receiver.requests.length, 2, 'nothing is sent 1 ms before the retry is due')
+    await clock.advance(1)
+    const retried = await waitFor('the retry to start', async () => (await h.store.listAttempts(first))[1])
+    assert.equal(retried.startedAt.getTime(), dueAt, 'the retry started the moment it was due, without a wake-up')
+  } finally {
+    await receiver.close()
+    await h.close()
+  }
+})
+
 test('an endpoint that always answers 500 gets exactly 4 attempts (500/1000/2000 ms apart), then the delivery fails', async () => {
   const { h, clock } = await startClockedHarness()
   const receiver = await startReceiver({ respond: [500] })

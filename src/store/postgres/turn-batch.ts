@@ -8,8 +8,9 @@
  * A read is queued and the queue runs at the next `setImmediate` (the requests parsed in one I/O
  * phase join), with equal keys asked once. `load` gets the distinct keys and answers each; a key
  * it leaves out reads as `undefined`. The read is as fresh as a read made then: nothing is kept
- * after the batch answers. A failing `load` fails every read of its batch with its error
- * (503 STORE_UNAVAILABLE while the database is away, as for any read).
+ * after the batch answers. When a batch of several keys fails, each key is read again on its
+ * own, so one bad key (an id PostgreSQL refuses, say) fails only its own readers, and every
+ * reader gets its own answer or error (503 STORE_UNAVAILABLE while the database is away).
  */
 export function createTurnBatch<K, V> (
   keyOf: (key: K) => string,
@@ -18,13 +19,26 @@ export function createTurnBatch<K, V> (
   interface Waiter { resolve: (value: V | undefined) => void, reject: (error: unknown) => void }
   let queue = new Map<string, { key: K, waiters: Waiter[] }>()
 
+
+  interface Entry { key: K, waiters: Waiter[] }
+
+  function answer (entries: ReadonlyArray<[string, Entry]>, onError: (error: unknown) => void): void {
+    load(entries.map(([, entry]) => entry.key)).then((answers) => {
+      for (const [id, entry] of entries) for (const waiter of entry.waiters) waiter.resolve(answers.get(id))
+    }, onError)
+  }
+
   function run (): void {
-    const batch = queue
+    const batch = [...queue]
     queue = new Map()
-    load([...batch.values()].map((entry) => entry.key)).then((answers) => {
-      for (const [id, entry] of batch) for (const waiter of entry.waiters) waiter.resolve(answers.get(id))
-    }, (error: unknown) => {
-      for (const entry of batch.values()) for (const waiter of entry.waiters) waiter.reject(error)
+    answer(batch, (error: unknown) => {
+      if (batch.length === 1) {
+        for (const [, entry] of batch) for (const waiter of entry.waiters) waiter.reject(error)
+        return
+      }
+      for (const one of batch) {
+        answer([one], (alone: unknown) => { for (const waiter of one[1].waiters) waiter.reject(alone) })
+      }
     })
   }
 

@@ -8,7 +8,7 @@ import { migration0005 } from './migrations/0005-endpoint-health.js'
 import { migration0006 } from './migrations/0006-secrets-retention.js'
 import { migration0007 } from './migrations/0007-subscription-options.js'
 import { migration0008 } from './migrations/0008-search-stats-portal.js'
-import { migration0009 } from './migrations/0009-event-keys.js'
+import { migration0009 } from './migrations/0009-ingest-cost.js'
 import { migration0010 } from './migrations/0010-order-places.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */

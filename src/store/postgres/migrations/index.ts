@@ -6,7 +6,7 @@ import { migration0005 } from './0005-endpoint-health.js'
 import { migration0006 } from './0006-secrets-retention.js'
 import { migration0007 } from './0007-subscription-options.js'
 import { migration0008 } from './0008-search-stats-portal.js'
-import { migration0009 } from './0009-event-keys.js'
+import { migration0009 } from './0009-ingest-cost.js'
 import { migration0010 } from './0010-order-places.js'
 
 export interface Migration {

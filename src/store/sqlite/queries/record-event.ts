@@ -34,10 +34,12 @@ export function prepareRecordEvent (db: Database) {
       @held, @skipBreaker
     FROM (SELECT MAX(order_seq) AS last, MAX(status = 'pending') AS busy FROM deliveries INDEXED BY deliveries_order
           WHERE webhook_id = @webhookId AND order_key = @orderKey AND order_key IS NOT NULL) AS lane`)
-  // The latest non-null persona wins: a later event of the same job without persona_id keeps the one learnt before.
+  // The latest non-null persona wins: a later event of the same job without persona_id keeps the
+  // one learnt before. A call already known with that persona is not written again.
   const upsertCall = db.prepare(`INSERT INTO calls (workspace_id, job_id, persona_id, has_inline_webhooks, created_at)
     VALUES (?, ?, ?, 0, ?)
-    ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = COALESCE(excluded.persona_id, calls.persona_id)`)
+    ON CONFLICT (workspace_id, job_id) DO UPDATE SET persona_id = excluded.persona_id
+    WHERE excluded.persona_id IS NOT NULL AND excluded.persona_id IS NOT calls.persona_id`)
 
   const record = db.transaction((input: RecordEventInput): RecordEventResult => {
     const { event } = input
