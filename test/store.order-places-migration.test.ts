@@ -11,12 +11,11 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import Database from 'better-sqlite3'
 import pg from 'pg'
-import { MIGRATIONS as POSTGRES_MIGRATIONS } from '../src/store/postgres/migrations/index.js'
 import { createPostgresStore } from '../src/store/postgres/index.js'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
 import { MIGRATIONS as SQLITE_MIGRATIONS, migrate } from '../src/store/sqlite/migrations.js'
 import type { Store } from '../src/store/store.js'
-import { TEST_DATABASE_URL, dropSchema, randomSchemaName } from './helpers/postgres.js'
+import { TEST_DATABASE_URL, dropSchema, schemaAtVersion } from './helpers/postgres.js'
 
 const WS = 'ws_order'
 /** Deliveries as schema 0009 stored them: [id, call, status, created_at, order_seq, next_attempt_at]. */
@@ -83,16 +82,8 @@ test('sqlite: migration 0010 places the ordered deliveries stored before it in a
 })
 
 test('postgres: migration 0010 places the ordered deliveries stored before it in acceptance order', async () => {
-  const schema = randomSchemaName()
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
-  await client.connect()
+  const { schema, client } = await schemaAtVersion(9)
   try {
-    await client.query(`CREATE SCHEMA ${schema}`)
-    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)')
-    for (const migration of POSTGRES_MIGRATIONS.filter((m) => m.version <= 9)) {
-      await client.query(migration.sql)
-      await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [migration.version, migration.name])
-    }
     await client.query('INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, 0)', [WS, 'A'])
     await client.query(`INSERT INTO webhooks (id, workspace_id, url, events, name, signing_method, secret, scope_type, persona_id,
         enabled, job_id, timeout_ms, max_retries, backoff_ms, created_at, updated_at, ordering)

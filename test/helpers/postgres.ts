@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createPostgresStore } from '../../src/store/postgres/index.js'
+import { MIGRATIONS } from '../../src/store/postgres/migrations/index.js'
 import type { Store } from '../../src/store/store.js'
 
 export const TEST_DATABASE_URL = process.env.KEJUE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
@@ -36,4 +37,27 @@ export async function makePostgresStore (options: { poolSize?: number } = {}): P
       await dropSchema(schema)
     },
   }
+}
+
+/**
+ * A fresh schema migrated up to `version` only, as a release of that version left it, and a
+ * client whose search_path is that schema (for a migration test to write rows as they were then).
+ * The caller ends the client and drops the schema.
+ */
+export async function schemaAtVersion (version: number): Promise<{ schema: string, client: pg.Client }> {
+  const schema = randomSchemaName()
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
+  await client.connect()
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`)
+    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)')
+    for (const migration of MIGRATIONS.filter((m) => m.version <= version)) {
+      await client.query(migration.sql)
+      await client.query('INSERT INTO schema_migrations VALUES ($1, $2, 0)', [migration.version, migration.name])
+    }
+  } catch (err) {
+    await client.end()
+    throw err
+  }
+  return { schema, client }
 }
