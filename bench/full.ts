@@ -16,7 +16,6 @@ import type { Service } from './service.js'
 
 const SECRET = 'whsec_bench'
 const IN_FLIGHT = 64
-const WARM_UP = 500
 const GOALS = {
   full: { sqlite: '≥ 0.35×', postgres: '≥ 0.20×' },
   p99: { sqlite: '≤ 20 ms', postgres: '≤ 50 ms' },
@@ -28,15 +27,21 @@ function clock (): number {
 
 interface Ready { service: Service, key: string }
 
-/** A service on a fresh store with one webhook to the receiver, warmed up, receiver reset. */
+/**
+ * A service on a fresh store with one webhook to the receiver, warmed up, receiver reset. The
+ * warm-up (--warmup N events at full speed, 5,000) is what a service that has been running a
+ * while has behind it: its hot paths compiled by V8 and its caches and files grown. With 500,
+ * a latency run's first second (p50 45–60 ms here) made most of its p99 (docs/performance.md).
+ */
 async function ready (ctx: BenchContext): Promise<Ready> {
+  const warmUp = numberArg(ctx, 'warmup')
   const service = await startService({ location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
   try {
     const { key } = await service.createWorkspace()
     await service.createWebhook(key, ctx.receiverUrl, SECRET)
     await ctx.receiver.reset()
-    await post(service, key, WARM_UP, IN_FLIGHT)
-    await ctx.receiver.waitForCount(WARM_UP, 60_000)
+    await post(service, key, warmUp, IN_FLIGHT)
+    await ctx.receiver.waitForCount(warmUp, 120_000)
     await ctx.receiver.reset()
     return { service, key }
   } catch (err) {
@@ -70,6 +75,7 @@ async function post (service: Service, key: string, total: number, inFlight: num
 export const fullPhase: Phase = {
   name: 'full',
   description: `POST /api/v1/events with ${IN_FLIGHT} in flight → engine → receiver (--events N)`,
+  extraOptions: { warmup: { type: 'string', default: '5000' } },
   async run (ctx) {
     const total = numberArg(ctx, 'events')
     const { service, key } = await ready(ctx)

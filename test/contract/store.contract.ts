@@ -1,7 +1,8 @@
 import { describe } from 'node:test'
 import assert from 'node:assert/strict'
+import { healthRule, resolveHealthPolicy } from '../../src/delivery/endpoint-health.js'
 import { HEALTHY } from '../../src/store/store.js'
-import type { CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook, WebhookHealth } from '../../src/store/store.js'
+import type { CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
   at, claimOptions, deliveryTo, event, eventFor, result, seed, storedWebhook, webhookInput, workspace,
@@ -644,7 +645,6 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
     })
 
     describe('endpoint health', () => {
-      const OPEN: WebhookHealth = { ...HEALTHY, consecutiveFailures: 5, breaker: 'open', breakerProbeAt: at(100), breakerCooldownMs: 100 }
 
       it('parks a disabled webhook\'s free pending deliveries, leaves one in flight, and replays them oldest first', async (store) => {
         const { ws, webhooks: [hook] } = await seed(store, 1)
@@ -755,7 +755,9 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         await store.recordEvent(input)
         const [claimed] = await store.claimDue(claimOptions(at(1)))
         assert.ok(claimed)
-        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500 })], at(2), () => ({ health: OPEN, disable: null, releaseHeld: false, holdUntil: null }))
+        // The engine's own rule: one failure opens the breaker, its probe due at 2 + 98.
+        await store.completeAttempts([result(claimed, { status: 'failed' }, { statusCode: 500 })], at(2), healthRule(resolveHealthPolicy({ breakerThreshold: 1, breakerCooldownMs: 98 })))
+        assert.equal((await store.getWebhook(hook.workspaceId, hook.id))?.health.breaker, 'open')
         assert.equal(await store.takeBreakerProbe(hook.id, at(50), at(150)), false, 'not yet due')
         assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), true)
         assert.equal(await store.takeBreakerProbe(hook.id, at(100), at(150)), false, 'one probe at a time')
