@@ -13,6 +13,7 @@ import { matchesFilter } from '../events/filter.js'
 import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
 import { newDeliveryState } from './endpoint-health.js'
+import { handOff } from './handoff.js'
 import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectOperational, selectSubscriptions } from './routing.js'
 
 export interface AcceptEventInput {
@@ -71,18 +72,29 @@ export async function acceptEvent (store: Store, input: AcceptEventInput, now: D
     // send goes now, outside the queue (its sample job is no real call).
     orderKey: webhook.ordering === 'per_call' && input.onlyWebhook === undefined ? jobId : null,
   }))
-  const result = await store.recordEvent({
-    event: {
-      id: envelope.event_id,
-      workspaceId: input.workspaceId,
-      type: input.event,
-      body: serializeEnvelope(envelope),
-      createdAt: now,
-    },
-    deliveries,
-    call: jobId === null ? undefined : { jobId, personaId: eventPersonaId(input.data) },
-    keys: eventKeys(input.data),
-  })
+  const body = serializeEnvelope(envelope)
+  // Deliveries this process's engine takes now are recorded leased to it (handoff.ts).
+  const ticket = handOff(store, deliveries, targets, now)
+  let result
+  try {
+    result = await store.recordEvent({
+      event: {
+        id: envelope.event_id,
+        workspaceId: input.workspaceId,
+        type: input.event,
+        body,
+        createdAt: now,
+      },
+      deliveries,
+      call: jobId === null ? undefined : { jobId, personaId: eventPersonaId(input.data) },
+      keys: eventKeys(input.data),
+    })
+  } catch (err) {
+    ticket?.cancel()
+    throw err
+  }
+  if (result.created) ticket?.take({ id: envelope.event_id, type: input.event, body })
+  else ticket?.cancel()
   return {
     eventId: result.eventId,
     created: result.created,

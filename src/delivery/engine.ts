@@ -57,6 +57,7 @@ import { DEFAULTS } from '../config/defaults.js'
 import { systemClock } from '../util/clock.js'
 import type { TimerClock } from '../util/clock.js'
 import { acceptEvent } from './accept-event.js'
+import type { Handoff } from './handoff.js'
 import { attemptResult } from './attempt-result.js'
 import { gateFor, healthRule, probeRetryAt, resolveHealthPolicy } from './endpoint-health.js'
 import type { HealthPolicy } from './endpoint-health.js'
@@ -141,6 +142,8 @@ export interface Engine {
   wake (): void
   /** Deliveries held by this engine (buffered, sending or settling). */
   held (): number
+  /** For producers in this process: deliveries recorded already leased to this engine (handoff.ts). */
+  handoff: Handoff
 }
 
 interface Held {
@@ -452,7 +455,46 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled. */
   function heldCounted (): number {
-    return held.size - stalled
+    return held.size - stalled + reservedTotal
+  }
+
+  // Room reserved by producers of this process for deliveries they are recording leased to this
+  // engine (handoff.ts); they count as held from the reservation on.
+  const reservedByWebhook = new Map<string, number>()
+  let reservedTotal = 0
+  const handoff: Handoff = {
+    owner: opts.owner,
+    leaseUntil: () => new Date(now() + opts.leaseMs),
+    reserve (webhookId) {
+      // One claim batch of room always stays for what is due in the store (retries, other
+      // processes' events), so that a busy ingest never starves it.
+      if (!running || stopping || heldCounted() + opts.claimBatch >= maxHeld) return false
+      if (claimFull(webhookId, (heldByWebhook.get(webhookId) ?? 0) + (reservedByWebhook.get(webhookId) ?? 0))) return false
+      count(reservedByWebhook, webhookId, 1)
+      reservedTotal++
+      return true
+    },
+    cancel (webhookIds) {
+      for (const webhookId of webhookIds) {
+        count(reservedByWebhook, webhookId, -1)
+        reservedTotal--
+      }
+    },
+    take (claims) {
+      handoff.cancel(claims.map((claim) => claim.webhook?.id ?? ''))
+      if (!running || stopping) {
+        // Back to the store at once, as a stopping engine does with its buffer.
+        store.releaseLeases(claims).catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+        return
+      }
+      passGates(claims).then((pass) => {
+        for (const claim of pass) accept(claim)
+        dispatch()
+      }, (err: unknown) => {
+        // Their leases run out and they are claimed again (at least once).
+        storeFailed(err, 'taking handed-off deliveries')
+      })
+    },
   }
 
   /** A webhook holding `n` deliveries takes no more from claims. */
@@ -915,5 +957,6 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     held () {
       return held.size
     },
+    handoff,
   }
 }

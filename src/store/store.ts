@@ -258,6 +258,12 @@ export interface NewDelivery {
   held?: boolean
   /** Sent even while the breaker is open (a test send). */
   skipBreaker?: boolean
+  /**
+   * Recorded already leased, as if claimed by `owner` (the handoff to the accepting process's
+   * engine, src/delivery/handoff.ts): no claim returns it before `expiresAt`, and it settles
+   * with `token`. The store does not wake engines for work that is all leased.
+   */
+  lease?: { token: string, owner: string, expiresAt: Date }
 }
 
 export interface Delivery {
@@ -687,6 +693,14 @@ export interface Store {
 }
 
 /** How long an attempt took, as every driver stores it: whole milliseconds, never negative. */
+/**
+ * Whether a recorded event gives engines new work to claim: it was new and has a delivery not
+ * recorded leased (a handed-off one is its engine's already). Both drivers wake on this.
+ */
+export function claimableWork (input: RecordEventInput, result: RecordEventResult): boolean {
+  return result.created && result.deliveries > 0 && input.deliveries.some((d) => d.lease === undefined)
+}
+
 export function storedDurationMs (durationMs: number): number {
   return Math.max(0, Math.round(durationMs))
 }

@@ -2,7 +2,7 @@ import { describe } from 'node:test'
 import assert from 'node:assert/strict'
 import { healthRule, resolveHealthPolicy } from '../../src/delivery/endpoint-health.js'
 import { HEALTHY } from '../../src/store/store.js'
-import type { CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook } from '../../src/store/store.js'
+import type { ClaimedDelivery, CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
   at, claimOptions, deliveryTo, event, eventFor, result, seed, storedWebhook, webhookInput, workspace,
@@ -312,6 +312,41 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
     })
 
     describe('claiming', () => {
+      it('records a delivery already leased (a handoff): not claimable while the lease holds, settled with its token, claimable once it runs out', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        assert.ok(hook)
+        const input = eventFor([hook], { dueAt: at(0) })
+        const handed = input.deliveries[0]
+        assert.ok(handed)
+        handed.lease = { token: 'lease-handed', owner: 'engine-a', expiresAt: at(1_000) }
+        const free = eventFor([hook], { dueAt: at(0) })
+        let wakes = 0
+        const stop = store.onWork(() => { wakes++ })
+        await store.recordEvent(input)
+        assert.equal(wakes, 0, 'work that is all leased wakes no engine: it is its owner\'s already')
+        await store.recordEvent(free)
+        await waitFor('a wake-up for free work', () => wakes > 0, 10_000)
+        stop()
+        const claimed = await store.claimDue(claimOptions(at(10), { owner: 'engine-b' }))
+        assert.deepEqual(claimed.map((c) => c.deliveryId), [free.deliveries[0]?.id], 'the leased one is its owner\'s')
+        const later = await store.claimDue(claimOptions(at(1_000), { owner: 'engine-b' }))
+        assert.deepEqual(later.map((c) => c.deliveryId), [handed.id], 'a lease that ran out (its owner died) is anyone\'s: at least once')
+        const stale = await store.completeAttempts([{ ...result(later[0] as ClaimedDelivery, { status: 'succeeded' }), leaseToken: 'lease-handed' }], at(1_001))
+        assert.deepEqual(stale.rejected, [handed.id], 'the first lease was taken over: its token settles nothing')
+        await store.completeAttempts([result(later[0] as ClaimedDelivery, { status: 'succeeded' })], at(1_002))
+        assert.equal((await store.getDelivery(ws.id, handed.id))?.status, 'succeeded')
+
+        const again = eventFor([hook], { dueAt: at(2_000) })
+        const own = again.deliveries[0]
+        assert.ok(own)
+        own.lease = { token: 'lease-own', owner: 'engine-a', expiresAt: at(30_000) }
+        await store.recordEvent(again)
+        const ownClaim = { deliveryId: own.id, leaseToken: 'lease-own', attempt: 1 } as ClaimedDelivery
+        const done = await store.completeAttempts([result(ownClaim, { status: 'succeeded' })], at(2_010))
+        assert.deepEqual(done.rejected, [], 'its owner settles it with the token it was recorded with')
+        assert.equal((await store.getDelivery(ws.id, own.id))?.status, 'succeeded')
+      })
+
       it('claims due deliveries in due order, up to the limit, with what is needed to send them', async (store) => {
         const { ws, webhooks: [a, b] } = await seed(store, 2)
         assert.ok(a && b)

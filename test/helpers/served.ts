@@ -30,20 +30,24 @@ export interface Service {
   exited: Promise<number | null>
 }
 
-/** Starts `serve` (the SQLite store in `dataDir` unless `databaseUrl` is given) and reads its key from the banner. */
-export async function startService (dataDir: string, databaseUrl = ''): Promise<Service> {
+/**
+ * Starts `serve` (the SQLite store in `dataDir` unless `databaseUrl` is given) and reads its key
+ * from the banner. A restart on the same store prints no key: pass the one the first start gave.
+ */
+export async function startService (dataDir: string, databaseUrl = '', options: { env?: Record<string, string>, apiKey?: string } = {}): Promise<Service> {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     cwd: ROOT,
-    env: { ...process.env, KEJUE_DATA_DIR: dataDir, KEJUE_DATABASE_URL: databaseUrl, DATABASE_URL: '', KEJUE_PORT: '0', KEJUE_ALLOW_PRIVATE_NETWORKS: 'true', KEJUE_LOG_LEVEL: 'warn', KEJUE_ADMIN_KEY: '' },
+    env: { ...process.env, KEJUE_DATA_DIR: dataDir, KEJUE_DATABASE_URL: databaseUrl, DATABASE_URL: '', KEJUE_PORT: '0', KEJUE_ALLOW_PRIVATE_NETWORKS: 'true', KEJUE_LOG_LEVEL: 'warn', KEJUE_ADMIN_KEY: '', ...options.env },
   })
   let out = ''
   let err = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-  const banner = await waitFor('the banner', () => child.exitCode !== null ? `exited: ${err}` : /Workspace API key: +(kw_\S+)/.test(out) ? out : null, 30_000)
+  const ready = options.apiKey === undefined ? /Workspace API key: +(kw_\S+)/ : /listening on http/
+  const banner = await waitFor('the banner', () => child.exitCode !== null ? `exited: ${err}` : ready.test(out) ? out : null, 30_000)
   const url = /listening on (http:\/\/\S+)/.exec(banner)?.[1]
-  const apiKey = /Workspace API key: +(kw_\S+)/.exec(banner)?.[1]
+  const apiKey = options.apiKey ?? /Workspace API key: +(kw_\S+)/.exec(banner)?.[1]
   assert.ok(url !== undefined && apiKey !== undefined, banner)
   return { child, url, apiKey, stderr: () => err, exited }
 }

@@ -10,6 +10,7 @@ import { resolveConfig } from '../../config/load.js'
 import { SETTINGS } from '../../config/schema.js'
 import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
+import { attachHandoff } from '../../delivery/handoff.js'
 import { createHttpClient } from '../../delivery/http-client.js'
 import { createRetention } from '../../delivery/retention.js'
 import { coerceError } from '../../errors.js'
@@ -102,6 +103,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       await store.close()
     }
   } else {
+    // Fresh deliveries go to this process's engine already leased (delivery/handoff.ts).
+    if (engine !== undefined) attachHandoff(store, engine.handoff)
     const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
     // The sandbox's simulator (docs/sandbox.md): only with --simulate or KEJUE_SIMULATOR=true.
     const sandbox = config.simulator.enabled

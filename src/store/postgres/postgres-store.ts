@@ -3,6 +3,7 @@
  * LOCKED, leases carry fencing tokens, and LISTEN/NOTIFY wakes every process when work arrives.
  * See docs/scaling.md for how these fit together.
  */
+import { claimableWork } from '../store.js'
 import type { Store } from '../store.js'
 import { guardStore } from '../unavailable.js'
 import { migrate } from './migrate.js'
@@ -110,7 +111,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     async recordEvent (input) {
       const result = await recordEventBatched(input)
       // Local listeners do not wait for the notification's round trip (or a listener reconnect).
-      if (result.created && result.deliveries > 0) {
+      if (claimableWork(input, result)) {
         wake()
         announceWork()
       }

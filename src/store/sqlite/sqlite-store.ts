@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../../config/defaults.js'
-import type { RecordEventResult, Store } from '../store.js'
+import { claimableWork } from '../store.js'
+import type { Store } from '../store.js'
 import { guardStore } from '../unavailable.js'
 import { createGroupCommit } from './group-commit.js'
 import { openDatabase } from './open-database.js'
@@ -31,10 +32,6 @@ export interface SqliteStoreOptions {
    * @defaultValue 5000
    */
   busyTimeoutMs?: number
-}
-
-function isNewWork (result: RecordEventResult): boolean {
-  return result.created && result.deliveries > 0
 }
 
 /**
@@ -86,8 +83,11 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   // Concurrent API requests share one commit (one fsync) instead of queueing for one each; the
   // fsync runs off the main thread (wal-sync.ts) and the engine is woken once it is done.
   const walSync = createWalSync(db)
-  const recordEvent = createGroupCommit(recordEvents, (_inputs, outcomes) => {
-    const newWork = outcomes.some((o) => o.ok && isNewWork(o.value))
+  const recordEvent = createGroupCommit(recordEvents, (inputs, outcomes) => {
+    const newWork = outcomes.some((o, i) => {
+      const input = inputs[i]
+      return o.ok && input !== undefined && claimableWork(input, o.value)
+    })
     if (newWork) notifyWork()
   }, walSync.sync)
 

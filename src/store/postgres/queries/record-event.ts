@@ -58,12 +58,12 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
        SELECT i.* FROM input i JOIN e ON e.workspace_id = i.workspace_id AND e.id = i.id
      ), d AS (
        INSERT INTO deliveries (id, workspace_id, event_id, event_type, webhook_id, inline, url, status,
-         attempt_count, max_attempts, next_attempt_at, ${ordered ? 'order_key, order_seq, ' : ''}created_at, updated_at, held, skip_breaker)
+         attempt_count, max_attempts, next_attempt_at, ${ordered ? 'order_key, order_seq, ' : ''}created_at, updated_at, held, skip_breaker, lease_token, lease_owner, lease_expires_at)
        SELECT t.id, c.workspace_id, c.id, c.type, t.webhook_id, coalesce(w.job_id IS NOT NULL, false), t.url, t.status,
          0, t.max_attempts, ${ordered ? `${ORDERED_DELIVERY.nextAttemptAt}, t.order_key, ${ORDERED_DELIVERY.orderSeq}` : 't.next_attempt_at'},
-         c.created_at, c.created_at, t.held, t.skip_breaker
-       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $15::text[], $16::boolean[], $17::boolean[]${ordered ? ', $20::text[]' : ''})
-         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at, status, held, skip_breaker${ordered ? ', order_key' : ''})
+         c.created_at, c.created_at, t.held, t.skip_breaker, t.lease_token, t.lease_owner, t.lease_expires_at
+       FROM unnest($6::int[], $7::text[], $8::text[], $9::text[], $10::int[], $11::bigint[], $15::text[], $16::boolean[], $17::boolean[], $20::text[], $21::text[], $22::bigint[]${ordered ? ', $23::text[]' : ''})
+         AS t(n, id, webhook_id, url, max_attempts, next_attempt_at, status, held, skip_breaker, lease_token, lease_owner, lease_expires_at${ordered ? ', order_key' : ''})
        JOIN created c ON c.n = t.n
        LEFT JOIN webhooks w ON w.id = t.webhook_id
        RETURNING workspace_id, event_id
@@ -94,6 +94,9 @@ export async function recordEvents (db: pg.Pool | pg.PoolClient, inputs: readonl
       deliveries.map((x) => x.d.status ?? 'pending'), deliveries.map((x) => x.d.held === true),
       deliveries.map((x) => x.d.skipBreaker === true),
       inputs.map((i) => i.keys?.jobId ?? null), inputs.map((i) => i.keys?.contactId ?? null),
+      // Handed to this process's engine at acceptance (delivery/handoff.ts): recorded leased.
+      deliveries.map((x) => x.d.lease?.token ?? null), deliveries.map((x) => x.d.lease?.owner ?? null),
+      deliveries.map((x) => x.d.lease?.expiresAt.getTime() ?? null),
       ...(ordered ? [deliveries.map((x) => x.d.orderKey ?? null)] : []),
     ],
   })

@@ -19,19 +19,19 @@ export function prepareRecordEvent (db: Database) {
     'SELECT COUNT(*) AS n FROM deliveries WHERE workspace_id = ? AND event_id = ?')
   const insertDelivery = db.prepare(`INSERT INTO deliveries
     (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
-     next_attempt_at, created_at, updated_at, held, skip_breaker)
+     next_attempt_at, created_at, updated_at, held, skip_breaker, lease_token, lease_owner, lease_expires_at)
     VALUES (@id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
-     @nextAttemptAt, @createdAt, @createdAt, @held, @skipBreaker)`)
+     @nextAttemptAt, @createdAt, @createdAt, @held, @skipBreaker, @leaseToken, @leaseOwner, @leaseExpiresAt)`)
   // Per-call ordering (Store NewDelivery.orderKey, src/store/order-lanes.ts): the place after the
   // call's last one (whatever that delivery's status: places are never reused, so parked and
   // recovered deliveries keep theirs), and waiting (next_attempt_at NULL) while the call has a
   // pending delivery.
   const insertOrdered = db.prepare(`INSERT INTO deliveries
     (id, workspace_id, event_id, event_type, webhook_id, url, status, attempt_count, max_attempts,
-     next_attempt_at, order_key, order_seq, created_at, updated_at, held, skip_breaker)
+     next_attempt_at, order_key, order_seq, created_at, updated_at, held, skip_breaker, lease_token, lease_owner, lease_expires_at)
     SELECT @id, @workspaceId, @eventId, @eventType, @webhookId, @url, @status, 0, @maxAttempts,
       CASE WHEN lane.busy THEN NULL ELSE @nextAttemptAt END, @orderKey, COALESCE(lane.last, 0) + 1, @createdAt, @createdAt,
-      @held, @skipBreaker
+      @held, @skipBreaker, @leaseToken, @leaseOwner, @leaseExpiresAt
     FROM (SELECT MAX(order_seq) AS last, MAX(status = 'pending') AS busy FROM deliveries INDEXED BY deliveries_order
           WHERE webhook_id = @webhookId AND order_key = @orderKey AND order_key IS NOT NULL) AS lane`)
   // The latest non-null persona wins: a later event of the same job without persona_id keeps the
@@ -53,6 +53,9 @@ export function prepareRecordEvent (db: Database) {
       const orderKey = delivery.orderKey ?? null
       ;(orderKey === null ? insertDelivery : insertOrdered).run({
         ...(orderKey === null ? {} : { orderKey }),
+        leaseToken: delivery.lease?.token ?? null,
+        leaseOwner: delivery.lease?.owner ?? null,
+        leaseExpiresAt: delivery.lease === undefined ? null : toMs(delivery.lease.expiresAt),
         id: delivery.id,
         workspaceId: event.workspaceId,
         eventId: event.id,

@@ -1,0 +1,59 @@
+/**
+ * Handoff (src/delivery/handoff.ts): an event accepted in a process whose engine runs is recorded
+ * with its deliveries already leased to that engine and sent without a claim; an ordered
+ * delivery still goes through the queue. Counts what the store's claims returned (the store
+ * is real, only counted), so it cannot flake under load.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { acceptEvent } from '../../src/delivery/accept-event.js'
+import { createEngine } from '../../src/delivery/engine.js'
+import { attachHandoff } from '../../src/delivery/handoff.js'
+import { createHttpClient } from '../../src/delivery/http-client.js'
+import { samplePayload } from '../../src/events/samples.js'
+import type { Store } from '../../src/store/store.js'
+import { USER_AGENT } from '../../src/util/version.js'
+import { STORE_KINDS, startStack } from '../helpers/both-stores.js'
+import { startReceiver } from '../helpers/receiver.js'
+
+/** The same store, counting the deliveries its claims handed out. */
+function countingClaims (store: Store): { store: Store, claimed: () => number } {
+  let claimed = 0
+  const counted: Store = {
+    ...store,
+    claimDue: async (options) => {
+      const rows = await store.claimDue(options)
+      claimed += rows.length
+      return rows
+    },
+  }
+  return { store: counted, claimed: () => claimed }
+}
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: accepted with the engine in the same process, deliveries go out without a claim; ordered ones are claimed`, { timeout: 120_000 }, async () => {
+    const stack = await startStack(kind, { engines: 0 })
+    const receiver = await startReceiver()
+    const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+    const { store, claimed } = countingClaims(stack.store)
+    const engine = createEngine({ idlePollMs: 200, owner: 'handoff-engine', breakerThreshold: 0 }, { store, sender })
+    try {
+      const plain = await stack.addWebhook({ url: receiver.url, events: ['call.ended'] })
+      const ordered = await stack.addWebhook({ url: receiver.url, events: ['call.ended'], ordering: 'per_call' })
+      assert.ok(plain.id !== ordered.id)
+      engine.start()
+      attachHandoff(store, engine.handoff)
+      const events = 40
+      for (let i = 0; i < events; i++) {
+        await acceptEvent(store, { workspaceId: stack.workspaceId, event: 'call.ended', data: { ...samplePayload('call.ended'), job_id: `job_${i}` } })
+      }
+      await receiver.waitForRequests(events * 2, 60_000)
+      assert.equal(claimed(), events, 'only the ordered webhook\'s deliveries were claimed')
+    } finally {
+      await engine.stop(1_000)
+      await sender.close()
+      await receiver.close()
+      await stack.close()
+    }
+  })
+}
