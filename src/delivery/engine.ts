@@ -53,6 +53,7 @@ import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 import type { AttemptResult, ClaimedDelivery, HealthChange, Store, Webhook } from '../store/store.js'
+import { randomUUID } from 'node:crypto'
 import { DEFAULTS } from '../config/defaults.js'
 import { systemClock } from '../util/clock.js'
 import type { TimerClock } from '../util/clock.js'
@@ -380,7 +381,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
    * The deliveries of a claim that may be sent now; the others are parked (disabled webhook) or
    * held until the probe time (open breaker) in the store. One probe per webhook when it is due.
    */
-  async function passGates (claimed: readonly ClaimedDelivery[]): Promise<ClaimedDelivery[]> {
+  async function passGates (claimed: readonly ClaimedDelivery[], handedOff = false): Promise<ClaimedDelivery[]> {
     const at = new Date(now())
     const pass: ClaimedDelivery[] = []
     const park: ClaimedDelivery[] = []
@@ -392,8 +393,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         pass.push(claim)
         continue
       }
-      webhookStates.set(webhook.id, webhook)
-      const gate = gateFor(claim, webhook, opts, at)
+      // A handed-off delivery carries its webhook as routing read it: what this engine learnt
+      // since (a breaker its settlements opened) is newer, and decides.
+      if (!handedOff || !webhookStates.has(webhook.id)) webhookStates.set(webhook.id, webhook)
+      const gate = gateFor(claim, webhookStates.get(webhook.id) ?? webhook, opts, at)
       if (gate.kind === 'send') pass.push(claim)
       else if (gate.kind === 'park') park.push(claim)
       else {
@@ -459,40 +462,73 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   // Room reserved by producers of this process for deliveries they are recording leased to this
-  // engine (handoff.ts); they count as held from the reservation on.
+  // engine (handoff.ts), by lease token; they count as held from the reservation on.
+  const reservations = new Map<string, { webhookId: string, issuedAt: number }>()
   const reservedByWebhook = new Map<string, number>()
   let reservedTotal = 0
+
+  function unreserve (token: string): number | null {
+    const reservation = reservations.get(token)
+    if (reservation === undefined) return null
+    reservations.delete(token)
+    count(reservedByWebhook, reservation.webhookId, -1)
+    reservedTotal--
+    return reservation.issuedAt
+  }
+
   const handoff: Handoff = {
-    owner: opts.owner,
-    leaseUntil: () => new Date(now() + opts.leaseMs),
-    reserve (webhookId) {
-      // One claim batch of room always stays for what is due in the store (retries, other
-      // processes' events), so that a busy ingest never starves it.
-      if (!running || stopping || heldCounted() + opts.claimBatch >= maxHeld) return false
-      if (claimFull(webhookId, (heldByWebhook.get(webhookId) ?? 0) + (reservedByWebhook.get(webhookId) ?? 0))) return false
-      count(reservedByWebhook, webhookId, 1)
+    reserve (webhook) {
+      if (!running || stopping) return null
+      // Rate-limited webhooks are paced by what claims hand out (one second's worth at most).
+      if (webhook.rateLimitPerS !== null) return null
+      // Due work waits in the store for room here (the last claim stopped at this engine's room,
+      // or at this webhook's share): it goes first, fresh events wait their turn in the store.
+      if (roomLimited || limited.has(webhook.id)) return null
+      // One claim batch of room always stays for what is due in the store (retries, events of
+      // other processes), so that a busy ingest never starves it.
+      if (heldCounted() + opts.claimBatch >= maxHeld) return null
+      if (claimFull(webhook.id, (heldByWebhook.get(webhook.id) ?? 0) + (reservedByWebhook.get(webhook.id) ?? 0))) return null
+      const token = randomUUID()
+      const issuedAt = now()
+      reservations.set(token, { webhookId: webhook.id, issuedAt })
+      count(reservedByWebhook, webhook.id, 1)
       reservedTotal++
-      return true
+      return { token, owner: opts.owner, expiresAt: new Date(issuedAt + opts.leaseMs) }
     },
-    cancel (webhookIds) {
-      for (const webhookId of webhookIds) {
-        count(reservedByWebhook, webhookId, -1)
-        reservedTotal--
-      }
+    cancel (leases) {
+      for (const lease of leases) unreserve(lease.leaseToken)
+      // The write may have committed after all (a lost answer, a sync that failed): its leases
+      // go back to the store (token-checked, so rows never written are untouched) and the next
+      // claim takes them.
+      store.releaseLeases(leases).then(() => { schedulePump(0) }, (err: unknown) => {
+        // Mostly the same outage that failed the write: one log line per outage. If they were
+        // written, their leases run out and they are claimed again.
+        storeFailed(err, 'releasing handed-off leases')
+      })
     },
     take (claims) {
-      handoff.cancel(claims.map((claim) => claim.webhook?.id ?? ''))
-      if (!running || stopping) {
+      const issuedAt = new Map(claims.map((claim) => [claim.deliveryId, unreserve(claim.leaseToken) ?? now()]))
+      const giveBack = (back: readonly ClaimedDelivery[]): void => {
         // Back to the store at once, as a stopping engine does with its buffer.
-        store.releaseLeases(claims).catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+        if (back.length > 0) store.releaseLeases(back).catch((err: unknown) => logger.error({ err: coerceError(err) }, 'releasing leases failed'))
+      }
+      if (!running || stopping) {
+        giveBack(claims)
         return
       }
-      passGates(claims).then((pass) => {
-        for (const claim of pass) accept(claim)
+      passGates(claims, true).then((pass) => {
+        if (!running || stopping) {
+          giveBack(pass)
+          return
+        }
+        // Held since the lease was issued: a slow commit makes the recheck renew it before sending.
+        for (const claim of pass) accept(claim, issuedAt.get(claim.deliveryId))
         dispatch()
       }, (err: unknown) => {
         // Their leases run out and they are claimed again (at least once).
         storeFailed(err, 'taking handed-off deliveries')
+      }).finally(() => {
+        if (roomLimited) schedulePump(0)
       })
     },
   }
@@ -508,10 +544,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   /** Holds a claimed delivery; true when its webhook now holds as many as it may. */
-  function accept (claim: ClaimedDelivery): boolean {
+  function accept (claim: ClaimedDelivery, claimedAt = now()): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
     trackRate(webhookId, claim.webhook?.rateLimitPerS ?? null)
-    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() })
+    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)

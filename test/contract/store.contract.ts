@@ -323,6 +323,8 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         let wakes = 0
         const stop = store.onWork(() => { wakes++ })
         await store.recordEvent(input)
+        // Time for a notification's round trip (PostgreSQL wakes through NOTIFY as well).
+        await new Promise((resolve) => setTimeout(resolve, 300))
         assert.equal(wakes, 0, 'work that is all leased wakes no engine: it is its owner\'s already')
         await store.recordEvent(free)
         await waitFor('a wake-up for free work', () => wakes > 0, 10_000)

@@ -31,7 +31,7 @@ function countingClaims (store: Store): { store: Store, claimed: () => number } 
 }
 
 for (const kind of STORE_KINDS) {
-  test(`${kind}: accepted with the engine in the same process, deliveries go out without a claim; ordered ones are claimed`, { timeout: 120_000 }, async () => {
+  test(`${kind}: accepted with the engine in the same process, deliveries go out without a claim; ordered and rate-limited ones are claimed`, { timeout: 120_000 }, async () => {
     const stack = await startStack(kind, { engines: 0 })
     const receiver = await startReceiver()
     const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
@@ -40,15 +40,18 @@ for (const kind of STORE_KINDS) {
     try {
       const plain = await stack.addWebhook({ url: receiver.url, events: ['call.ended'] })
       const ordered = await stack.addWebhook({ url: receiver.url, events: ['call.ended'], ordering: 'per_call' })
-      assert.ok(plain.id !== ordered.id)
+      const paced = await stack.addWebhook({ url: receiver.url, events: ['call.ended'], rateLimitPerS: 1_000 })
+      assert.equal(new Set([plain.id, ordered.id, paced.id]).size, 3)
       engine.start()
       attachHandoff(store, engine.handoff)
       const events = 40
       for (let i = 0; i < events; i++) {
         await acceptEvent(store, { workspaceId: stack.workspaceId, event: 'call.ended', data: { ...samplePayload('call.ended'), job_id: `job_${i}` } })
       }
-      await receiver.waitForRequests(events * 2, 60_000)
-      assert.equal(claimed(), events, 'only the ordered webhook\'s deliveries were claimed')
+      await receiver.waitForRequests(events * 3, 60_000)
+      assert.equal(claimed(), events * 2, 'only the ordered and the rate-limited webhook\'s deliveries were claimed')
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      assert.equal(receiver.requests.length, events * 3, 'each delivery was sent once: handed off or claimed, never both')
     } finally {
       await engine.stop(1_000)
       await sender.close()

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { MAIN } from '../helpers/served.js'
 import { waitFor } from '../helpers/wait-for.js'
 
-interface Run { out: () => string, err: () => string, exited: Promise<number | null>, stop: () => void }
+interface Run { out: () => string, err: () => string, exited: Promise<number | string | null>, stop: () => void }
 
 function serve (dataDir: string, encryptionKey: string): Run {
   const child = spawn(process.execPath, [MAIN, 'serve'], {
@@ -22,7 +22,8 @@ function serve (dataDir: string, encryptionKey: string): Run {
   let err = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  // A signal instead of a code when it was killed (shows which one if an assertion on it fails).
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)))
   return { out: () => out, err: () => err, exited, stop: () => { child.kill('SIGTERM') } }
 }
 

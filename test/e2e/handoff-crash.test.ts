@@ -2,8 +2,10 @@
  * Handoff under a crash, through the real service: events accepted by `serve` (API and engine in
  * one process) are recorded already leased to its engine and sent at once. The receiver holds
  * every request open; the process is killed with SIGKILL while they hang. A new process on the
- * same store delivers every one of them once their lease (KEJUE_LEASE_MS) runs out: a handed-off
- * delivery is lost no more than a claimed one. SQLite and PostgreSQL. Needs `npm run build` first.
+ * same store delivers every one of them, once each, after their lease (KEJUE_LEASE_MS) runs out:
+ * a handed-off delivery is lost no more than a claimed one (this is the durability side; that
+ * they were handed off and not claimed is test/delivery/handoff.test.ts). SQLite and PostgreSQL.
+ * Needs `npm run build` first.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -22,7 +24,7 @@ import { createWebhook, MAIN, postEvent, startService, stopService, waitFor } fr
 /** Holds every request open while `holding`; afterwards answers 200 and records the event id. */
 async function startHangingReceiver () {
   const seen = new Set<string>()
-  const delivered = new Set<string>()
+  const delivered = new Map<string, number>()
   let holding = true
   const server = createServer((req, res) => {
     req.resume()
@@ -30,7 +32,7 @@ async function startHangingReceiver () {
       const eventId = String(req.headers['x-kejue-event-id'])
       seen.add(eventId)
       if (holding) return
-      delivered.add(eventId)
+      delivered.set(eventId, (delivered.get(eventId) ?? 0) + 1)
       res.writeHead(200).end()
     })
   })
@@ -88,6 +90,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const second = await startService(dataDir, databaseUrl, { env, apiKey: first.apiKey })
         service = second
         await waitFor('every event delivered after the restart', () => ids.every((id) => receiver.delivered.has(id)), 90_000)
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        assert.deepEqual([...receiver.delivered.values()].filter((n) => n !== 1), [], 'the next process sent each once')
         await stopService(second)
         service = null
       })
