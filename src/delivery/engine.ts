@@ -497,6 +497,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     },
     cancel (leases) {
       for (const lease of leases) unreserve(lease.leaseToken)
+      // A stopped engine's store may be closing; leases written after all then simply run out.
+      if (!running || stopping) return
       // The write may have committed after all (a lost answer, a sync that failed): its leases
       // go back to the store (token-checked, so rows never written are untouched) and the next
       // claim takes them.
