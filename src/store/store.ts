@@ -692,7 +692,6 @@ export interface Store {
   close (): Promise<void>
 }
 
-/** How long an attempt took, as every driver stores it: whole milliseconds, never negative. */
 /**
  * Whether a recorded event gives engines new work to claim: it was new and has a delivery not
  * recorded leased (a handed-off one is its engine's already). Both drivers wake on this.
@@ -701,6 +700,7 @@ export function claimableWork (input: RecordEventInput, result: RecordEventResul
   return result.created && result.deliveries > 0 && input.deliveries.some((d) => d.lease === undefined)
 }
 
+/** How long an attempt took, as every driver stores it: whole milliseconds, never negative. */
 export function storedDurationMs (durationMs: number): number {
   return Math.max(0, Math.round(durationMs))
 }
