@@ -11,6 +11,9 @@
  * - Claim: `store.claimDue` leases a batch (one transaction) for `leaseMs`; the lease is renewed
  *   every leaseMs/3 while the delivery is held here, so only a dead process loses it. After a
  *   crash, its leases expire and any worker claims the deliveries again: at least once.
+ * - Handoff (handoff.ts): in a process that also accepts events, fresh deliveries are recorded
+ *   already leased to this engine and enter the buffer from memory (`handoff.take`), as if
+ *   claimed; `handoff.reserve` keeps room for them and for what is due in the store.
  * - Isolation (docs/delivery.md, "Isolation"): a webhook's failures never take capacity another
  *   webhook needs. At most `maxInFlightPerWebhook` requests to one webhook (the sender has a
  *   connection pool per webhook of that size) and `maxInFlight` *active* requests in all. An
@@ -49,11 +52,11 @@
  *   the lease was taken away meanwhile (an erasure ended it, docs/privacy.md) it is dropped unsent.
  * - Only `send` touches the network and only settling writes attempts.
  */
+import { randomUUID } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { coerceError } from '../errors.js'
 import { WEBHOOK_DELETED_ERROR } from '../store/store.js'
 import type { AttemptResult, ClaimedDelivery, HealthChange, Store, Webhook } from '../store/store.js'
-import { randomUUID } from 'node:crypto'
 import { DEFAULTS } from '../config/defaults.js'
 import { systemClock } from '../util/clock.js'
 import type { TimerClock } from '../util/clock.js'
