@@ -9,15 +9,13 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import { TEST_DATABASE_URL } from '../helpers/postgres.js'
+import { createTestDatabase } from '../helpers/postgres.js'
 import type { Service } from '../helpers/served.js'
 import { createWebhook, MAIN, postEvent, startService, stopService, waitFor } from '../helpers/served.js'
 
@@ -51,20 +49,11 @@ async function startHangingReceiver () {
 
 async function withDatabase<T> (kind: 'sqlite' | 'postgres', fn: (databaseUrl: string) => Promise<T>): Promise<T> {
   if (kind === 'sqlite') return await fn('')
-  const name = `kejue_handoff_${randomBytes(5).toString('hex')}`
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
-  await admin.connect()
+  const db = await createTestDatabase('kejue_handoff')
   try {
-    await admin.query(`CREATE DATABASE ${name}`)
-    const url = new URL(TEST_DATABASE_URL)
-    url.pathname = `/${name}`
-    try {
-      return await fn(url.toString())
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    }
+    return await fn(db.url)
   } finally {
-    await admin.end()
+    await db.drop()
   }
 }
 

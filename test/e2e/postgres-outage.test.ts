@@ -17,34 +17,9 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pg from 'pg'
-import { TEST_DATABASE_URL } from '../helpers/postgres.js'
+import { adminQuery as admin, createTestDatabase } from '../helpers/postgres.js'
 import type { Service } from '../helpers/served.js'
 import { createWebhook, health, MAIN, postEvent, startReceiver, startService, stopService, waitFor } from '../helpers/served.js'
-
-/** Runs `sql` on the shared test database (never on the service's own). */
-async function admin<R extends pg.QueryResultRow> (sql: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
-  await client.connect()
-  try {
-    return (await client.query<R>(sql, values)).rows
-  } finally {
-    await client.end()
-  }
-}
-
-/** A database of this test's own, so terminating its backends touches nobody else's. */
-async function createDatabase (): Promise<{ name: string, url: string, drop: () => Promise<void> }> {
-  const name = `kejue_outage_${randomBytes(5).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
-  const url = new URL(TEST_DATABASE_URL)
-  url.pathname = `/${name}`
-  return {
-    name,
-    url: url.toString(),
-    drop: async () => { await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) },
-  }
-}
 
 async function terminateBackends (database: string): Promise<number> {
   const rows = await admin<{ n: number }>(
@@ -55,7 +30,7 @@ async function terminateBackends (database: string): Promise<number> {
 
 test('postgres: backends terminated under load — the process stays up, no 500, every 202 event is delivered', { timeout: 240_000 }, async (t) => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
-  const db = await createDatabase()
+  const db = await createTestDatabase('kejue_outage')
   const dataDir = await mkdtemp(join(tmpdir(), 'kejue-pg-outage-'))
   const receiver = await startReceiver()
   let service: Service | null = null
@@ -114,7 +89,7 @@ test('postgres: backends terminated under load — the process stays up, no 500,
 
 test('postgres: while the database refuses connections /healthz is 503 and requests 503 STORE_UNAVAILABLE; after, 200 and the engine resumes on its own', { timeout: 240_000 }, async () => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
-  const db = await createDatabase()
+  const db = await createTestDatabase('kejue_outage')
   const dataDir = await mkdtemp(join(tmpdir(), 'kejue-pg-outage-'))
   // This event is refused until the database is back: its retries fall due during the outage.
   let recovered = false

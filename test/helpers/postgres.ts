@@ -15,6 +15,33 @@ export function randomSchemaName (): string {
   return `t_${randomBytes(6).toString('hex')}`
 }
 
+/** Runs `sql` on the shared test database (never on a test's own database). */
+export async function adminQuery<R extends pg.QueryResultRow> (sql: string, values: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+  await client.connect()
+  try {
+    return (await client.query<R>(sql, values)).rows
+  } finally {
+    await client.end()
+  }
+}
+
+/**
+ * A database of the caller's own (`<prefix>_<random>`), for tests that run `serve` on it or
+ * terminate its backends: nobody else's connections are touched. `drop` forces it away.
+ */
+export async function createTestDatabase (prefix: string): Promise<{ name: string, url: string, drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`
+  await adminQuery(`CREATE DATABASE ${name}`)
+  const url = new URL(TEST_DATABASE_URL)
+  url.pathname = `/${name}`
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) },
+  }
+}
+
 export async function dropSchema (schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
   await client.connect()

@@ -14,29 +14,13 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { samplePayload } from '../../src/events/samples.js'
-import { TEST_DATABASE_URL } from '../helpers/postgres.js'
+import { createTestDatabase } from '../helpers/postgres.js'
 import { waitFor } from '../helpers/wait-for.js'
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url))
 const EVENTS = 5_000
 const LEASE_MS = 3_000
 const ADMIN_KEY = `ka_test_${randomBytes(12).toString('hex')}`
-
-function databaseUrl (name: string): string {
-  const url = new URL(TEST_DATABASE_URL)
-  url.pathname = `/${name}`
-  return url.toString()
-}
-
-async function admin (sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
 
 interface Proc { child: ChildProcess, output: () => string }
 
@@ -60,9 +44,8 @@ function serve (role: 'api' | 'worker', url: string): Proc {
 
 
 test('three workers and an API process on one PostgreSQL deliver 5,000 events; a SIGKILLed worker loses nothing', { timeout: 420_000 }, async (t) => {
-  const name = `kejue_scale_${randomBytes(5).toString('hex')}`
-  await admin(`CREATE DATABASE ${name}`)
-  const url = databaseUrl(name)
+  const db = await createTestDatabase('kejue_scale')
+  const url = db.url
 
   // The receiver notes every request and whether the same delivery was ever in flight twice.
   const inFlight = new Set<string>()
@@ -164,6 +147,6 @@ test('three workers and an API process on one PostgreSQL deliver 5,000 events; a
       }
     }
     await new Promise((resolve) => receiver.close(resolve))
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+    await db.drop()
   }
 })
