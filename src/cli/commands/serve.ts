@@ -91,17 +91,17 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   // Retention runs beside the engine (docs/storage.md, "Retention"); KEJUE_RETENTION_DAYS=0 turns it off.
   const retention = engine === undefined ? undefined : createRetention({ retentionDays: config.retentionDays }, { store, logger })
 
-  let close: () => Promise<void>
+  const parts = { logger, retention, sender }
   if (config.role === 'worker') {
     // A worker serves no API: it claims deliveries from the shared store until stopped.
+    stopOnSignals(async () => {
+      await engine?.stop(e.shutdownGraceMs)
+      await store.close()
+    }, parts)
     engine?.start()
     retention?.start()
     process.stdout.write(`kejue-webhooks worker started (store: ${store.driver}, pid ${process.pid})\n`)
     logger.info({ store: store.driver, role: config.role }, 'worker started')
-    close = async () => {
-      await engine?.stop(e.shutdownGraceMs)
-      await store.close()
-    }
   } else {
     // Fresh deliveries go to this process's engine already leased (delivery/handoff.ts).
     if (engine !== undefined) attachHandoff(store, engine.handoff)
@@ -126,18 +126,27 @@ export async function runServe (flags: ServeFlags): Promise<void> {
       process.exitCode = 1
       return
     }
+    const started = server
+    stopOnSignals(async () => {
+      sandbox?.stop()
+      await started.close()
+    }, parts)
     engine?.start()
     retention?.start()
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
     logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks }, 'listening')
-    close = () => {
-      sandbox?.stop()
-      return server.close()
-    }
   }
+}
 
+/**
+ * SIGTERM/SIGINT: stop retention, then `close` (the server or the engine), then the sender, and
+ * exit 0; a second signal exits 1 at once. Installed before the process says it is up (banner,
+ * "worker started"), so a signal sent as soon as it is never meets Node's default and kills it.
+ */
+function stopOnSignals (close: () => Promise<void>, parts: { logger: Logger, retention?: { stop: () => Promise<void> }, sender: { close: () => Promise<void> } | null }): void {
+  const { logger, retention, sender } = parts
   let stopping = false
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
