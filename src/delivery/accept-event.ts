@@ -14,6 +14,7 @@ import { newId } from '../util/ids.js'
 import type { NewDelivery, Store, Webhook } from '../store/store.js'
 import { newDeliveryState } from './endpoint-health.js'
 import { handOff } from './handoff.js'
+import { routeCandidates } from './route-cache.js'
 import { eventJobId, eventPersonaId, isCallEvent, selectInline, selectOperational, selectSubscriptions } from './routing.js'
 
 export interface AcceptEventInput {
@@ -116,12 +117,13 @@ export async function routeEvent (
   const filters = eventFilters(type)
   const named = eventPersonaId(data)
   // The store reads only the candidates from its routing index, never the whole workspace:
-  // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index").
+  // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index"),
+  // and they come from memory while the workspace's webhooks do not change (route-cache.ts).
   // When the event names its persona, they are read at the same time as the call (which then
   // only decides whether the call's inline webhooks take the event instead): one wait, not two.
   const [call, early] = await Promise.all([
     jobId === null ? null : store.getCall(workspaceId, jobId),
-    named === null ? null : store.routeWebhooks(workspaceId, filters, named),
+    named === null ? null : routeCandidates(store, workspaceId, filters, named),
   ])
   if (call !== null && call.hasInlineWebhooks && isCallEvent(type)) {
     return selectInline(await store.listInlineWebhooks(workspaceId, call.jobId), type)
@@ -129,6 +131,6 @@ export async function routeEvent (
   // A call's persona comes from its creation or its call.started, so call.ended and
   // call.analyzed of the same job are scoped too.
   const personaId = named ?? call?.personaId ?? null
-  const candidates = early ?? await store.routeWebhooks(workspaceId, filters, personaId)
+  const candidates = early ?? await routeCandidates(store, workspaceId, filters, personaId)
   return selectSubscriptions(candidates, type, personaId)
 }

@@ -529,6 +529,14 @@ export interface Store {
    * routing rule itself is applied by the caller (src/delivery/routing.ts).
    */
   routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Promise<Webhook[]>
+  /**
+   * A number that moves whenever anything routing reads of the workspace's webhooks changes: a
+   * webhook created, deleted, or any of its columns but its last attempt, last error and health
+   * counters (migration 0011; breaker state and `enabled` do move it). While it holds still, an
+   * earlier routeWebhooks answer for the workspace is still right (src/delivery/route-cache.ts).
+   * 0 for a workspace whose webhooks never changed.
+   */
+  routesVersion (workspaceId: string): Promise<number>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
   /** Deletes the webhook; its pending deliveries end failed with `reason` (default "webhook deleted"). */
   deleteWebhook (workspaceId: string, id: string, now: Date, reason?: string): Promise<boolean>

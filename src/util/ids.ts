@@ -12,6 +12,21 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'
 let lastTime = -1
 let lastRandom: Uint8Array = new Uint8Array(10)
 
+// Random bytes are drawn 4 KiB at a time: one call into the CSPRNG per ~400 ids, not per id
+// (the ids of a busy service are made in a new millisecond often enough for it to show).
+const POOL_BYTES = 4_096
+let pool = new Uint8Array(0)
+let poolAt = 0
+
+function random10 (): Uint8Array {
+  if (poolAt + 10 > pool.length) {
+    pool = new Uint8Array(randomBytes(POOL_BYTES))
+    poolAt = 0
+  }
+  poolAt += 10
+  return pool.slice(poolAt - 10, poolAt)
+}
+
 function encodeTime (ms: number): string {
   let out = ''
   let rest = ms
@@ -58,7 +73,7 @@ export function ulid (now: number = Date.now()): string {
     lastRandom = increment(lastRandom)
   } else {
     lastTime = now
-    lastRandom = new Uint8Array(randomBytes(10))
+    lastRandom = random10()
   }
   return encodeTime(lastTime) + encodeRandom(lastRandom)
 }

@@ -1135,6 +1135,53 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           [[hook.id, false, 'https://example.org/x']], 'other changes keep the routes and show in the rows')
       })
 
+      it('moves the routes version on every change routing reads, per workspace; settling and health counters leave it', async (store) => {
+        const { ws, webhooks: [hook] } = await seed(store, 1)
+        const { ws: other, webhooks: [stranger] } = await seed(store, 1)
+        assert.ok(hook && stranger)
+        assert.equal(await store.routesVersion(newId('ws')), 0, 'a workspace whose webhooks never changed')
+        let version = await store.routesVersion(ws.id)
+        assert.ok(version > 0, 'creating a webhook moved it')
+        const moved = async (why: string): Promise<void> => {
+          const now = await store.routesVersion(ws.id)
+          assert.ok(now > version, why)
+          version = now
+        }
+        const still = async (why: string): Promise<void> => { assert.equal(await store.routesVersion(ws.id), version, why) }
+
+        // Settling: last attempt, last error, failures in a row, last success.
+        const settle = async (status: 'succeeded' | 'failed', health: Partial<Webhook['health']>, t: number): Promise<void> => {
+          await store.recordEvent(eventFor([hook]))
+          const [claimed] = await store.claimDue(claimOptions(at(t)))
+          assert.ok(claimed)
+          await store.completeAttempts([result(claimed, { status }, { statusCode: status === 'failed' ? 500 : 200 })], at(t + 1),
+            (webhook) => ({ health: { ...webhook.health, ...health }, disable: null, releaseHeld: false, holdUntil: null }))
+        }
+        await settle('failed', { consecutiveFailures: 1, failedDeliveriesInRow: 1, failingSince: at(10) }, 10)
+        await settle('succeeded', { consecutiveFailures: 0, failedDeliveriesInRow: 0, failingSince: null, lastSuccessAt: at(20) }, 20)
+        await still('settling and health counters')
+        // A breaker that opens gates new deliveries: it moves.
+        await settle('failed', { consecutiveFailures: 5, breaker: 'open', breakerProbeAt: at(5_000), breakerCooldownMs: 1_000 }, 30)
+        await moved('the breaker opened')
+        assert.equal(await store.takeBreakerProbe(hook.id, at(5_000), at(6_000)), true)
+        await moved('the probe half-opened it')
+
+        await store.updateWebhook(ws.id, hook.id, { url: 'https://example.org/moved' }, at(40))
+        await moved('url')
+        await store.updateWebhook(ws.id, hook.id, { enabled: false }, at(41))
+        await moved('enabled')
+        await store.updateWebhook(ws.id, hook.id, { headers: { 'X-A': 'b' } }, at(42))
+        await moved('headers')
+        const added = await store.createWebhook(webhookInput(ws.id), at(43))
+        await moved('a new webhook')
+        assert.equal(await store.deleteWebhook(ws.id, added.id, at(44)), true)
+        await moved('a deleted webhook')
+        const otherVersion = await store.routesVersion(other.id)
+        await store.updateWebhook(other.id, stranger.id, { url: 'https://example.org/other' }, at(45))
+        await still('another workspace\'s change')
+        assert.ok(await store.routesVersion(other.id) > otherVersion)
+      })
+
       it('returns the few matches among hundreds of other subscriptions', async (store) => {
         const ws = workspace()
         await store.createWorkspace(ws)

@@ -78,17 +78,17 @@ async function routesAmongMany (store: Store): Promise<string> {
   assert.deepEqual(await accept('call.started', started), [global.id, wildcard.id, mine.id, disabled.id].sort())
   assert.equal(counting.rows.get('listWebhooks'), undefined, 'the workspace is never listed')
   // Only the candidates are read.
-  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4, routesVersion: 1 })
 
   const otherPersona = { ...samplePayload('call.started'), job_id: newId('job'), persona_id: 'per_other_1' }
   const expected = [global.id, wildcard.id, others[1]?.id ?? '', disabled.id].sort()
   assert.deepEqual(await accept('call.started', otherPersona), expected, 'the one other persona that matches')
-  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4, routesVersion: 1 })
 
   const campaign = { ...samplePayload('campaign.started') }
   delete campaign.persona_id
   assert.deepEqual(await accept('campaign.started', campaign), [wildcard.id, disabled.id].sort())
-  assert.deepEqual(Object.fromEntries(counting.rows), { routeWebhooks: 2 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { routeWebhooks: 2, routesVersion: 1 })
   return workspaceId
 }
 

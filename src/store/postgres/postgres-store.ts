@@ -94,6 +94,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
+    routesVersion: async (workspaceId) => await webhooks.routesVersion(pool, workspaceId),
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),

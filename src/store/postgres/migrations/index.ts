@@ -8,6 +8,7 @@ import { migration0007 } from './0007-subscription-options.js'
 import { migration0008 } from './0008-search-stats-portal.js'
 import { migration0009 } from './0009-ingest-cost.js'
 import { migration0010 } from './0010-order-places.js'
+import { migration0011 } from './0011-routes-version.js'
 
 export interface Migration {
   version: number
@@ -16,4 +17,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011]

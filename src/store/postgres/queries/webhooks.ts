@@ -90,6 +90,17 @@ export async function routeWebhooks (
   return result.rows.map(toWebhook)
 }
 
+/** Store.routesVersion (migration 0011). Bigint comes back as text; it never leaves Number's safe range. */
+export async function routesVersion (db: pg.Pool, workspaceId: string): Promise<number> {
+  const result = await db.query<{ version: string }>({
+    name: 'kejue-routes-version',
+    text: 'SELECT version FROM routes_versions WHERE workspace_id = $1',
+    values: [workspaceId],
+  })
+  const row = result.rows[0]
+  return row === undefined ? 0 : Number(row.version)
+}
+
 // Patch field → column; `events`, `filter`, `headers` and `retry_schedule_ms` are jsonb and cast below.
 const JSONB_PATCH_KEYS = new Set<keyof WebhookPatch>(['events', 'filter', 'headers', 'retryScheduleMs'])
 const PATCH_COLUMNS: Record<keyof WebhookPatch, string> = {

@@ -97,6 +97,7 @@ export function prepareWebhooks (db: Database) {
       persona_id = COALESCE(excluded.persona_id, calls.persona_id),
       has_inline_webhooks = MAX(calls.has_inline_webhooks, excluded.has_inline_webhooks)`)
   const selectCall = db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE workspace_id = ? AND job_id = ?')
+  const selectRoutesVersion = db.prepare<[string], number>('SELECT version FROM routes_versions WHERE workspace_id = ?').pluck()
   const updates = new Map<string, Statement>()
 
   function insert (webhook: NewWebhook, now: Date): Webhook {
@@ -165,6 +166,9 @@ export function prepareWebhooks (db: Database) {
       if (filters.length === 0) return []
       const rows = routeStatement(filters.length).all(workspaceId, ...filters, personaId)
       return (rows.length > 1 ? distinctOldestFirst(rows) : rows).map(toWebhook)
+    },
+    routesVersion (workspaceId: string): number {
+      return selectRoutesVersion.get(workspaceId) ?? 0
     },
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()

@@ -1,0 +1,44 @@
+/**
+ * The routing cache (docs/storage.md, "Routing cache"): the store's routing candidates
+ * (Store.routeWebhooks) kept in memory per workspace, filters and persona, and used while the
+ * workspace's routes version (Store.routesVersion) holds still. Triggers move the version in the
+ * statement that changes a webhook, whichever process writes it, so a cached answer is never used
+ * after a change is committed: an event costs one key lookup instead of reading its webhooks (and
+ * opening their secrets) again. The health counters settling updates all the time do not move
+ * it; nothing an event is routed or gated by is among them.
+ *
+ * The version is read before the candidates, so an answer stored under a version is at least that
+ * new. Cached webhooks are shared by every event they route, so they are frozen.
+ */
+import type { Store, Webhook } from '../store/store.js'
+
+/** Answers kept per store; the oldest stored goes first beyond this. */
+export const ROUTE_CACHE_ENTRIES = 4_096
+
+interface Entry { version: number, webhooks: readonly Webhook[] }
+
+const caches = new WeakMap<Store, Map<string, Entry>>()
+
+/** Store.routeWebhooks, from memory while the workspace's webhooks have not changed. */
+export async function routeCandidates (
+  store: Store, workspaceId: string, filters: readonly string[], personaId: string | null,
+): Promise<readonly Webhook[]> {
+  let cache = caches.get(store)
+  if (cache === undefined) {
+    cache = new Map()
+    caches.set(store, cache)
+  }
+  // Ids and types hold no U+0000 (the API refuses it), so the key is unambiguous.
+  const key = `${workspaceId}\0${personaId ?? ''}\0${filters.join('\0')}`
+  const version = await store.routesVersion(workspaceId)
+  const entry = cache.get(key)
+  if (entry !== undefined && entry.version === version) return entry.webhooks
+  const webhooks = Object.freeze((await store.routeWebhooks(workspaceId, filters, personaId)).map((webhook) => Object.freeze(webhook)))
+  cache.delete(key)
+  cache.set(key, { version, webhooks })
+  if (cache.size > ROUTE_CACHE_ENTRIES) {
+    const oldest = cache.keys().next()
+    if (oldest.done !== true) cache.delete(oldest.value)
+  }
+  return webhooks
+}
