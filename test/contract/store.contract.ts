@@ -1097,7 +1097,8 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const { ws: stranger } = await seed(store, 0)
         const known = newId('job')
         await store.createCall({ workspaceId: ws.id, jobId: known, personaId: 'per_mine', hasInlineWebhooks: false, createdAt: at(4) }, [])
-        const [a, b, c, d, e, callKnown, callAgain, callUnknown, callElsewhere] = await Promise.all([
+        const versions = [await store.routesVersion(ws.id), await store.routesVersion(stranger.id), 0]
+        const [a, b, c, d, e, callKnown, callAgain, callUnknown, callElsewhere, ...sameTurnVersions] = await Promise.all([
           routed(store, ws.id, ['call.started', '*'], 'per_mine'),
           routed(store, ws.id, ['call.started', '*'], null),
           routed(store, ws.id, ['call.started', '*'], 'per_mine'),
@@ -1107,7 +1108,12 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           store.getCall(ws.id, known),
           store.getCall(ws.id, newId('job')),
           store.getCall(stranger.id, known),
+          store.routesVersion(ws.id),
+          store.routesVersion(stranger.id),
+          store.routesVersion(newId('ws')),
         ])
+        assert.deepEqual(sameTurnVersions, versions, 'each workspace its own routes version')
+        assert.ok((versions[0] ?? 0) > 0)
         assert.deepEqual([a, b, c, d, e], [[global.id, mine.id], [global.id], [global.id, mine.id], [global.id, ended.id], []])
         assert.equal(callKnown?.personaId, 'per_mine')
         assert.deepEqual(callAgain, callKnown)

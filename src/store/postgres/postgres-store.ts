@@ -53,9 +53,11 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   // WAL, so no durable write depends on a lost one.
   const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, { synchronous_commit: 'off' })
   const recordEventBatched = createRecordEventBatcher(pool)
-  // Routing's two reads per event, shared by the events of a turn (turn-batch.ts).
+  // Routing's reads per event (the call, the routes version, the candidates when not cached),
+  // shared by the events of a turn (turn-batch.ts).
   const getCallBatched = createTurnBatch(webhooks.callKeyOf, async (keys) => await webhooks.getCalls(pool, keys))
   const routeBatched = createTurnBatch(webhooks.routeKeyOf, async (keys) => await webhooks.routeEach(pool, keys))
+  const routesVersionBatched = createTurnBatch((workspaceId: string) => workspaceId, async (ids) => await webhooks.routesVersions(pool, ids))
   const announceWork = createWorkAnnouncer(pool, schema)
   const listeners = new Set<() => void>()
   // Several notifications in one turn of the event loop wake the listeners once.
@@ -94,7 +96,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
-    routesVersion: async (workspaceId) => await webhooks.routesVersion(pool, workspaceId),
+    routesVersion: async (workspaceId) => await routesVersionBatched(workspaceId) ?? 0,
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),
