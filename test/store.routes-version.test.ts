@@ -126,7 +126,7 @@ describe('routes version and routing cache', () => {
         await admin.query('UPDATE webhooks SET consecutive_failures = 3, last_success_at = 1 WHERE id = $1', [hook.id])
         assert.equal(await a.routesVersion(workspaceId), before, 'volatile columns leave it')
         await admin.query("UPDATE webhooks SET added_later = 'x' WHERE id = $1", [hook.id])
-        assert.equal(await a.routesVersion(workspaceId), before + 1)
+        assert.notEqual(await a.routesVersion(workspaceId), before)
       } finally {
         await admin.end()
       }

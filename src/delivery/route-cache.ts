@@ -12,12 +12,14 @@
  */
 import type { Store, Webhook } from '../store/store.js'
 
-/** Answers kept per store; the oldest stored goes first beyond this. */
+/** Answers kept per store, and webhooks in them all; the oldest stored goes first beyond either. */
 export const ROUTE_CACHE_ENTRIES = 4_096
+export const ROUTE_CACHE_WEBHOOKS = 20_000
 
 interface Entry { version: number, webhooks: readonly Webhook[] }
+interface Cache { entries: Map<string, Entry>, webhooks: number }
 
-const caches = new WeakMap<Store, Map<string, Entry>>()
+const caches = new WeakMap<Store, Cache>()
 
 /** Store.routeWebhooks, from memory while the workspace's webhooks have not changed. */
 export async function routeCandidates (
@@ -25,20 +27,27 @@ export async function routeCandidates (
 ): Promise<readonly Webhook[]> {
   let cache = caches.get(store)
   if (cache === undefined) {
-    cache = new Map()
+    cache = { entries: new Map(), webhooks: 0 }
     caches.set(store, cache)
   }
+  const { entries } = cache
   // Ids and types hold no U+0000 (the API refuses it), so the key is unambiguous.
   const key = `${workspaceId}\0${personaId ?? ''}\0${filters.join('\0')}`
   const version = await store.routesVersion(workspaceId)
-  const entry = cache.get(key)
+  const entry = entries.get(key)
   if (entry !== undefined && entry.version === version) return entry.webhooks
   const webhooks = Object.freeze((await store.routeWebhooks(workspaceId, filters, personaId)).map((webhook) => Object.freeze(webhook)))
-  cache.delete(key)
-  cache.set(key, { version, webhooks })
-  if (cache.size > ROUTE_CACHE_ENTRIES) {
-    const oldest = cache.keys().next()
-    if (oldest.done !== true) cache.delete(oldest.value)
+  const replaced = entries.get(key)
+  if (replaced !== undefined) {
+    entries.delete(key)
+    cache.webhooks -= replaced.webhooks.length
+  }
+  entries.set(key, { version, webhooks })
+  cache.webhooks += webhooks.length
+  for (const [oldKey, old] of entries) {
+    if (entries.size <= ROUTE_CACHE_ENTRIES && cache.webhooks <= ROUTE_CACHE_WEBHOOKS) break
+    entries.delete(oldKey)
+    cache.webhooks -= old.webhooks.length
   }
   return webhooks
 }

@@ -530,11 +530,12 @@ export interface Store {
    */
   routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Promise<Webhook[]>
   /**
-   * A number that moves whenever anything routing reads of the workspace's webhooks changes: a
-   * webhook created, deleted, or any of its columns but its last attempt, last error and health
-   * counters (migration 0011; breaker state and `enabled` do move it). While it holds still, an
-   * earlier routeWebhooks answer for the workspace is still right (src/delivery/route-cache.ts).
-   * 0 for a workspace whose webhooks never changed.
+   * A value that changes whenever anything routing reads of the workspace's subscriptions
+   * changes: one created or deleted, or any of its columns but its last attempt, last error and
+   * health counters (migration 0011; breaker state and `enabled` do change it). Inline webhooks
+   * do not. It may also change for other reasons (PostgreSQL keeps one for all workspaces), and
+   * it never comes back to a value it had: while it holds still, an earlier routeWebhooks answer
+   * for the workspace is still right (src/delivery/route-cache.ts).
    */
   routesVersion (workspaceId: string): Promise<number>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>

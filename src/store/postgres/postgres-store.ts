@@ -57,7 +57,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   // shared by the events of a turn (turn-batch.ts).
   const getCallBatched = createTurnBatch(webhooks.callKeyOf, async (keys) => await webhooks.getCalls(pool, keys))
   const routeBatched = createTurnBatch(webhooks.routeKeyOf, async (keys) => await webhooks.routeEach(pool, keys))
-  const routesVersionBatched = createTurnBatch((workspaceId: string) => workspaceId, async (ids) => await webhooks.routesVersions(pool, ids))
+  const routesVersionBatched = createTurnBatch(() => '', async () => new Map([['', await webhooks.routesVersion(pool)]]))
   const announceWork = createWorkAnnouncer(pool, schema)
   const listeners = new Set<() => void>()
   // Several notifications in one turn of the event loop wake the listeners once.
@@ -96,6 +96,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
+    // One version for all workspaces (migration 0011): the workspace does not change the read.
     routesVersion: async (workspaceId) => await routesVersionBatched(workspaceId) ?? 0,
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),

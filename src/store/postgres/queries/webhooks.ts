@@ -91,23 +91,16 @@ export async function routeWebhooks (
 }
 
 /**
- * Store.routesVersion (migration 0011) for the workspaces of a turn (its turn batch): every event
- * asks, and the events of a turn are nearly always of one workspace, read by key. A workspace
- * without a row is left out (version 0). Bigint comes back as text; it stays in Number's safe range.
+ * Store.routesVersion (migration 0011): PostgreSQL keeps one version for every workspace (the row
+ * ''), read once per turn (routesVersion's turn batch) whatever the workspaces asking. Bigint
+ * comes back as text; the values stay in Number's safe range.
  */
-export async function routesVersions (db: pg.Pool, workspaceIds: readonly string[]): Promise<Map<string, number>> {
-  const result = workspaceIds.length === 1
-    ? await db.query<{ workspace_id: string, version: string }>({
-      name: 'kejue-routes-version',
-      text: 'SELECT workspace_id, version FROM routes_versions WHERE workspace_id = $1',
-      values: [workspaceIds[0]],
-    })
-    : await db.query<{ workspace_id: string, version: string }>({
-      name: 'kejue-routes-versions',
-      text: 'SELECT workspace_id, version FROM routes_versions WHERE workspace_id = ANY ($1::text[])',
-      values: [workspaceIds],
-    })
-  return new Map(result.rows.map((row) => [row.workspace_id, Number(row.version)]))
+export async function routesVersion (db: pg.Pool): Promise<number> {
+  const result = await db.query<{ version: string }>({
+    name: 'kejue-routes-version',
+    text: "SELECT version FROM routes_versions WHERE workspace_id = ''",
+  })
+  return Number(result.rows[0]?.version ?? 0)
 }
 
 // Patch field → column; `events`, `filter`, `headers` and `retry_schedule_ms` are jsonb and cast below.

@@ -21,8 +21,10 @@ const BUMP = (row: 'NEW' | 'OLD'): string => `
  * 0011: a version per workspace of what routing reads (Store.routesVersion; docs/storage.md,
  * "Routing cache"), so that a process can keep the routing candidates of an event type in memory
  * and check them with one key lookup per event instead of reading the webhooks again. Triggers
- * move it in the statement that changes a webhook, so no write path and no process can forget
- * it. Same number and meaning as the PostgreSQL migration 0011.
+ * move it in the statement that changes a subscription, so no write path and no process can
+ * forget it. Inline webhooks (`job_id` set) leave it: routing never reads them from the cache,
+ * and a workspace creating calls with inline webhooks would otherwise invalidate it per call.
+ * Same number and meaning as the PostgreSQL migration 0011.
  */
 export const migration0011: Migration = {
   version: 11,
@@ -34,15 +36,17 @@ CREATE TABLE routes_versions (
 ) WITHOUT ROWID;
 
 CREATE TRIGGER routes_version_on_insert AFTER INSERT ON webhooks
+WHEN NEW.job_id IS NULL
 BEGIN${BUMP('NEW')}
 END;
 
 CREATE TRIGGER routes_version_on_update AFTER UPDATE ON webhooks
-WHEN ${ROUTES_VERSIONED_COLUMNS.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')}
+WHEN (OLD.job_id IS NULL OR NEW.job_id IS NULL) AND (${ROUTES_VERSIONED_COLUMNS.map((column) => `OLD.${column} IS NOT NEW.${column}`).join(' OR ')})
 BEGIN${BUMP('NEW')}
 END;
 
 CREATE TRIGGER routes_version_on_delete AFTER DELETE ON webhooks
+WHEN OLD.job_id IS NULL
 BEGIN${BUMP('OLD')}
 END;
 `,
