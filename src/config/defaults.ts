@@ -58,6 +58,8 @@ export const DEFAULTS = {
     leaseMs: 20_000,
     // How long SIGTERM waits for attempts in flight before handing them back.
     shutdownGraceMs: 10_000,
+    // The HTTP work of attempts off the main event loop (docs/scaling.md, "Sender thread").
+    senderThread: true,
     // Response bodies are read up to this and kept as an excerpt.
     responseExcerptBytes: 4_096,
   },

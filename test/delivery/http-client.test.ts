@@ -4,6 +4,8 @@ import { once } from 'node:events'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { createHttpClient } from '../../src/delivery/http-client.js'
+import type { HttpClientOptions } from '../../src/delivery/http-client.js'
+import { createThreadedHttpClient } from '../../src/delivery/sender-thread.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from '../../src/delivery/outcome.js'
 import type { LookupAll } from '../../src/delivery/ssrf.js'
 import { startReceiver } from '../helpers/receiver.js'
@@ -30,10 +32,16 @@ async function closedPort (): Promise<number> {
   return port
 }
 
-describe('http client, private networks allowed (local receivers)', () => {
+// The same behaviour whether the client runs on the event loop or on its thread (sender-thread.ts).
+const SENDERS: Array<[string, (options: HttpClientOptions) => HttpSender]> = [
+  ['on the event loop', createHttpClient],
+  ['on its thread', createThreadedHttpClient],
+]
+
+for (const [where, make] of SENDERS) describe(`http client ${where}, private networks allowed (local receivers)`, () => {
   let client: HttpSender
   before(() => {
-    client = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+    client = make({ allowPrivateNetworks: true, userAgent: USER_AGENT })
   })
   after(async () => {
     await client.close()
@@ -217,7 +225,7 @@ describe('http client, private networks allowed (local receivers)', () => {
   })
 
   test('maxResponseBytes sets the cap; a cut multi-byte character is dropped, not mangled', async () => {
-    const small = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT, maxResponseBytes: 5 })
+    const small = make({ allowPrivateNetworks: true, userAgent: USER_AGENT, maxResponseBytes: 5 })
     const receiver = await startReceiver({ respond: [{ status: 400, body: 'abcdé and more' }] })
     try {
       const outcome = expectKind(await small.send(outgoing(receiver.url)), 'rejected')
@@ -235,7 +243,7 @@ describe('http client, private networks allowed (local receivers)', () => {
     const saved = { HTTP_PROXY: process.env.HTTP_PROXY, http_proxy: process.env.http_proxy }
     process.env.HTTP_PROXY = `http://127.0.0.1:${proxy.port}`
     process.env.http_proxy = `http://127.0.0.1:${proxy.port}`
-    const fresh = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+    const fresh = make({ allowPrivateNetworks: true, userAgent: USER_AGENT })
     try {
       expectKind(await fresh.send(outgoing(receiver.url)), 'delivered')
       assert.equal(receiver.requests.length, 1)
@@ -277,8 +285,8 @@ describe('http client, SSRF guard on (private networks refused)', () => {
     assert.deepEqual({ ...outcome, durationMs: 0 }, { ...FORBIDDEN, durationMs: 0 }, url)
   }
 
-  test('a webhook to 127.0.0.1, localhost or another spelling is blocked and nothing is sent', async () => {
-    const client = createHttpClient({ allowPrivateNetworks: false, userAgent: USER_AGENT })
+  for (const [where, make] of SENDERS) test(`a webhook to 127.0.0.1, localhost or another spelling is blocked and nothing is sent (client ${where})`, async () => {
+    const client = make({ allowPrivateNetworks: false, userAgent: USER_AGENT })
     const receiver = await startReceiver()
     try {
       for (const host of ['127.0.0.1', 'localhost', '2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]', 'LOCALHOST.']) {

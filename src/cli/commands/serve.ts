@@ -11,6 +11,7 @@ import { SETTINGS } from '../../config/schema.js'
 import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
 import { attachHandoff } from '../../delivery/handoff.js'
+import { createThreadedHttpClient } from '../../delivery/sender-thread.js'
 import { createHttpClient } from '../../delivery/http-client.js'
 import { createRetention } from '../../delivery/retention.js'
 import { coerceError } from '../../errors.js'
@@ -67,15 +68,21 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     return
   }
   const metrics = createMetrics({ store, perWebhook: config.metricsPerWebhook })
+  const senderOptions = {
+    allowPrivateNetworks: config.allowPrivateNetworks,
+    userAgent: USER_AGENT,
+    maxResponseBytes: config.engine.responseExcerptBytes,
+    // A pool per webhook as large as its in-flight cap (docs/delivery.md, "Isolation").
+    connections: config.engine.maxInFlightPerWebhook,
+  }
+  // The HTTP work of attempts on a thread of its own unless turned off (docs/scaling.md, "Sender thread").
   const sender = config.role === 'api'
     ? null
-    : createHttpClient({
-      allowPrivateNetworks: config.allowPrivateNetworks,
-      userAgent: USER_AGENT,
-      maxResponseBytes: config.engine.responseExcerptBytes,
-      // A pool per webhook as large as its in-flight cap (docs/delivery.md, "Isolation").
-      connections: config.engine.maxInFlightPerWebhook,
-    })
+    : config.engine.senderThread
+      ? createThreadedHttpClient(senderOptions, {
+        onStopped: (err) => { logger.error({ err }, 'sender thread stopped: its attempts in flight fail and are retried; the next one starts a new thread') },
+      })
+      : createHttpClient(senderOptions)
   const e = config.engine
   const engine = sender === null
     ? undefined

@@ -1,0 +1,43 @@
+/**
+ * The worker side of the sender thread (sender-thread.ts): an HTTP client of its own
+ * (http-client.ts, the same options), fed batches of requests, answering in batches.
+ */
+import { parentPort, workerData } from 'node:worker_threads'
+import { createHttpClient } from './http-client.js'
+import type { HttpClientOptions } from './http-client.js'
+import type { AttemptOutcome } from './outcome.js'
+import type { FromSender, ToSender } from './sender-thread.js'
+
+const port = parentPort
+if (port === null) throw new Error('sender-worker.ts runs as a worker thread only')
+const client = createHttpClient(workerData as HttpClientOptions)
+
+// Outcomes of one turn go back in one message: responses parsed in the same I/O phase share it.
+let outcomes: Array<[number, AttemptOutcome]> = []
+function answer (id: number, outcome: AttemptOutcome): void {
+  if (outcomes.length === 0) setImmediate(flush)
+  outcomes.push([id, outcome])
+}
+function flush (): void {
+  const message: FromSender = { kind: 'outcomes', outcomes }
+  outcomes = []
+  port?.postMessage(message)
+}
+
+port.on('message', (message: ToSender) => {
+  if (message.kind === 'send') {
+    for (const [id, request] of message.requests) {
+      // send never rejects (its outcomes are values); a bug that made it throw is a network failure.
+      client.send(request).then((outcome) => { answer(id, outcome) }, (err: unknown) => {
+        answer(id, { kind: 'failed', reason: 'network', statusCode: null, durationMs: 0, error: `sender failed (${err instanceof Error ? err.name : 'unknown'})`, responseExcerpt: null })
+      })
+    }
+    return
+  }
+  void client.close().finally(() => {
+    if (outcomes.length > 0) flush()
+    const closed: FromSender = { kind: 'closed' }
+    port.postMessage(closed)
+    port.close()
+  })
+})
