@@ -11,6 +11,8 @@ import type { FromSender, ToSender } from './sender-thread.js'
 const port = parentPort
 if (port === null) throw new Error('sender-worker.ts runs as a worker thread only')
 const client = createHttpClient(workerData as HttpClientOptions)
+const ready: FromSender = { kind: 'ready' }
+port.postMessage(ready)
 
 // Outcomes of one turn go back in one message: responses parsed in the same I/O phase share it.
 let outcomes: Array<[number, AttemptOutcome]> = []
@@ -34,7 +36,7 @@ port.on('message', (message: ToSender) => {
     }
     return
   }
-  void client.close().finally(() => {
+  void client.close().catch(() => {}).finally(() => {
     if (outcomes.length > 0) flush()
     const closed: FromSender = { kind: 'closed' }
     port.postMessage(closed)

@@ -11,7 +11,7 @@ import { SETTINGS } from '../../config/schema.js'
 import type { ResolvedConfig, SettingDefinition } from '../../config/schema.js'
 import { createEngine } from '../../delivery/engine.js'
 import { attachHandoff } from '../../delivery/handoff.js'
-import { createThreadedHttpClient } from '../../delivery/sender-thread.js'
+import { startThreadedHttpClient } from '../../delivery/sender-thread.js'
 import { createHttpClient } from '../../delivery/http-client.js'
 import { createRetention } from '../../delivery/retention.js'
 import { coerceError } from '../../errors.js'
@@ -79,8 +79,9 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   const sender = config.role === 'api'
     ? null
     : config.engine.senderThread
-      ? createThreadedHttpClient(senderOptions, {
-        onStopped: (err) => { logger.error({ err }, 'sender thread stopped: its attempts in flight fail and are retried; the next one starts a new thread') },
+      ? await startThreadedHttpClient(senderOptions, {
+        onStopped: (err) => { logger.error({ err }, 'sender thread stopped: a new one sends its attempts in flight again') },
+        onFallback: (err) => { logger.warn({ err }, 'sender thread could not start: attempts are sent from the main thread') },
       })
       : createHttpClient(senderOptions)
   const e = config.engine
