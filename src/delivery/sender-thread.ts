@@ -14,11 +14,11 @@
  * in-process client if it cannot (startThreadedHttpClient).
  */
 import { extname } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { createHttpClient } from './http-client.js'
 import type { HttpClientOptions } from './http-client.js'
-import { performance } from 'node:perf_hooks'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from './outcome.js'
 
 /** Main thread → sender thread. */
