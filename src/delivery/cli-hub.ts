@@ -23,6 +23,7 @@ import type { ClaimedDelivery, CliSession, Delivery, Store, Webhook } from '../s
 import { USER_AGENT } from '../util/version.js'
 import { classifyStatus } from './http-client.js'
 import { attemptResult } from './attempt-result.js'
+import { networkFailure } from './outcome.js'
 import type { AttemptOutcome } from './outcome.js'
 import { prepareRequest } from './prepare.js'
 
@@ -108,7 +109,7 @@ export async function endCliSession (store: Store, session: CliSession, now: Dat
 function reportOutcome (report: CliReport): AttemptOutcome {
   const excerpt = report.response_excerpt ?? ''
   if (report.status_code !== null) return classifyStatus(report.status_code, report.duration_ms, excerpt)
-  return { kind: 'failed', reason: 'network', statusCode: null, durationMs: report.duration_ms, error: report.error ?? 'the local app could not be reached', responseExcerpt: null }
+  return networkFailure(report.error ?? 'the local app could not be reached', report.duration_ms)
 }
 
 /** Records one attempt of a session's delivery under its lease; false when the lease is gone. */

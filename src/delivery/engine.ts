@@ -65,6 +65,7 @@ import type { Handoff } from './handoff.js'
 import { attemptResult } from './attempt-result.js'
 import { gateFor, healthRule, probeRetryAt, resolveHealthPolicy } from './endpoint-health.js'
 import type { HealthPolicy } from './endpoint-health.js'
+import { networkFailure } from './outcome.js'
 import type { AttemptOutcome, HttpSender } from './outcome.js'
 import { prepareRequest } from './prepare.js'
 import { webhookDisabledData } from './webhook-disabled.js'
@@ -703,7 +704,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
         // The sender returns outcomes as values; anything thrown is a bug, kept retryable.
         const error = coerceError(err)
         logger.error({ err: error, deliveryId: claim.deliveryId }, 'sender threw')
-        outcome = { kind: 'failed', reason: 'network', statusCode: null, durationMs: now() - startedAt, error: 'internal send error', responseExcerpt: null }
+        outcome = networkFailure('internal send error', now() - startedAt)
       }
     }
     leaveSending(entry, webhookId)

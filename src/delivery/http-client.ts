@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks'
 import { Pool, buildConnector } from 'undici'
 import type { Dispatcher } from 'undici'
 import { DEFAULTS } from '../config/defaults.js'
+import { networkFailure } from './outcome.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from './outcome.js'
 import {
   FORBIDDEN_DESTINATION_CODE,
@@ -84,6 +85,9 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ])
 
+/** What an attempt made after the sender was closed ends with. */
+export const CLIENT_CLOSED_ERROR = 'HTTP client is closed'
+
 // Fixed phrases per error code; anything else becomes "request failed (<CODE>)".
 const NETWORK_ERRORS: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
@@ -97,8 +101,8 @@ const NETWORK_ERRORS: Record<string, string> = {
   ENETUNREACH: 'network unreachable',
   EHOSTDOWN: 'host is down',
   UND_ERR_HEADERS_OVERFLOW: 'response headers too large',
-  UND_ERR_CLOSED: 'HTTP client is closed',
-  UND_ERR_DESTROYED: 'HTTP client is closed',
+  UND_ERR_CLOSED: CLIENT_CLOSED_ERROR,
+  UND_ERR_DESTROYED: CLIENT_CLOSED_ERROR,
 }
 
 const INVALID_REQUEST_ERROR = 'request could not be sent: invalid URL or header value'
@@ -373,7 +377,7 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
 
     const { timeoutMs } = outgoing
     const url = shape.url
-    if (closed) return { kind: 'failed', reason: 'network', statusCode: null, durationMs: elapsedMs(), error: 'HTTP client is closed', responseExcerpt: null }
+    if (closed) return networkFailure(CLIENT_CLOSED_ERROR, elapsedMs())
     const entry = poolFor(outgoing.webhookId, url.origin)
     entry.active++
     return new Promise((resolve) => {

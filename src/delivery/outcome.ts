@@ -11,6 +11,11 @@ export type AttemptOutcome =
   /** Refused before sending (SSRF guard, bad URL, webhook gone): permanent. */
   | { kind: 'blocked', reason: 'private-address' | 'invalid-url' | 'webhook-deleted', durationMs: number, error: string }
 
+/** A retryable failure with no HTTP response: the connection, the sender, or the local app. */
+export function networkFailure (error: string, durationMs: number): AttemptOutcome {
+  return { kind: 'failed', reason: 'network', statusCode: null, durationMs, error, responseExcerpt: null }
+}
+
 /**
  * The error text an attempt is recorded with (attempts.error, a delivery's last_error): the
  * outcome's own phrase, or `HTTP <status>` for a 3xx/4xx; null for a success. The one place that

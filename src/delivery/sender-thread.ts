@@ -17,8 +17,9 @@ import { extname } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { createHttpClient } from './http-client.js'
+import { CLIENT_CLOSED_ERROR, createHttpClient } from './http-client.js'
 import type { HttpClientOptions } from './http-client.js'
+import { networkFailure } from './outcome.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from './outcome.js'
 
 /** Main thread → sender thread. */
@@ -45,8 +46,13 @@ function spawnWorker (options: HttpClientOptions, source: string | undefined): W
   return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData: options })
 }
 
-function failed (error: string): AttemptOutcome {
-  return { kind: 'failed', reason: 'network', statusCode: null, durationMs: 0, error, responseExcerpt: null }
+function stopped (): AttemptOutcome {
+  return networkFailure(STOPPED_ERROR, 0)
+}
+
+/** A bug in the sender (it threw, or a message would not clone): retryable, its kind only. */
+export function senderFailed (err: unknown): AttemptOutcome {
+  return networkFailure(`sender failed (${err instanceof Error ? err.name : 'unknown'})`, 0)
 }
 
 export interface ThreadedHttpClientDeps {
@@ -123,13 +129,13 @@ export function createThreadedHttpClient (options: HttpClientOptions, deps: Thre
         reject(reason)
         if (worker === thread) worker = null
         if (closed) {
-          for (const id of [...pending.keys()]) settle(id, failed(STOPPED_ERROR))
+          for (const id of [...pending.keys()]) settle(id, stopped())
           return
         }
         deps.onStopped?.(reason)
         // What it held goes once more, on a new thread; what already went twice fails.
         for (const [id, item] of [...pending]) {
-          if (item.resent) settle(id, failed(STOPPED_ERROR))
+          if (item.resent) settle(id, stopped())
           else {
             item.resent = true
             item.deadline = performance.now() + item.request.timeoutMs + DEADLINE_MARGIN_MS
@@ -164,13 +170,13 @@ export function createThreadedHttpClient (options: HttpClientOptions, deps: Thre
       worker.postMessage(message)
     } catch (err) {
       // Not cloneable (a bug): these attempts fail, the others go on.
-      for (const [id] of requests) settle(id, failed(`sender failed (${err instanceof Error ? err.name : 'unknown'})`))
+      for (const [id] of requests) settle(id, senderFailed(err))
     }
   }
 
   return {
     send (request: OutgoingRequest): Promise<AttemptOutcome> {
-      if (closed) return Promise.resolve(failed('HTTP client is closed'))
+      if (closed) return Promise.resolve(networkFailure(CLIENT_CLOSED_ERROR, 0))
       const id = nextId++
       return new Promise((resolve) => {
         pending.set(id, { request, resolve, deadline: performance.now() + request.timeoutMs + DEADLINE_MARGIN_MS, resent: false })

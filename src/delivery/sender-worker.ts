@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { createHttpClient } from './http-client.js'
 import type { HttpClientOptions } from './http-client.js'
 import type { AttemptOutcome } from './outcome.js'
+import { senderFailed } from './sender-thread.js'
 import type { FromSender, ToSender } from './sender-thread.js'
 
 const port = parentPort
@@ -30,9 +31,7 @@ port.on('message', (message: ToSender) => {
   if (message.kind === 'send') {
     for (const [id, request] of message.requests) {
       // send never rejects (its outcomes are values); a bug that made it throw is a network failure.
-      client.send(request).then((outcome) => { answer(id, outcome) }, (err: unknown) => {
-        answer(id, { kind: 'failed', reason: 'network', statusCode: null, durationMs: 0, error: `sender failed (${err instanceof Error ? err.name : 'unknown'})`, responseExcerpt: null })
-      })
+      client.send(request).then((outcome) => { answer(id, outcome) }, (err: unknown) => { answer(id, senderFailed(err)) })
     }
     return
   }
