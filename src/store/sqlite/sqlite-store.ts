@@ -49,7 +49,7 @@ export interface SqliteStoreOptions {
 export async function createSqliteStore (options: SqliteStoreOptions): Promise<Store> {
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULTS.store.sqliteBusyTimeoutMs
   const db = openDatabase({ path: options.path, busyTimeoutMs })
-  const checkpointer = startCheckpointer(db, { intervalMs: DEFAULTS.store.sqliteCheckpointIntervalMs, busyTimeoutMs })
+  const checkpointer = startCheckpointer(db, { ...DEFAULTS.store.sqliteCheckpoint, busyTimeoutMs })
   const accounts = prepareAccounts(db)
   const webhooks = prepareWebhooks(db)
   const deliveries = prepareDeliveries(db)
