@@ -103,8 +103,9 @@ test('sqlite: two stores on one file never claim the same delivery', async () =>
 
 test('sqlite: savepoint undo pages stay in memory (temp_store MEMORY), set after the migrations', () => {
   const path = tempPath()
-  // Each event of a group-commit batch has its own savepoint; with temporary files its undo
-  // pages cost ~38 pwrite calls per event (docs/performance.md, "Sixth round").
+  // A batch in which an event failed runs again with a savepoint per event, and statements
+  // journal; with temporary files those undo pages cost ~38 pwrite calls per event
+  // (docs/performance.md, "Sixth round").
   const db = openDatabase({ path, busyTimeoutMs: 1_000 })
   try {
     assert.equal(db.pragma('temp_store', { simple: true }), 2)
