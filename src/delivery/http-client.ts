@@ -407,7 +407,9 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
       clearInterval(sweeper)
       const open = [...pools.values()]
       pools.clear()
-      await Promise.all(open.map(async ({ pool }) => { await pool.close() }))
+      // Aborted, not waited for: an attempt hanging at a receiver would hold a shutdown for its
+      // whole timeout after the grace period (outcome.ts, HttpSender.close).
+      await Promise.all(open.map(async ({ pool }) => { await pool.destroy(new Error(CLIENT_CLOSED_ERROR)) }))
     },
   }
 }

@@ -43,5 +43,10 @@ export interface OutgoingRequest {
 /** Sends one attempt. Implemented over undici in http-client.ts. */
 export interface HttpSender {
   send (request: OutgoingRequest): Promise<AttemptOutcome>
+  /**
+   * Ends every attempt still in flight at once (a network failure, `CLIENT_CLOSED_ERROR`) and
+   * refuses new ones. Whoever closes the sender no longer wants those answers: the engine closes it
+   * after its shutdown grace, having handed their deliveries back to be sent again.
+   */
   close (): Promise<void>
 }
