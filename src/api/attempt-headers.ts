@@ -1,11 +1,12 @@
 /**
  * The request headers an attempt was sent with, for the delivery log (docs/api.md,
- * "request_headers"). They are not stored: they are rebuilt with the same function the engine
- * sends with (delivery/prepare.ts), from the delivery, the attempt's number and start time and the
+ * "request_headers"). They are not stored: they are rebuilt with the same functions the engine
+ * sends with (delivery/prepare.ts: prepareRequest, then signedHeaders as the sender adds them), from the
+ * delivery, the attempt's number and start time and the
  * webhook as it is now, and every value that could hold a secret is masked. So they show exactly
  * which headers went out; a webhook whose signing settings changed since shows today's scheme.
  */
-import { prepareRequest } from '../delivery/prepare.js'
+import { prepareRequest, signedHeaders } from '../delivery/prepare.js'
 import type { Attempt, Delivery, Webhook } from '../store/store.js'
 import { USER_AGENT } from '../util/version.js'
 
@@ -43,7 +44,7 @@ export function attemptRequestHeaders (delivery: Delivery, attempt: Attempt, web
     webhook,
   }, { ...webhook, secret: placeholder(webhook, webhook.secret), previousSecret: placeholder(webhook, webhook.previousSecret) }, attempt.startedAt.getTime())
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT }
-  for (const [name, value] of Object.entries(request.headers)) {
+  for (const [name, value] of Object.entries(signedHeaders(request))) {
     headers[name] = SHOWN.has(name.toLowerCase()) ? value : mask(value)
   }
   return headers

@@ -25,7 +25,7 @@ import { classifyStatus } from './http-client.js'
 import { attemptResult } from './attempt-result.js'
 import { networkFailure } from './outcome.js'
 import type { AttemptOutcome } from './outcome.js'
-import { prepareRequest } from './prepare.js'
+import { prepareRequest, signedHeaders } from './prepare.js'
 
 export const CLI_URL_PREFIX = 'cli://'
 export const CLI_SESSION_ENDED = 'cli session ended'
@@ -211,7 +211,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
       attempt: claim.attempt,
       lease_token: claim.leaseToken,
       timeout_ms: request.timeoutMs,
-      headers: { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT, ...request.headers },
+      headers: { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT, ...signedHeaders(request) },
       body: request.body,
     })
     const timer = setTimeout(() => {

@@ -31,6 +31,7 @@ import { Pool, buildConnector } from 'undici'
 import type { Dispatcher } from 'undici'
 import { DEFAULTS } from '../config/defaults.js'
 import { networkFailure } from './outcome.js'
+import { signedHeaders } from './prepare.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from './outcome.js'
 import {
   FORBIDDEN_DESTINATION_CODE,
@@ -304,9 +305,12 @@ function buildHeaders (request: OutgoingRequest, userAgent: string): Record<stri
     'content-type': 'application/json',
     'user-agent': userAgent,
   }
-  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value
+  for (const [name, value] of Object.entries(signedHeaders(request))) headers[name.toLowerCase()] = value
   return headers
 }
+
+/** Recorded when the request cannot be signed (a secret the API would have refused): a bug. */
+export const SIGNING_FAILED_ERROR = 'could not sign the request'
 
 /**
  * Creates the sender the delivery engine uses for every attempt.
@@ -378,6 +382,13 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
     const { timeoutMs } = outgoing
     const url = shape.url
     if (closed) return networkFailure(CLIENT_CLOSED_ERROR, elapsedMs())
+    let headers: Record<string, string>
+    try {
+      headers = buildHeaders(outgoing, options.userAgent)
+    } catch {
+      // Retryable, as a sender bug is; the error's own text stays out (it is about a secret).
+      return networkFailure(SIGNING_FAILED_ERROR, elapsedMs())
+    }
     const entry = poolFor(outgoing.webhookId, url.origin)
     entry.active++
     return new Promise((resolve) => {
@@ -390,7 +401,7 @@ export function createHttpClient (options: HttpClientOptions, deps: HttpClientDe
       entry.pool.dispatch({
         path: url.search === '' ? url.pathname : `${url.pathname}${url.search}`,
         method: 'POST',
-        headers: buildHeaders(outgoing, options.userAgent),
+        headers,
         body: outgoing.body,
         // undici's own timers are coarse (about 1 s) and count per phase; they stay a backstop
         // no larger than the attempt's timer.

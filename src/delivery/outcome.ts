@@ -1,3 +1,5 @@
+import type { SigningMethod } from '../signing/methods.js'
+
 /**
  * What one attempt came to, as a value (never thrown). `http-client.ts` produces it,
  * `retry-policy.ts` decides on it, the engine records it.
@@ -38,6 +40,23 @@ export interface OutgoingRequest {
   body: string
   /** The whole attempt, connect to last response byte (the webhook's timeout_ms). */
   timeoutMs: number
+  /**
+   * The signature headers to add to `headers` as the request leaves (prepare.ts, signedHeaders):
+   * the sender computes the HMAC, on its own thread when it has one, not the event loop.
+   */
+  signing?: RequestSigning
+}
+
+/** What signs one attempt (signing/signer.ts, signHeadersDuringRotation). */
+export interface RequestSigning {
+  method: SigningMethod
+  secret: string | null
+  /** The previous secret while a rotation overlaps (secret-rotation.ts), else null. */
+  previousSecret: string | null
+  /** When the attempt was started: each retry is signed afresh. */
+  timestampMs: number
+  /** The delivery id (standard_webhooks signs it). */
+  messageId: string
 }
 
 /** Sends one attempt. Implemented over undici in http-client.ts. */

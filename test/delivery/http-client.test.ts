@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { createHttpClient } from '../../src/delivery/http-client.js'
+import { createHttpClient, SIGNING_FAILED_ERROR } from '../../src/delivery/http-client.js'
+import { verifySignature } from '../../src/receiver/verify.js'
 import type { HttpClientOptions } from '../../src/delivery/http-client.js'
 import { createThreadedHttpClient } from '../../src/delivery/sender-thread.js'
 import type { AttemptOutcome, HttpSender, OutgoingRequest } from '../../src/delivery/outcome.js'
@@ -76,6 +77,36 @@ for (const [where, make] of SENDERS) describe(`http client ${where}, private net
       assert.equal(got.headers['x-kejue-event'], 'call.ended')
       assert.equal(got.headers['x-kejue-signature'], 'sha256=abc')
       assert.equal(got.headers['x-kejue-attempt'], '2')
+    } finally {
+      await receiver.close()
+    }
+  })
+
+  test('a request with signing is signed as it leaves: the signature verifies over the bytes received, the timestamp is the one given', async () => {
+    const receiver = await startReceiver()
+    try {
+      const signing = { method: 'hmac_sha256' as const, secret: 'whsec_new', previousSecret: 'whsec_old', timestampMs: 1_796_000_000_000, messageId: 'dlv_1' }
+      // A custom header of the same name loses to the signature.
+      expectKind(await client.send(outgoing(receiver.url, { headers: { 'X-Kejue-Signature': 'forged' }, signing })), 'delivered')
+      const [got] = receiver.requests
+      assert.ok(got !== undefined)
+      assert.equal(got.headers['x-kejue-timestamp'], '1796000000000')
+      // During the rotation's overlap: X-Kejue-Signature with the old secret, -Next with the new.
+      for (const secret of ['whsec_old', 'whsec_new']) verifySignature(got.body, got.headers, { secret, now: signing.timestampMs })
+      assert.throws(() => { verifySignature(got.body, got.headers, { secret: 'whsec_other', now: signing.timestampMs }) })
+    } finally {
+      await receiver.close()
+    }
+  })
+
+  test('a request that cannot be signed is a retryable failure that sends nothing and names no secret', async () => {
+    const receiver = await startReceiver()
+    try {
+      const signing = { method: 'standard_webhooks' as const, secret: 'not-base64-secret', previousSecret: null, timestampMs: Date.now(), messageId: 'dlv_1' }
+      const outcome = expectKind(await client.send(outgoing(receiver.url, { signing })), 'failed')
+      assert.equal(outcome.reason, 'network')
+      assert.equal(outcome.error, SIGNING_FAILED_ERROR)
+      assert.equal(receiver.requests.length, 0)
     } finally {
       await receiver.close()
     }
