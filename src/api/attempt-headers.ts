@@ -1,10 +1,10 @@
 /**
  * The request headers an attempt was sent with, for the delivery log (docs/api.md,
  * "request_headers"). They are not stored: they are rebuilt with the same functions the engine
- * sends with (delivery/prepare.ts: prepareRequest, then signedHeaders as the sender adds them), from the
- * delivery, the attempt's number and start time and the
- * webhook as it is now, and every value that could hold a secret is masked. So they show exactly
- * which headers went out; a webhook whose signing settings changed since shows today's scheme.
+ * and the sender use (delivery/prepare.ts: prepareRequest, then signedHeaders), from the
+ * delivery, the attempt's number and start time and the webhook as it is now, and every value
+ * that could hold a secret is masked. So they show exactly which headers went out; a webhook
+ * whose signing settings changed since shows today's scheme.
  */
 import { prepareRequest, signedHeaders } from '../delivery/prepare.js'
 import type { Attempt, Delivery, Webhook } from '../store/store.js'
