@@ -87,3 +87,26 @@ test('sqlite: under commits that never pause, the WAL stays near its bound inste
   }
   assert.equal(existsSync(`${path}-wal`), false)
 })
+
+test('sqlite: the worker copies the WAL into the database file by itself, with the connection\'s own bound far away', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kejue-checkpoint-'))
+  const path = join(dir, 'plain.db')
+  const db = new Database(path)
+  try {
+    db.pragma('journal_mode = WAL')
+    db.exec('CREATE TABLE t (v TEXT)')
+    const checkpointer = startCheckpointer(db, { busyIntervalMs: 5, idleIntervalMs: 20, walLimitPages: 1_000_000, busyTimeoutMs: 1_000 })
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
+    const before = statSync(path).size
+    // ~1,500 pages, one commit each, far below the connection's bound: only the worker moves them.
+    for (let i = 0; i < 1_500; i++) insert.run('x'.repeat(4_000))
+    await waitFor('the worker to checkpoint the WAL', () => statSync(path).size > before + 5_000_000)
+    // Still the worker's doing: had it died, the connection would be back at SQLite's default.
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1_000_000)
+    await checkpointer.close()
+    assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1_500)
+  } finally {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -43,9 +43,10 @@ export const DEFAULTS = {
     // How long a SQLite writer waits for another process's write lock before failing.
     sqliteBusyTimeoutMs: 5_000,
     // WAL checkpoints (sqlite/checkpointer.ts): a worker thread's every 20 ms while the WAL grows
-    // (up to 1 s apart while idle); the store's connection's own once the WAL reaches 4,000 pages
-    // (16 MiB), which copies only what the worker has not and starts the WAL over.
-    sqliteCheckpoint: { busyIntervalMs: 20, idleIntervalMs: 1_000, walLimitPages: 4_000 },
+    // (up to 100 ms apart while idle, so a burst after a quiet spell is soon caught up with); the
+    // store's connection's own once the WAL reaches 4,000 pages (16 MiB), which copies only what
+    // the worker has not and starts the WAL over.
+    sqliteCheckpoint: { busyIntervalMs: 20, idleIntervalMs: 100, walLimitPages: 4_000 },
     // Connections per process to PostgreSQL: the API, the engine's claims and settlements share them.
     postgresPoolSize: 10,
   },

@@ -1,4 +1,4 @@
-import type { Database, Statement } from 'better-sqlite3'
+import type { Database } from 'better-sqlite3'
 
 /**
  * Runs `fn` (a whole transaction) with synchronous=NORMAL instead of FULL: committed, but not
@@ -11,24 +11,10 @@ import type { Database, Statement } from 'better-sqlite3'
  * Event batches use it too, but are made durable before they are acknowledged: wal-sync.ts.
  */
 export function withRelaxedSync<T> (db: Database, fn: () => T): T {
-  const pragmas = prepared(db)
-  pragmas.normal.run()
+  db.pragma('synchronous = NORMAL')
   try {
     return fn()
   } finally {
-    pragmas.full.run()
+    db.pragma('synchronous = FULL')
   }
-}
-
-// Prepared once per connection: db.pragma() compiles its statement on every call, twice per
-// write transaction here (~2 % of the event loop at 1,000 events/s).
-const statements = new WeakMap<Database, { normal: Statement, full: Statement }>()
-
-function prepared (db: Database): { normal: Statement, full: Statement } {
-  let pair = statements.get(db)
-  if (pair === undefined) {
-    pair = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') }
-    statements.set(db, pair)
-  }
-  return pair
 }

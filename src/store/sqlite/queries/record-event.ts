@@ -80,9 +80,17 @@ export function prepareRecordEvent (db: Database) {
   // Many events in one write transaction. Usually none fails, and they run without savepoints: a
   // savepoint copies every page an event first touches into its journal (malloc and 4 KiB memcpy
   // for each of ~20 b-tree pages), pure overhead for a batch that commits whole.
+  let eventFailed = false
   const recordAll = db.transaction((inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> =>
-    inputs.map((input) => ({ ok: true, value: recordOne(input) })))
-  // Should one fail, that transaction rolled back entirely, and the batch runs again with each
+    inputs.map((input) => {
+      try {
+        return { ok: true, value: recordOne(input) }
+      } catch (error) {
+        eventFailed = true
+        throw error
+      }
+    }))
+  // Should an event fail, that transaction rolled back entirely, and the batch runs again with each
   // event in its own savepoint (better-sqlite3 nests a transaction function as a SAVEPOINT), so
   // that the failing event rolls back alone and the others commit.
   const recordInSavepoint = db.transaction(recordOne)
@@ -96,9 +104,13 @@ export function prepareRecordEvent (db: Database) {
     }))
 
   return (inputs: readonly RecordEventInput[]): Array<Outcome<RecordEventResult>> => withRelaxedSync(db, () => {
+    eventFailed = false
     try {
       return recordAll.immediate(inputs)
-    } catch {
+    } catch (error) {
+      // Only an event's own failure runs the batch again: BEGIN or COMMIT failing (the write
+      // lock's busy timeout, a full disk) would fail the same way, after as long a wait.
+      if (!eventFailed) throw error
       return recordEach.immediate(inputs)
     }
   })
