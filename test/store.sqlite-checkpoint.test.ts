@@ -52,13 +52,24 @@ test('sqlite: a worker thread checkpoints the WAL into the database file before 
   }
 })
 
-test('sqlite: under commits that never pause, the WAL stays near its bound instead of growing with every commit', { timeout: 120_000 }, async () => {
+/** A WAL database with one table `t (v TEXT)`, removed after `fn`; the WAL file's path. */
+async function withPlainWalDb (fn: (db: Database.Database, path: string) => Promise<void>): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'kejue-checkpoint-'))
   const path = join(dir, 'plain.db')
   const db = new Database(path)
   try {
     db.pragma('journal_mode = WAL')
     db.exec('CREATE TABLE t (v TEXT)')
+    await fn(db, path)
+  } finally {
+    db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return `${path}-wal`
+}
+
+test('sqlite: under commits that never pause, the WAL stays near its bound instead of growing with every commit', { timeout: 120_000 }, async () => {
+  const wal = await withPlainWalDb(async (db, path) => {
     const limitPages = 500
     const checkpointer = startCheckpointer(db, { busyIntervalMs: 5, idleIntervalMs: 50, walLimitPages: limitPages, busyTimeoutMs: 1_000 })
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), limitPages)
@@ -76,25 +87,17 @@ test('sqlite: under commits that never pause, the WAL stays near its bound inste
     const bound = limitPages * 4_096
     // Near the bound; without it the WAL held every commit (median ~18 MB, 36 times the bound).
     assert.ok(median <= 4 * bound, `median WAL size ${median} bytes, bound ${bound}`)
-    // The worker did copy pages meanwhile (the database file grew), and nothing was lost.
+    // The pages reached the database file meanwhile, and nothing was lost.
     await waitFor('the database file to hold the rows', () => statSync(path).size > before + 30_000_000)
     await checkpointer.close()
     assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 12_000)
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok')
-  } finally {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-  assert.equal(existsSync(`${path}-wal`), false)
+  })
+  assert.equal(existsSync(wal), false)
 })
 
 test('sqlite: the worker copies the WAL into the database file by itself, with the connection\'s own bound far away', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'kejue-checkpoint-'))
-  const path = join(dir, 'plain.db')
-  const db = new Database(path)
-  try {
-    db.pragma('journal_mode = WAL')
-    db.exec('CREATE TABLE t (v TEXT)')
+  await withPlainWalDb(async (db, path) => {
     const checkpointer = startCheckpointer(db, { busyIntervalMs: 5, idleIntervalMs: 20, walLimitPages: 1_000_000, busyTimeoutMs: 1_000 })
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)')
     const before = statSync(path).size
@@ -105,8 +108,5 @@ test('sqlite: the worker copies the WAL into the database file by itself, with t
     assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 1_000_000)
     await checkpointer.close()
     assert.equal((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n, 1_500)
-  } finally {
-    db.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
+  })
 })
