@@ -10,9 +10,9 @@ import type { Database } from 'better-sqlite3'
  * A worker thread with a connection of its own runs PASSIVE checkpoints (they take no lock a
  * writer waits for): every `busyIntervalMs` while the WAL grows, backing off to `idleIntervalMs`
  * while it does not (short, so that a burst after a quiet spell does not reach the bound first
- * and leave the whole copy to a commit). That does the copying and the database fsync. But only a writer can start
- * the WAL over from its beginning, and only when every frame was copied at the moment its
- * transaction began; under a steady stream of commits the worker is never quite caught up at that
+ * and leave the whole copy to a commit). That does the copying and the database fsync. But only
+ * a writer can start the WAL over from its beginning, and only when every frame was copied at
+ * the moment its transaction began; under a steady stream of commits the worker is never quite caught up at that
  * moment, and the WAL then grew without end (263 MB in 8 s at 1,000 events/s, every frame
  * appended to a new part of the file, which the kernel zeroes first: 16 % of the service's CPU;
  * docs/performance.md "Seventh round"). So the store's own connection keeps SQLite's automatic
