@@ -22,9 +22,10 @@ export interface OpenDatabaseOptions {
  *   (docs/privacy.md).
  * - temp_store=MEMORY, once migrated: a savepoint's undo pages (each event of a group commit ran
  *   in its own; now only a batch in which one event failed runs again that way, record-event.ts)
- *   and statement journals stay in memory instead of a temporary file. On a file, every page an event's savepoint first touched was written there before it
- *   changed: ~38 pwrite calls per event, more than half of an event batch's CPU (94 of 190 µs
- *   per event, docs/performance.md "Sixth round"). Nothing in them is needed after a crash (the
+ *   and statement journals stay in memory instead of a temporary file. On a file, every page an
+ *   event's savepoint first touched was written there before it changed: ~38 pwrite calls per
+ *   event, more than half of an event batch's CPU (94 of 190 µs per event, docs/performance.md
+ *   "Sixth round"). Nothing in them is needed after a crash (the
  *   WAL is the durable record). Migrations run before it: a table rebuild's temporary copy may be
  *   as large as the table.
  * Lease writes relax synchronous to NORMAL for their own transaction (see relaxed-sync.ts).
