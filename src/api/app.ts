@@ -22,6 +22,7 @@ import { portalSessionRoutes } from './routes/portal-sessions.js'
 import { webhookStatsRoutes } from './routes/webhook-stats.js'
 import { buildLocalReference, enrichOpenApi, registerOpenApiComponents } from './openapi.js'
 import type { ApiDeps } from './deps.js'
+import { lazyChildLogger } from './request-logger.js'
 import { clientErrorHandler, createErrorHandler, errorBody } from './error-handler.js'
 import { typeboxValidatorCompiler } from './validation.js'
 import { healthRoutes } from './routes/health.js'
@@ -55,6 +56,7 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One line per request from the onResponse hook below instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),

@@ -13,7 +13,7 @@
  * The admin key manages workspaces and keys; it is not a key of any workspace, so workspace
  * routes answer it with 403 FORBIDDEN (and admin routes answer a workspace key the same way).
  */
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash as oneShotHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import { DEFAULTS } from '../config/defaults.js'
 import { ServiceError } from '../errors.js'
@@ -38,7 +38,8 @@ export const PORTAL_TOKEN_PREFIX = 'kp'
 const MAX_KEY_LENGTH = 256
 
 export function hashKey (key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  // One-shot: a third of createHash's cost, paid by every request.
+  return oneShotHash('sha256', key, 'hex')
 }
 
 /** A new key: the token to show once, and the row to store (its hash and a short prefix). */

@@ -115,22 +115,17 @@ export async function routeEvent (
   if (isOperationalEventType(type)) return selectOperational(await store.listWebhooks(workspaceId), type)
   const jobId = eventJobId(type, data)
   const filters = eventFilters(type)
-  const named = eventPersonaId(data)
   // The store reads only the candidates from its routing index, never the whole workspace:
   // ingest costs the same with one webhook or ten thousand (docs/storage.md, "Routing index"),
   // and they come from memory while the workspace's webhooks do not change (route-cache.ts).
-  // When the event names its persona, they are read at the same time as the call (which then
-  // only decides whether the call's inline webhooks take the event instead): one wait, not two.
-  const [call, early] = await Promise.all([
-    jobId === null ? null : store.getCall(workspaceId, jobId),
-    named === null ? null : routeCandidates(store, workspaceId, filters, named),
-  ])
+  // The routes version and the event's call come in one read, before the candidates.
+  const { routesVersion, call } = await store.routingState(workspaceId, jobId)
   if (call !== null && call.hasInlineWebhooks && isCallEvent(type)) {
     return selectInline(await store.listInlineWebhooks(workspaceId, call.jobId), type)
   }
   // A call's persona comes from its creation or its call.started, so call.ended and
   // call.analyzed of the same job are scoped too.
-  const personaId = named ?? call?.personaId ?? null
-  const candidates = early ?? await routeCandidates(store, workspaceId, filters, personaId)
+  const personaId = eventPersonaId(data) ?? call?.personaId ?? null
+  const candidates = await routeCandidates(store, workspaceId, filters, personaId, routesVersion)
   return selectSubscriptions(candidates, type, personaId)
 }

@@ -1,7 +1,7 @@
 /**
  * The routing cache (docs/storage.md, "Routing cache"): the store's routing candidates
  * (Store.routeWebhooks) kept in memory per workspace, filters and persona, and used while the
- * workspace's routes version (Store.routesVersion) holds still. Triggers move the version in the
+ * workspace's routes version (Store.routesVersion, read with the event's call by Store.routingState) holds still. Triggers move the version in the
  * statement that changes a webhook, whichever process writes it, so a cached answer is never used
  * after a change is committed: an event costs one key lookup instead of reading its webhooks (and
  * opening their secrets) again. The health counters settling updates all the time do not move
@@ -21,9 +21,12 @@ interface Cache { entries: Map<string, Entry>, webhooks: number }
 
 const caches = new WeakMap<Store, Cache>()
 
-/** Store.routeWebhooks, from memory while the workspace's webhooks have not changed. */
+/**
+ * Store.routeWebhooks, from memory while the workspace's webhooks have not changed: `version` is
+ * the workspace's routes version, read before this call (Store.routingState).
+ */
 export async function routeCandidates (
-  store: Store, workspaceId: string, filters: readonly string[], personaId: string | null,
+  store: Store, workspaceId: string, filters: readonly string[], personaId: string | null, version: number,
 ): Promise<readonly Webhook[]> {
   let cache = caches.get(store)
   if (cache === undefined) {
@@ -33,7 +36,6 @@ export async function routeCandidates (
   const { entries } = cache
   // Ids and types hold no U+0000 (the API refuses it), so the key is unambiguous.
   const key = `${workspaceId}\0${personaId ?? ''}\0${filters.join('\0')}`
-  const version = await store.routesVersion(workspaceId)
   const entry = entries.get(key)
   if (entry !== undefined && entry.version === version) return entry.webhooks
   const webhooks = Object.freeze((await store.routeWebhooks(workspaceId, filters, personaId)).map((webhook) => Object.freeze(webhook)))

@@ -225,6 +225,12 @@ export interface Call {
   createdAt: Date
 }
 
+/** Store.routingState: the routes version and the event's call (null without a job or when unknown). */
+export interface RoutingState {
+  routesVersion: number
+  call: Call | null
+}
+
 export interface StoredEvent {
   id: string
   workspaceId: string
@@ -538,6 +544,11 @@ export interface Store {
    * for the workspace is still right (src/delivery/route-cache.ts).
    */
   routesVersion (workspaceId: string): Promise<number>
+  /**
+   * What routing an event reads first (src/delivery/accept-event.ts): routesVersion and, when
+   * the event names a job, getCall of it, as one read (SQLite answers both with one statement).
+   */
+  routingState (workspaceId: string, jobId: string | null): Promise<RoutingState>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
   /** Deletes the webhook; its pending deliveries end failed with `reason` (default "webhook deleted"). */
   deleteWebhook (workspaceId: string, id: string, now: Date, reason?: string): Promise<boolean>

@@ -1114,6 +1114,19 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
           store.routesVersion(unknown),
         ])
         assert.deepEqual(sameTurnVersions, versions, 'each workspace its own routes version')
+        // routingState: both reads at once, the same answers.
+        const states = await Promise.all([
+          store.routingState(ws.id, known),
+          store.routingState(ws.id, null),
+          store.routingState(stranger.id, known),
+          store.routingState(unknown, newId('job')),
+        ])
+        assert.deepEqual(states, [
+          { routesVersion: versions[0], call: callKnown },
+          { routesVersion: versions[0], call: null },
+          { routesVersion: versions[1], call: null },
+          { routesVersion: versions[2], call: null },
+        ])
         assert.deepEqual([a, b, c, d, e], [[global.id, mine.id], [global.id], [global.id, mine.id], [global.id, ended.id], []])
         assert.equal(callKnown?.personaId, 'per_mine')
         assert.deepEqual(callAgain, callKnown)

@@ -29,7 +29,7 @@ function countingReads (store: Store): { store: Store, rows: Map<string, number>
   const counted = new Proxy(store, {
     get (target, key, receiver) {
       const value: unknown = Reflect.get(target, key, receiver)
-      if (typeof key !== 'string' || typeof value !== 'function' || !/^(get|list|route)/.test(key)) return value
+      if (typeof key !== 'string' || typeof value !== 'function' || !/^(get|list|rout)/.test(key)) return value
       return async (...args: unknown[]) => {
         const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
         const n = Array.isArray(result) ? result.length : result === null ? 0 : 1
@@ -78,17 +78,17 @@ async function routesAmongMany (store: Store): Promise<string> {
   assert.deepEqual(await accept('call.started', started), [global.id, wildcard.id, mine.id, disabled.id].sort())
   assert.equal(counting.rows.get('listWebhooks'), undefined, 'the workspace is never listed')
   // Only the candidates are read.
-  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4, routesVersion: 1 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { routingState: 1, routeWebhooks: 4 })
 
   const otherPersona = { ...samplePayload('call.started'), job_id: newId('job'), persona_id: 'per_other_1' }
   const expected = [global.id, wildcard.id, others[1]?.id ?? '', disabled.id].sort()
   assert.deepEqual(await accept('call.started', otherPersona), expected, 'the one other persona that matches')
-  assert.deepEqual(Object.fromEntries(counting.rows), { getCall: 0, routeWebhooks: 4, routesVersion: 1 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { routingState: 1, routeWebhooks: 4 })
 
   const campaign = { ...samplePayload('campaign.started') }
   delete campaign.persona_id
   assert.deepEqual(await accept('campaign.started', campaign), [wildcard.id, disabled.id].sort())
-  assert.deepEqual(Object.fromEntries(counting.rows), { routeWebhooks: 2, routesVersion: 1 })
+  assert.deepEqual(Object.fromEntries(counting.rows), { routingState: 1, routeWebhooks: 2 })
   return workspaceId
 }
 

@@ -98,6 +98,14 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
     // One version for all workspaces (migration 0011): the workspace does not change the read.
     routesVersion: async (workspaceId) => await routesVersionBatched(workspaceId) ?? 0,
+    // Both batched per turn already: together they cost the events of a turn two queries.
+    async routingState (workspaceId, jobId) {
+      const [version, call] = await Promise.all([
+        routesVersionBatched(workspaceId),
+        jobId === null ? null : getCallBatched({ workspaceId, jobId }),
+      ])
+      return { routesVersion: version ?? 0, call: call ?? null }
+    },
     updateWebhook: async (workspaceId, id, patch, now) => await webhooks.updateWebhook(pool, workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => await webhooks.deleteWebhook(pool, workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),

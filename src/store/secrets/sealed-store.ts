@@ -13,7 +13,10 @@ const RAW_METHODS = new Set(['listStoredSecrets', 'rewriteStoredSecrets'])
 // Per-event methods whose arguments and results never hold a webhook (so no secret field): they
 // skip the walk, which cost ~2 % of an event's CPU. A method not named here is walked, so one
 // added later is covered without a change here.
-const NO_WEBHOOKS = new Set(['recordEvent', 'getCall', 'routesVersion', 'renewLeases', 'releaseLeases', 'reserveSendSlots', 'nextDueAt'])
+const NO_WEBHOOKS = new Set(['recordEvent', 'getCall', 'routesVersion', 'routingState', 'renewLeases', 'releaseLeases', 'reserveSendSlots', 'nextDueAt'])
+// Per-event methods whose arguments never hold a webhook but whose results may: only the result
+// is walked (a batch of attempt results, each a few objects deep, walked for nothing).
+const NO_WEBHOOK_ARGUMENTS = new Set(['completeAttempts'])
 // Webhooks sit at most this deep in arguments and results (a page → data → claim → webhook).
 const MAX_DEPTH = 4
 
@@ -53,8 +56,9 @@ export function sealSecrets (store: Store, codec: SecretCodec): Store {
       continue
     }
     const method = member as (...args: unknown[]) => unknown
+    const sealArguments = !NO_WEBHOOK_ARGUMENTS.has(name)
     wrapped[name] = (...args: unknown[]): unknown => {
-      const result = method.apply(store, args.map((arg) => transform(arg, seal)))
+      const result = method.apply(store, sealArguments ? args.map((arg) => transform(arg, seal)) : args)
       return result instanceof Promise ? result.then((value: unknown) => transform(value, open)) : transform(result, open)
     }
   }

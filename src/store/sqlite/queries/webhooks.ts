@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3'
-import type { Call, NewWebhook, Webhook, WebhookPatch } from '../../store.js'
+import type { Call, NewWebhook, RoutingState, Webhook, WebhookPatch } from '../../store.js'
 import { toCall, toMs, toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import type { CallRow, WebhookRow } from '../rows.js'
 import { conflictOnDuplicate } from '../sqlite-errors.js'
@@ -98,6 +98,10 @@ export function prepareWebhooks (db: Database) {
       has_inline_webhooks = MAX(calls.has_inline_webhooks, excluded.has_inline_webhooks)`)
   const selectCall = db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE workspace_id = ? AND job_id = ?')
   const selectRoutesVersion = db.prepare<[string], number>('SELECT version FROM routes_versions WHERE workspace_id = ?').pluck()
+  // Both of routingState's answers in one statement: one read transaction (and its file locks), not two.
+  const selectRoutingState = db.prepare<{ ws: string, job: string | null }, Partial<CallRow> & { routes_version: number | null }>(`
+    SELECT (SELECT version FROM routes_versions WHERE workspace_id = @ws) AS routes_version, c.*
+    FROM (SELECT 1) LEFT JOIN calls c ON c.workspace_id = @ws AND c.job_id = @job`)
   const updates = new Map<string, Statement>()
 
   function insert (webhook: NewWebhook, now: Date): Webhook {
@@ -169,6 +173,11 @@ export function prepareWebhooks (db: Database) {
     },
     routesVersion (workspaceId: string): number {
       return selectRoutesVersion.get(workspaceId) ?? 0
+    },
+    routingState (workspaceId: string, jobId: string | null): RoutingState {
+      const { routes_version: version, ...call } = selectRoutingState.get({ ws: workspaceId, job: jobId }) ?? { routes_version: null }
+      // The LEFT JOIN found the call when its (NOT NULL) job_id is there, and with it the whole row.
+      return { routesVersion: version ?? 0, call: call.job_id == null ? null : toCall(call as CallRow) }
     },
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
