@@ -25,6 +25,8 @@ export interface ServiceOptions {
   profileDir?: string
   /** Connections the API client keeps open (the requests in flight it can have). */
   connections?: number
+  /** A command the service runs under (e.g. valgrind and its options: bench/instructions.ts). */
+  wrapper?: readonly string[]
 }
 
 export interface ApiResponse { status: number, body: unknown }
@@ -46,7 +48,8 @@ export interface Service {
 
 export async function startService (options: ServiceOptions): Promise<Service> {
   const execArgv = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir]
-  const child: ChildProcess = spawn(process.execPath, [...execArgv, MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all'], {
+  const command = [...options.wrapper ?? [], process.execPath, ...execArgv, MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all']
+  const child: ChildProcess = spawn(command[0] ?? process.execPath, command.slice(1), {
     env: {
       ...process.env,
       KEJUE_DATA_DIR: options.location.dataDir,

@@ -7,7 +7,8 @@
  * read from the clock a moment apart (docs/storage.md, "Delivery search").
  */
 import { idTimeBound } from '../util/ids.js'
-import type { DeliveryFilter } from './store.js'
+import { DELIVERY_STATUSES } from './store.js'
+import type { DeliveryFilter, DeliveryStatus } from './store.js'
 
 export const ID_TIME_SLACK_MS = 60_000
 
@@ -23,4 +24,34 @@ export function deliveryIdRange (filter: Pick<DeliveryFilter, 'since' | 'until'>
     idFrom: filter.since === undefined ? null : idTimeBound('dlv', filter.since.getTime() - ID_TIME_SLACK_MS),
     idTo: filter.until === undefined ? null : idTimeBound('dlv', filter.until.getTime() + ID_TIME_SLACK_MS),
   }
+}
+
+/** At most this many webhooks of a `webhookIds` filter are read as one range each (listingRanges). */
+export const MAX_WEBHOOK_RANGES = 64
+
+/**
+ * How a listing reads its index (docs/storage.md, "Delivery search"): one range, or several, each
+ * at most a page, merged newest first.
+ *  - `status`: a workspace's deliveries with no narrower filter, one range of
+ *    (workspace_id, status, id) per status: there is no (workspace_id, id) index since migration
+ *    0012, one b-tree fewer for every delivery to write.
+ *  - `webhook`: a `webhookIds` filter (a persona's portal), one range of (webhook_id, id) — or
+ *    (webhook_id, status, id) with a status — per webhook, instead of the workspace's deliveries
+ *    filtered by webhook (a scan as long as the others' deliveries are many).
+ *  - `one`: a filter with an index of its own (a webhook, an event, a job, a contact, an event
+ *    type, a status).
+ */
+export type ListingRanges =
+  | { by: 'one' }
+  | { by: 'status', statuses: readonly DeliveryStatus[] }
+  | { by: 'webhook', count: number }
+
+export function listingRanges (filter: DeliveryFilter): ListingRanges {
+  const selective = filter.eventId !== undefined || filter.jobId !== undefined || filter.contactId !== undefined
+  const ids = filter.webhookIds
+  if (ids !== undefined) {
+    return !selective && ids.length > 0 && ids.length <= MAX_WEBHOOK_RANGES ? { by: 'webhook', count: ids.length } : { by: 'one' }
+  }
+  const narrower = selective || filter.status !== undefined || filter.webhookId !== undefined || filter.eventType !== undefined
+  return narrower ? { by: 'one' } : { by: 'status', statuses: DELIVERY_STATUSES }
 }

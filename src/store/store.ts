@@ -17,6 +17,8 @@ export const WEBHOOK_DELETED_ERROR = 'webhook deleted'
 export const ERASED_ERROR = 'erased'
 /** `parked`: stored for a disabled webhook, neither sent nor failed (docs/delivery.md, "The life of an endpoint"). */
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'parked'
+/** Every DeliveryStatus: a listing without a status filter reads one index range per status (delivery-filter.ts). */
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'parked']
 
 /** Why a webhook is disabled: by hand, by a 410 Gone, or by failing for too long. */
 export type DisabledReason = 'manual' | 'gone' | 'failing'

@@ -9,6 +9,7 @@ import { migration0008 } from './0008-search-stats-portal.js'
 import { migration0009 } from './0009-ingest-cost.js'
 import { migration0010 } from './0010-order-places.js'
 import { migration0011 } from './0011-routes-version.js'
+import { migration0012 } from './0012-status-listings.js'
 
 export interface Migration {
   version: number
@@ -17,4 +18,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012]

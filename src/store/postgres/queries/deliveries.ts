@@ -5,7 +5,7 @@ import { groupAttempts } from '../../store.js'
 import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../../store.js'
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
-import { deliveryIdRange } from '../../delivery-filter.js'
+import { deliveryIdRange, listingRanges } from '../../delivery-filter.js'
 
 export async function getEvent (db: pg.Pool, workspaceId: string, eventId: string): Promise<StoredEvent | null> {
   // Named (prepared once per connection): acceptEvent reads it for every event posted with an id.
@@ -27,7 +27,8 @@ export async function getDelivery (db: pg.Pool, workspaceId: string, id: string)
 
 /**
  * The listing statement for a filter: newest first (delivery ids are ULIDs, so id order is
- * creation order), keyset-paged, one more row than the page to tell whether another follows.
+ * creation order), keyset-paged, one more row than the page to tell whether another follows;
+ * one index range, or several merged (listingRanges).
  * Exported so that tests can check its plan (EXPLAIN) at scale.
  */
 export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, values: unknown[], limit: number } {
@@ -41,7 +42,8 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
   if (filter.eventId !== undefined) add('event_id = ?', filter.eventId)
   if (filter.status !== undefined) add('status = ?', filter.status)
   if (filter.eventType !== undefined) add('event_type = ?', filter.eventType)
-  if (filter.webhookIds !== undefined) add('webhook_id = ANY(?::text[])', [...filter.webhookIds])
+  const ranges = listingRanges(filter)
+  if (filter.webhookIds !== undefined && ranges.by !== 'webhook') add('webhook_id = ANY(?::text[])', [...filter.webhookIds])
   // The events' own key columns (migration 0009, events/event-keys.ts), each with its index.
   if (filter.jobId !== undefined) add('event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND e.job_id = ?)', filter.jobId)
   if (filter.contactId !== undefined) add('event_id IN (SELECT e.id FROM events e WHERE e.workspace_id = $1 AND e.contact_id = ?)', filter.contactId)
@@ -57,8 +59,17 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
   if (filter.cursor !== undefined) add('id < ?', decodeCursor(filter.cursor))
   const limit = Math.max(1, Math.floor(filter.limit))
   values.push(limit + 1)
+  const limitAt = values.length
+  const own = ranges.by === 'status'
+    ? ranges.statuses.map((status) => `status = '${status}'`)
+    : ranges.by === 'webhook'
+      ? (filter.webhookIds ?? []).map((id) => { values.push(id); return `webhook_id = $${values.length}` })
+      : []
+  const select = (clause: string | null): string =>
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${[...where, ...(clause === null ? [] : [clause])].join(' AND ')} ORDER BY id DESC LIMIT $${limitAt}`
   return {
-    text: `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT $${values.length}`,
+    // Several ranges, each at most a page: a Merge Append of their index scans.
+    text: own.length <= 1 ? select(own[0] ?? null) : `${own.map((clause) => `(${select(clause)})`).join(' UNION ALL ')} ORDER BY id DESC LIMIT $${limitAt}`,
     values,
     limit,
   }

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3'
 import type { Delivery, DeliveryFilter, Page } from '../../store.js'
 import { decodeCursor, encodeCursor } from '../../cursor.js'
-import { deliveryIdRange } from '../../delivery-filter.js'
+import { deliveryIdRange, listingRanges } from '../../delivery-filter.js'
+import type { ListingRanges } from '../../delivery-filter.js'
 import { DELIVERY_SELECT, toDelivery } from '../rows.js'
 import type { DeliveryRow } from '../rows.js'
 // Job and contact ids are the events' own columns (migration 0009, events/event-keys.ts): a
@@ -21,28 +22,43 @@ const OPTIONAL_FILTERS = [
 
 type FilterKey = (typeof OPTIONAL_FILTERS)[number][0]
 
-/** The listing statement for these filters (exported so that tests can check its plan). */
-export function listDeliveriesSql (present: readonly FilterKey[]): string {
-  const clauses = OPTIONAL_FILTERS.filter(([key]) => present.includes(key)).map(([, sql]) => sql)
-  const where = ['d.workspace_id = @workspaceId', ...clauses].join(' AND ')
-  return `SELECT ${DELIVERY_SELECT}
+/**
+ * The listing statement for these filters (exported so that tests can check its plan): one index
+ * range, or several merged newest first (listingRanges), each at most a page. Ranges by webhook
+ * take the ids as @webhook0, @webhook1, …
+ */
+export function listDeliveriesSql (present: readonly FilterKey[], ranges: ListingRanges): string {
+  const clauses = OPTIONAL_FILTERS
+    .filter(([key]) => present.includes(key) && !(key === 'webhookIds' && ranges.by === 'webhook'))
+    .map(([, sql]) => sql)
+  const range = (own: string | null): string => {
+    const where = ['d.workspace_id = @workspaceId', ...(own === null ? [] : [own]), ...clauses].join(' AND ')
+    return `SELECT ${DELIVERY_SELECT}
         FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id
         WHERE ${where} ORDER BY d.id DESC LIMIT @limit`
+  }
+  const own = ranges.by === 'status'
+    ? ranges.statuses.map((status) => `d.status = '${status}'`)
+    : ranges.by === 'webhook' ? Array.from({ length: ranges.count }, (_, i) => `d.webhook_id = @webhook${i}`) : []
+  if (own.length <= 1) return range(own[0] ?? null)
+  return `${own.map((clause) => `SELECT * FROM (${range(clause)})`).join(' UNION ALL ')} ORDER BY id DESC LIMIT @limit`
 }
 
 /**
  * Newest first by id (ULIDs sort by creation time), keyset-paged: a page is one index range
- * scan whatever its depth. One prepared statement per combination of filters, cached.
+ * scan (or one per status) whatever its depth. One prepared statement per combination of
+ * filters, cached.
  */
 export function prepareListDeliveries (db: Database) {
   const statements = new Map<string, Statement<Record<string, unknown>, DeliveryRow>>()
 
   return (filter: DeliveryFilter): Page<Delivery> => {
     const present = OPTIONAL_FILTERS.filter(([key]) => filter[key] !== undefined)
-    const cacheKey = present.map(([key]) => key).join(',')
+    const ranges = listingRanges(filter)
+    const cacheKey = `${present.map(([key]) => key).join(',')}/${ranges.by === 'webhook' ? ranges.count : ranges.by}`
     let statement = statements.get(cacheKey)
     if (statement === undefined) {
-      statement = db.prepare<Record<string, unknown>, DeliveryRow>(listDeliveriesSql(present.map(([key]) => key)))
+      statement = db.prepare<Record<string, unknown>, DeliveryRow>(listDeliveriesSql(present.map(([key]) => key), ranges))
       statements.set(cacheKey, statement)
     }
     const limit = Math.max(1, Math.floor(filter.limit))
@@ -50,6 +66,7 @@ export function prepareListDeliveries (db: Database) {
     const range = deliveryIdRange(filter)
     for (const [key] of present) {
       if (key === 'cursor') params.before = decodeCursor(filter.cursor ?? '')
+      else if (key === 'webhookIds' && ranges.by === 'webhook') filter.webhookIds?.forEach((id, i) => { params[`webhook${i}`] = id })
       else if (key === 'webhookIds') params.webhookIds = JSON.stringify(filter.webhookIds)
       else if (key === 'since') {
         params.since = filter.since?.getTime()

@@ -1,0 +1,94 @@
+/**
+ * Instructions per event, counted by valgrind's callgrind: a figure that does not move with the
+ * machine's speed, for telling whether a change of a few per cent helps. The timed bench cannot:
+ * on this shared 2-core machine the service's CPU per event spreads 470–630 µs between runs of
+ * one build (docs/performance.md, "Measuring small changes").
+ *
+ *   node --import tsx bench/instructions.ts [--events N] [--warmup N] [--in-flight N]
+ *   KEJUE_BENCH_SERVE=/other/checkout/dist/cli/main.js … counts another build.
+ *
+ * The service (`serve`, role all, SQLite in a temporary directory) runs under callgrind with
+ * instrumentation on from the start; after the warm-up the counters are zeroed
+ * (callgrind_control -z), the events are POSTed through the API and delivered to the loopback
+ * receiver, and the counters are dumped (callgrind_control -d). What is counted is the user-space
+ * instructions of every thread of the service for those events (HTTP in, store, sender, HTTP
+ * out), not the kernel's work nor waiting; callgrind runs one thread at a time, so the batches
+ * the service forms differ from a real run's and only the comparison of two builds means much.
+ * A run takes a few minutes (the service is ~50× slower under valgrind).
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { samplePayload } from '../src/events/samples.js'
+import { startReceiver } from './receiver.js'
+import { startService } from './service.js'
+import type { Service } from './service.js'
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000' },
+    warmup: { type: 'string', default: '3000' },
+    'in-flight': { type: 'string', default: '16' },
+  },
+})
+
+const data = samplePayload('call.ended')
+
+async function post (service: Service, key: string, total: number, inFlight: number): Promise<void> {
+  let next = 0
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < total) {
+      next++
+      const res = await service.call('POST', '/api/v1/events', key, { event: 'call.ended', data })
+      if (res.status !== 202) throw new Error(`POST /events: HTTP ${res.status} ${JSON.stringify(res.body)}`)
+    }
+  }))
+}
+
+/** The `totals:` line of the newest dump callgrind_control wrote for `pid` in `dir`. */
+function dumpedInstructions (dir: string, pid: number): number {
+  const dumps = readdirSync(dir).filter((name) => name.startsWith(`callgrind.out.${pid}.`)).sort()
+  const newest = dumps[dumps.length - 1]
+  if (newest === undefined) throw new Error('callgrind wrote no dump')
+  const match = /^totals: (\d+)/m.exec(readFileSync(join(dir, newest), 'utf8'))
+  if (match?.[1] === undefined) throw new Error(`no totals in ${newest}`)
+  return Number(match[1])
+}
+
+async function main (): Promise<void> {
+  const events = Number(args.events)
+  const warmup = Number(args.warmup)
+  const inFlight = Number(args['in-flight'])
+  const dataDir = mkdtempSync(join(tmpdir(), 'kejue-instructions-'))
+  const dumpDir = mkdtempSync(join(tmpdir(), 'kejue-callgrind-'))
+  const receiver = await startReceiver()
+  const service = await startService({
+    location: { dataDir },
+    connections: inFlight,
+    // Threads of their own: callgrind counts every one (sender, checkpointer, GC helpers).
+    wrapper: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${join(dumpDir, 'callgrind.out.%p')}`, '--dump-line=no', '--compress-strings=no'],
+  })
+  try {
+    const { key } = await service.createWorkspace()
+    await service.createWebhook(key, `http://127.0.0.1:${receiver.port}/hook`, 'whsec_bench')
+    await post(service, key, warmup, inFlight)
+    await receiver.waitForCount(warmup, 600_000)
+    await receiver.reset()
+    execFileSync('callgrind_control', ['-z', String(service.pid)], { stdio: 'ignore' })
+    await post(service, key, events, inFlight)
+    await receiver.waitForCount(events, 600_000)
+    execFileSync('callgrind_control', ['-d', String(service.pid)], { stdio: 'ignore' })
+    const instructions = dumpedInstructions(dumpDir, service.pid)
+    console.log(`${events} events through POST /api/v1/events → receiver, ${inFlight} in flight, after ${warmup} to warm up`)
+    console.log(`instructions per event (callgrind, every thread of the service): ${Math.round(instructions / events).toLocaleString('en-US')}`)
+  } finally {
+    await service.stop()
+    receiver.close()
+    rmSync(dataDir, { recursive: true, force: true })
+    rmSync(dumpDir, { recursive: true, force: true })
+  }
+}
+
+await main()
