@@ -87,7 +87,8 @@ async function main (): Promise<void> {
     await service.stop()
     receiver.close()
     rmSync(dataDir, { recursive: true, force: true })
-    rmSync(dumpDir, { recursive: true, force: true })
+    if (process.env.KEJUE_KEEP_CALLGRIND === undefined) rmSync(dumpDir, { recursive: true, force: true })
+    else console.log(`callgrind dumps kept in ${dumpDir}`)
   }
 }
 

@@ -34,24 +34,29 @@ export const MAX_WEBHOOK_RANGES = 64
  * at most a page, merged newest first.
  *  - `status`: a workspace's deliveries with no narrower filter, one range of
  *    (workspace_id, status, id) per status: there is no (workspace_id, id) index since migration
- *    0012, one b-tree fewer for every delivery to write.
+ *    0012, one b-tree fewer for every delivery to write. Also a persona's webhooks beyond
+ *    MAX_WEBHOOK_RANGES, filtered by webhook within each status.
  *  - `webhook`: a `webhookIds` filter (a persona's portal), one range of (webhook_id, id) — or
- *    (webhook_id, status, id) with a status — per webhook, instead of the workspace's deliveries
- *    filtered by webhook (a scan as long as the others' deliveries are many).
+ *    (webhook_id, status, id) with a status — per distinct webhook, instead of the workspace's
+ *    deliveries filtered by webhook (a scan as long as the others' deliveries are many).
  *  - `one`: a filter with an index of its own (a webhook, an event, a job, a contact, an event
  *    type, a status).
+ *  - `none`: an empty `webhookIds` (a persona without webhooks): nothing to read.
  */
 export type ListingRanges =
   | { by: 'one' }
+  | { by: 'none' }
   | { by: 'status', statuses: readonly DeliveryStatus[] }
-  | { by: 'webhook', count: number }
+  | { by: 'webhook', ids: readonly string[] }
 
 export function listingRanges (filter: DeliveryFilter): ListingRanges {
   const selective = filter.eventId !== undefined || filter.jobId !== undefined || filter.contactId !== undefined
-  const ids = filter.webhookIds
-  if (ids !== undefined) {
-    return !selective && ids.length > 0 && ids.length <= MAX_WEBHOOK_RANGES ? { by: 'webhook', count: ids.length } : { by: 'one' }
-  }
   const narrower = selective || filter.status !== undefined || filter.webhookId !== undefined || filter.eventType !== undefined
+  if (filter.webhookIds !== undefined) {
+    const ids = [...new Set(filter.webhookIds)]
+    if (ids.length === 0) return { by: 'none' }
+    if (selective) return { by: 'one' }
+    if (ids.length <= MAX_WEBHOOK_RANGES) return { by: 'webhook', ids }
+  }
   return narrower ? { by: 'one' } : { by: 'status', statuses: DELIVERY_STATUSES }
 }

@@ -59,6 +59,7 @@ export function searchContract (name: string, makeStore: () => Promise<StoreUnde
       assert.deepEqual(await ids({ since: new Date(NOW - 25 * MIN), until: new Date(NOW - 6 * MIN) }), of(e2, e3))
       assert.deepEqual(await ids({ webhookIds: [b.id] }), of(e1, e3).filter((id) => [...e1.deliveries, ...e3.deliveries].some((d) => d.id === id && d.webhookId === b.id)))
       assert.deepEqual(await ids({ webhookIds: [] }), [], 'an empty set of webhooks sees nothing')
+      assert.deepEqual(await ids({ webhookIds: [b.id, a.id, b.id] }), await ids({}), 'each delivery once, whatever the set repeats')
       const page = await store.listDeliveries({ workspaceId: ws.id, limit: 1, contactId: 'ct_1' })
       assert.equal(page.data.length, 1)
       const rest = await store.listDeliveries({ workspaceId: ws.id, limit: 10, contactId: 'ct_1', cursor: page.nextCursor ?? undefined })
@@ -66,6 +67,26 @@ export function searchContract (name: string, makeStore: () => Promise<StoreUnde
 
       const { ws: other } = await seed(store, 0)
       assert.deepEqual((await store.listDeliveries({ workspaceId: other.id, limit: 10, jobId: 'job_1' })).data, [], 'never another workspace')
+
+      // Listings merged from several index ranges (one per status, one per webhook) page like one:
+      // each delivery once, newest first, whatever the page size.
+      const parked = callEvent([a, b], { job_id: 'job_3' }, NOW - 2 * MIN)
+      await store.recordEvent({ ...parked, deliveries: parked.deliveries.map((d) => ({ ...d, status: 'parked' as const })) })
+      for (const filter of [{}, { webhookIds: [a.id, b.id] }, { since: new Date(NOW - 25 * MIN) }]) {
+        const all = await ids(filter)
+        for (const limit of [1, 2, 3]) {
+          const paged: string[] = []
+          let cursor: string | undefined
+          do {
+            const next = await store.listDeliveries({ workspaceId: ws.id, limit, cursor, ...filter })
+            paged.push(...next.data.map((d) => d.id))
+            cursor = next.nextCursor ?? undefined
+          } while (cursor !== undefined)
+          assert.deepEqual(paged, all, `pages of ${limit}: ${JSON.stringify(filter)}`)
+        }
+        assert.deepEqual(all, [...all].sort().reverse())
+        assert.ok(all.length >= 3, 'the filter finds pending and parked deliveries alike')
+      }
 
       // A body with \u0000 (kept byte for byte) is recorded and found: the keys are columns of
       // their own, not read from the body (which PostgreSQL's jsonb could not parse).

@@ -33,6 +33,8 @@ const filters: Array<[string, Omit<DeliveryFilter, 'workspaceId' | 'limit'>]> = 
   ['webhook ids', { webhookIds: ['wh_7', 'wh_8'] }],
   ['webhook ids and status', { webhookIds: ['wh_7', 'wh_8'], status: 'failed' }],
   ['webhook ids and event type', { webhookIds: ['wh_7', 'wh_8'], eventType: 'call.analyzed' }],
+  // More than MAX_WEBHOOK_RANGES (a repeated id counts once): each status's range, filtered by webhook.
+  ['many webhook ids', { webhookIds: [...Array.from({ length: 70 }, (_, i) => `wh_${i % 50}`), ...Array.from({ length: 15 }, (_, i) => `wh_missing_${i}`)] }],
   ['webhook and event type', { webhookId: 'wh_7', eventType: 'call.analyzed' }],
   ['job_id', { jobId: 'job_123456' }],
   ['contact_id', { contactId: 'ct_42' }],
@@ -93,9 +95,11 @@ describe(`delivery search plans with ${SEEDED} deliveries`, () => {
         for (const [name, filter] of filters) {
           const keys = Object.keys(filter) as Array<keyof DeliveryFilter>
           const range = deliveryIdRange(filter)
-          const sql = listDeliveriesSql(keys as never, listingRanges({ workspaceId: WS, limit: 21, ...filter }))
+          const ranges = listingRanges({ workspaceId: WS, limit: 21, ...filter })
+          const sql = listDeliveriesSql(keys as never, ranges)
           const params: Record<string, unknown> = { workspaceId: WS, limit: 21, ...filter, idFrom: range.idFrom, idTo: range.idTo }
-          filter.webhookIds?.forEach((id, i) => { params[`webhook${i}`] = id })
+          if (ranges.by === 'webhook') ranges.ids.forEach((id, i) => { params[`webhook${i}`] = id })
+          else if (filter.webhookIds !== undefined) params.webhookIds = JSON.stringify(filter.webhookIds)
           if (filter.since !== undefined) params.since = filter.since.getTime()
           if (filter.until !== undefined) params.until = filter.until.getTime()
           for (const key of Object.keys(params)) if (!sql.includes(`@${key}`)) delete params[key]

@@ -63,7 +63,7 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
   const own = ranges.by === 'status'
     ? ranges.statuses.map((status) => `status = '${status}'`)
     : ranges.by === 'webhook'
-      ? (filter.webhookIds ?? []).map((id) => { values.push(id); return `webhook_id = $${values.length}` })
+      ? ranges.ids.map((id) => { values.push(id); return `webhook_id = $${values.length}` })
       : []
   const select = (clause: string | null): string =>
     `SELECT ${DELIVERY_COLUMNS} FROM deliveries WHERE ${[...where, ...(clause === null ? [] : [clause])].join(' AND ')} ORDER BY id DESC LIMIT $${limitAt}`
@@ -76,6 +76,7 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
 }
 
 export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
+  if (listingRanges(filter).by === 'none') return { data: [], nextCursor: null }
   const { text, values, limit } = listDeliveriesQuery(filter)
   const result = await db.query<DeliveryRow>(text, values)
   const rows = result.rows.slice(0, limit)

@@ -39,7 +39,7 @@ export function listDeliveriesSql (present: readonly FilterKey[], ranges: Listin
   }
   const own = ranges.by === 'status'
     ? ranges.statuses.map((status) => `d.status = '${status}'`)
-    : ranges.by === 'webhook' ? Array.from({ length: ranges.count }, (_, i) => `d.webhook_id = @webhook${i}`) : []
+    : ranges.by === 'webhook' ? ranges.ids.map((_, i) => `d.webhook_id = @webhook${i}`) : []
   if (own.length <= 1) return range(own[0] ?? null)
   return `${own.map((clause) => `SELECT * FROM (${range(clause)})`).join(' UNION ALL ')} ORDER BY id DESC LIMIT @limit`
 }
@@ -55,7 +55,8 @@ export function prepareListDeliveries (db: Database) {
   return (filter: DeliveryFilter): Page<Delivery> => {
     const present = OPTIONAL_FILTERS.filter(([key]) => filter[key] !== undefined)
     const ranges = listingRanges(filter)
-    const cacheKey = `${present.map(([key]) => key).join(',')}/${ranges.by === 'webhook' ? ranges.count : ranges.by}`
+    if (ranges.by === 'none') return { data: [], nextCursor: null }
+    const cacheKey = `${present.map(([key]) => key).join(',')}/${ranges.by === 'webhook' ? ranges.ids.length : ranges.by}`
     let statement = statements.get(cacheKey)
     if (statement === undefined) {
       statement = db.prepare<Record<string, unknown>, DeliveryRow>(listDeliveriesSql(present.map(([key]) => key), ranges))
@@ -66,7 +67,7 @@ export function prepareListDeliveries (db: Database) {
     const range = deliveryIdRange(filter)
     for (const [key] of present) {
       if (key === 'cursor') params.before = decodeCursor(filter.cursor ?? '')
-      else if (key === 'webhookIds' && ranges.by === 'webhook') filter.webhookIds?.forEach((id, i) => { params[`webhook${i}`] = id })
+      else if (key === 'webhookIds' && ranges.by === 'webhook') ranges.ids.forEach((id, i) => { params[`webhook${i}`] = id })
       else if (key === 'webhookIds') params.webhookIds = JSON.stringify(filter.webhookIds)
       else if (key === 'since') {
         params.since = filter.since?.getTime()
