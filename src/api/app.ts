@@ -10,14 +10,15 @@
 import { randomUUID } from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
 import Fastify, { LogController } from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { createMetrics } from '../observability/metrics.js'
 import type { Metrics } from '../observability/metrics.js'
 import { ServiceError } from '../errors.js'
 import { createAuthenticator, credentialOf } from './auth.js'
-import { checkPortalObjects, checkPortalRoute, portalDescription } from './portal.js'
+import type { Principal } from './auth.js'
+import { checkPortalObjects, checkPortalRoute, portalDescription, portalOf } from './portal.js'
 import { portalSessionRoutes } from './routes/portal-sessions.js'
 import { webhookStatsRoutes } from './routes/webhook-stats.js'
 import { buildLocalReference, enrichOpenApi, registerOpenApiComponents } from './openapi.js'
@@ -163,15 +164,36 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request, reply) => {
-      request.principal = await full.auth.authenticate(credentialOf(request.headers))
+    const admit = (request: FastifyRequest, reply: FastifyReply, principal: Principal): void => {
+      request.principal = principal
       checkPortalRoute(request)
       // Tells the dashboard what a portal link may do, so it can leave out what would be refused.
-      const portal = request.principal.kind === 'portal' ? request.principal : null
-      if (portal !== null) void reply.header('x-kejue-portal', portalDescription(portal))
+      if (principal.kind === 'portal') void reply.header('x-kejue-portal', portalDescription(principal))
+    }
+    // Callback hooks, not async ones: a key found in the cache (every request of a busy producer)
+    // and a request that is no portal's pass without a promise each.
+    api.addHook('onRequest', (request, reply, done) => {
+      const credential = credentialOf(request.headers)
+      let cached: Principal | undefined
+      try {
+        cached = full.auth.authenticateCached(credential)
+        if (cached !== undefined) admit(request, reply, cached)
+      } catch (err) {
+        done(err as Error)
+        return
+      }
+      if (cached !== undefined) {
+        done()
+        return
+      }
+      full.auth.authenticate(credential).then((principal) => { admit(request, reply, principal) }).then(() => { done() }, done)
     })
-    api.addHook('preHandler', async (request) => {
-      await checkPortalObjects(deps.store, request)
+    api.addHook('preHandler', (request, _reply, done) => {
+      if (portalOf(request) === null) {
+        done()
+        return
+      }
+      checkPortalObjects(deps.store, request).then(() => { done() }, done)
     })
     workspaceRoutes(api, full)
     webhookRoutes(api, full)

@@ -84,6 +84,11 @@ export function credentialOf (headers: { 'x-api-key'?: string | string[], author
 export interface Authenticator {
   /** The principal of a credential (X-API-Key or Bearer), or 401. */
   authenticate (header: string | string[] | undefined): Promise<Principal>
+  /**
+   * authenticate's answer when the cache has it (or it is a refusal without a lookup), without a
+   * promise; undefined when the store must be asked. A busy producer's requests take this path.
+   */
+  authenticateCached (header: string | string[] | undefined): Principal | undefined
   /** Forget every cached key (after a revoke: the next request asks the store). */
   invalidate (): void
 }
@@ -100,14 +105,28 @@ export function createAuthenticator (store: Store, options: { ttlMs?: number, no
   // Bumped by every invalidate, so a lookup that started before a revoke does not cache its result.
   let generation = 0
 
+  /** The key of a header, or a refusal that needs no lookup. */
+  function keyOf (header: string | string[] | undefined): string {
+    if (header === undefined || header === '') throw unauthorized('missing API key: send it in the X-API-Key header')
+    const key = Array.isArray(header) ? header[0] ?? '' : header
+    if (key.length > MAX_KEY_LENGTH) throw unauthorized('invalid API key')
+    return key
+  }
+
+  function fromCache (hash: string): Principal | undefined {
+    const cached = cache.get(hash)
+    return cached !== undefined && cached.until > now() ? live(cached.principal, now()) : undefined
+  }
+
   return {
+    authenticateCached (header) {
+      return fromCache(hashKey(keyOf(header)))
+    },
     async authenticate (header) {
-      if (header === undefined || header === '') throw unauthorized('missing API key: send it in the X-API-Key header')
-      const key = Array.isArray(header) ? header[0] ?? '' : header
-      if (key.length > MAX_KEY_LENGTH) throw unauthorized('invalid API key')
+      const key = keyOf(header)
       const hash = hashKey(key)
-      const cached = cache.get(hash)
-      if (cached !== undefined && cached.until > now()) return live(cached.principal, now())
+      const cached = fromCache(hash)
+      if (cached !== undefined) return cached
       const started = generation
       const principal = key.startsWith(`${PORTAL_TOKEN_PREFIX}_`) ? await lookUpPortal(store, hash, now()) : await lookUp(store, hash)
       if (started === generation) {

@@ -49,13 +49,17 @@ test('a key revoked by another process stops working here within the cache TTL; 
     const auth = createAuthenticator(store, { now: () => clock })
     const key = makeApiKey('ws_cache')
     await store.createApiKey(key.row)
+    assert.equal(auth.authenticateCached(key.token), undefined, 'not cached before its first lookup')
     assert.deepEqual(await auth.authenticate(key.token), { kind: 'workspace', workspaceId: 'ws_cache', keyId: key.row.id })
+    assert.deepEqual(auth.authenticateCached(key.token), { kind: 'workspace', workspaceId: 'ws_cache', keyId: key.row.id }, 'then answered without a promise')
+    assert.throws(() => auth.authenticateCached(undefined), /missing API key/)
 
     // Revoked in the store only, as another process sharing it would.
     await store.revokeApiKey(key.row.id, new Date())
     clock += KEY_CACHE_TTL_MS - 1
     assert.equal((await auth.authenticate(key.token)).kind, 'workspace', 'still cached just inside the TTL')
     clock += 2
+    assert.equal(auth.authenticateCached(key.token), undefined, 'the cache no longer answers once the TTL is over')
     assert.ok(await isUnauthorized(auth.authenticate(key.token)), 'refused once the TTL is over')
 
     // A miss is not remembered: a key created right after it works at once.
