@@ -1,11 +1,12 @@
 /**
  * The routing cache (docs/storage.md, "Routing cache"): the store's routing candidates
  * (Store.routeWebhooks) kept in memory per workspace, filters and persona, and used while the
- * workspace's routes version (Store.routesVersion, read with the event's call by Store.routingState) holds still. Triggers move the version in the
- * statement that changes a webhook, whichever process writes it, so a cached answer is never used
- * after a change is committed: an event costs one key lookup instead of reading its webhooks (and
- * opening their secrets) again. The health counters settling updates all the time do not move
- * it; nothing an event is routed or gated by is among them.
+ * workspace's routes version (read with the event's call, Store.routingState) holds still.
+ * Triggers move the version in the statement that changes a webhook, whichever process writes
+ * it, so a cached answer is never used after a change is committed: an event costs one key
+ * lookup instead of reading its webhooks (and opening their secrets) again. The health counters
+ * settling updates all the time do not move it; nothing an event is routed or gated by is among
+ * them.
  *
  * The version is read before the candidates, so an answer stored under a version is at least that
  * new. Cached webhooks are shared by every event they route, so they are frozen.
