@@ -8,6 +8,12 @@ export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
  * promise settles only after the shared transaction committed and `durable` (when given: the WAL
  * fsync off the main thread, wal-sync.ts) resolved, so a resolved call is durable. If the commit
  * or the sync fails, every call of the batch rejects with that error.
+ *
+ * While a batch's sync runs, the calls that arrive wait for it to end before they commit: they
+ * could not be acknowledged before the next sync anyway, and committing them together then
+ * writes each page they share (a table's last page, an index's) once instead of once per turn
+ * of the event loop. Under load batches grow with the sync's duration, and the WAL frames (bytes
+ * written, then copied by checkpoints) per event shrink (docs/performance.md, "Ninth round").
  */
 export function createGroupCommit<I, O> (
   runBatch: (inputs: readonly I[]) => Array<Outcome<O>>,
@@ -15,6 +21,8 @@ export function createGroupCommit<I, O> (
   durable?: () => Promise<void>,
 ): { submit: (input: I) => Promise<O>, flush: () => void } {
   let queue: Array<{ input: I, resolve: (value: O) => void, reject: (error: unknown) => void }> = []
+  // A batch committed and waiting for its sync.
+  let syncing = false
 
   function settle (batch: typeof queue, outcomes: Array<Outcome<O>>): void {
     afterCommit(batch.map((item) => item.input), outcomes)
@@ -26,7 +34,7 @@ export function createGroupCommit<I, O> (
     })
   }
 
-  function flush (): void {
+  function commit (): void {
     const batch = queue
     if (batch.length === 0) return
     queue = []
@@ -41,18 +49,23 @@ export function createGroupCommit<I, O> (
       settle(batch, outcomes)
       return
     }
+    syncing = true
     durable().then(() => { settle(batch, outcomes) }, (error: unknown) => {
       for (const item of batch) item.reject(error)
+    }).finally(() => {
+      syncing = false
+      commit()
     })
   }
 
   return {
     submit: (input) => new Promise<O>((resolve, reject) => {
       // setImmediate, not a microtask: requests parsed in the same I/O phase join one batch.
-      if (queue.length === 0) setImmediate(flush)
+      // While a sync runs, the batch commits when it ends (above).
+      if (queue.length === 0) setImmediate(() => { if (!syncing) commit() })
       queue.push({ input, resolve, reject })
     }),
-    /** Commits what is queued now (before closing). */
-    flush,
+    /** Commits what is queued now, whatever is syncing (before closing). */
+    flush: commit,
   }
 }

@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { test } from 'node:test'
+import { createGroupCommit } from './group-commit.js'
+import type { Outcome } from './group-commit.js'
+
+/** A sync that ends when the test says so. */
+function manualSync (): { durable: () => Promise<void>, running: () => number, end: (error?: Error) => void } {
+  const waiting: Array<{ resolve: () => void, reject: (error: Error) => void }> = []
+  return {
+    durable: () => new Promise<void>((resolve, reject) => { waiting.push({ resolve, reject }) }),
+    running: () => waiting.length,
+    end: (error) => {
+      const sync = waiting.shift()
+      if (sync === undefined) throw new Error('no sync is running')
+      if (error === undefined) sync.resolve()
+      else sync.reject(error)
+    },
+  }
+}
+
+function recorder (): { batches: number[][], run: (inputs: readonly number[]) => Array<Outcome<number>> } {
+  const batches: number[][] = []
+  return { batches, run: (inputs) => { batches.push([...inputs]); return inputs.map((value) => ({ ok: true, value: value * 10 })) } }
+}
+
+test('calls made in one turn commit together and resolve after their sync', async () => {
+  const sync = manualSync()
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, sync.durable)
+  let resolved = 0
+  const calls = [1, 2, 3].map(async (n) => { const value = await commit.submit(n); resolved++; return value })
+  await nextTurn()
+  assert.deepEqual(batches, [[1, 2, 3]])
+  assert.equal(resolved, 0, 'nothing is acknowledged before its sync')
+  sync.end()
+  assert.deepEqual(await Promise.all(calls), [10, 20, 30])
+})
+
+test('calls that arrive while a sync runs commit together when it ends', async () => {
+  const sync = manualSync()
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, sync.durable)
+  const first = commit.submit(1)
+  await nextTurn()
+  // Three more turns while the first batch's sync runs: no commit yet.
+  const later = [commit.submit(2)]
+  await nextTurn()
+  later.push(commit.submit(3))
+  await nextTurn()
+  later.push(commit.submit(4))
+  await nextTurn()
+  assert.deepEqual(batches, [[1]])
+  assert.equal(sync.running(), 1)
+  sync.end()
+  assert.equal(await first, 10)
+  await nextTurn()
+  assert.deepEqual(batches, [[1], [2, 3, 4]], 'the waiting calls are one batch')
+  sync.end()
+  assert.deepEqual(await Promise.all(later), [20, 30, 40])
+})
+
+test('a failed sync rejects its batch only; the next batch still commits', async () => {
+  const sync = manualSync()
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, sync.durable)
+  const first = commit.submit(1)
+  await nextTurn()
+  const second = commit.submit(2)
+  await nextTurn()
+  sync.end(new Error('EIO'))
+  await assert.rejects(first, /EIO/)
+  await nextTurn()
+  assert.deepEqual(batches, [[1], [2]])
+  sync.end()
+  assert.equal(await second, 20)
+})
+
+test('flush commits what is queued at once, even while a sync runs', async () => {
+  const sync = manualSync()
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, sync.durable)
+  const first = commit.submit(1)
+  await nextTurn()
+  const second = commit.submit(2)
+  commit.flush()
+  assert.deepEqual(batches, [[1], [2]])
+  assert.equal(sync.running(), 2)
+  sync.end()
+  sync.end()
+  assert.deepEqual(await Promise.all([first, second]), [10, 20])
+})
+
+test('without a sync, each turn commits and resolves at once', async () => {
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run)
+  assert.equal(await commit.submit(1), 10)
+  assert.equal(await commit.submit(2), 20)
+  assert.deepEqual(batches, [[1], [2]])
+})
