@@ -24,10 +24,15 @@ function recorder (): { batches: number[][], run: (inputs: readonly number[]) =>
   return { batches, run: (inputs) => { batches.push([...inputs]); return inputs.map((value) => ({ ok: true, value: value * 10 })) } }
 }
 
-test('calls made in one turn commit together and resolve after their sync', async () => {
+/** A group commit over `recorder` whose syncs the test ends. */
+function synced (): { sync: ReturnType<typeof manualSync>, batches: number[][], commit: ReturnType<typeof createGroupCommit<number, number>> } {
   const sync = manualSync()
   const { batches, run } = recorder()
-  const commit = createGroupCommit(run, undefined, sync.durable)
+  return { sync, batches, commit: createGroupCommit(run, undefined, sync.durable) }
+}
+
+test('calls made in one turn commit together and resolve after their sync', async () => {
+  const { sync, batches, commit } = synced()
   let resolved = 0
   const calls = [1, 2, 3].map(async (n) => { const value = await commit.submit(n); resolved++; return value })
   await nextTurn()
@@ -38,9 +43,7 @@ test('calls made in one turn commit together and resolve after their sync', asyn
 })
 
 test('calls that arrive while a sync runs commit together when it ends', async () => {
-  const sync = manualSync()
-  const { batches, run } = recorder()
-  const commit = createGroupCommit(run, undefined, sync.durable)
+  const { sync, batches, commit } = synced()
   const first = commit.submit(1)
   await nextTurn()
   // Three more turns while the first batch's sync runs: no commit yet.
@@ -61,9 +64,7 @@ test('calls that arrive while a sync runs commit together when it ends', async (
 })
 
 test('a failed sync rejects its batch only; the next batch still commits', async () => {
-  const sync = manualSync()
-  const { batches, run } = recorder()
-  const commit = createGroupCommit(run, undefined, sync.durable)
+  const { sync, batches, commit } = synced()
   const first = commit.submit(1)
   await nextTurn()
   const second = commit.submit(2)
@@ -77,9 +78,7 @@ test('a failed sync rejects its batch only; the next batch still commits', async
 })
 
 test('flush commits what is queued at once, even while a sync runs', async () => {
-  const sync = manualSync()
-  const { batches, run } = recorder()
-  const commit = createGroupCommit(run, undefined, sync.durable)
+  const { sync, batches, commit } = synced()
   const first = commit.submit(1)
   await nextTurn()
   const second = commit.submit(2)
