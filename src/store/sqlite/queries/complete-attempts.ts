@@ -16,16 +16,20 @@ import type { prepareEndpointHealth } from './endpoint-health.js'
  * or its webhook deleted), the stale result is rejected whole: no attempt row, no status change.
  */
 export function prepareCompleteAttempts (db: Database, endpointHealth: ReturnType<typeof prepareEndpointHealth>) {
-  const settle = db.prepare<{
-    id: string, token: string, status: string, next: number | null, error: string | null,
-    code: number | null, now: number
-  }, { webhook_id: string, order_key: string | null, created_at: number }>(`
+  // The fence, then the settlement, inside the batch's write transaction (nothing changes the row
+  // in between). Not one `UPDATE … RETURNING`: SQLite runs RETURNING through an ephemeral table
+  // and with a statement journal, copying every page the update touches (~8 per settlement) into
+  // memory first, and opens and closes that table per statement (docs/performance.md, "Ninth round").
+  // Positional parameters, as in record-event.ts.
+  const fenced = db.prepare<[id: string, token: string], { webhook_id: string, order_key: string | null, created_at: number }>(`
+    SELECT webhook_id, order_key, created_at FROM deliveries
+    WHERE id = ? AND lease_token = ? AND status = 'pending'`)
+  const settle = db.prepare<[status: string, next: number | null, error: string | null, code: number | null, now: number, id: string]>(`
     UPDATE deliveries SET
-      status = @status, attempt_count = attempt_count + 1, next_attempt_at = @next,
-      last_error = @error, last_status_code = @code, updated_at = @now,
+      status = ?, attempt_count = attempt_count + 1, next_attempt_at = ?,
+      last_error = ?, last_status_code = ?, updated_at = ?,
       lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = 0
-    WHERE id = @id AND lease_token = @token AND status = 'pending'
-    RETURNING webhook_id, order_key, created_at`)
+    WHERE id = ?`)
   // Per-call ordering: a settled delivery lets the next of its call go.
   const releaseLane = prepareReleaseLane(db)
   const selectWebhook = db.prepare<[string], WebhookRow>(
@@ -49,19 +53,13 @@ export function prepareCompleteAttempts (db: Database, endpointHealth: ReturnTyp
       const { attempt, settlement } = result
       const error = attempt.error
       const startedAt = toMs(attempt.startedAt)
-      const row = settle.get({
-        id: result.deliveryId,
-        token: result.leaseToken,
-        status: settlement.status,
-        next: settlement.status === 'pending' ? toMs(settlement.nextAttemptAt) : null,
-        error,
-        code: attempt.statusCode,
-        now,
-      })
+      const row = fenced.get(result.deliveryId, result.leaseToken)
       if (row === undefined) {
         rejected.push(result.deliveryId)
         continue
       }
+      const next = settlement.status === 'pending' ? toMs(settlement.nextAttemptAt) : null
+      settle.run(settlement.status, next, error, attempt.statusCode, now, result.deliveryId)
       if (row.order_key !== null && settlement.status !== 'pending') {
         released += releaseLane(row.webhook_id, row.order_key, now)
       }
