@@ -40,8 +40,13 @@ export function openDatabase (options: OpenDatabaseOptions): SqliteDatabase {
     db.pragma('synchronous = FULL')
     db.pragma('foreign_keys = ON')
     db.pragma('secure_delete = ON')
-    // 64 MiB of page cache (default 2 MiB): the delivery indexes of a busy queue stay in memory.
-    db.pragma('cache_size = -65536')
+    // 16 MiB of page cache (default 2 MiB): the hot end of every index of a busy queue stays in
+    // memory, the rest is read from the OS's page cache. Not more: a write transaction in which a
+    // b-tree page split ends by walking the whole cache's hash table (balance_nonroot renumbers
+    // pages through the lock page's number, and the cache then "truncates" past it), ~3 % of the
+    // event loop with 64 MiB; and each connection's cache counts in RSS (docs/performance.md,
+    // "Ninth round").
+    db.pragma('cache_size = -16384')
     migrate(db)
     db.pragma('temp_store = MEMORY')
     return db
