@@ -90,6 +90,26 @@ test('flush commits what is queued at once, even while a sync runs', async () =>
   assert.deepEqual(await Promise.all([first, second]), [10, 20])
 })
 
+test('after a flush during a sync, the next batch waits for both syncs', async () => {
+  const { sync, batches, commit } = synced()
+  const first = commit.submit(1)
+  await nextTurn()
+  const second = commit.submit(2)
+  commit.flush()
+  const third = commit.submit(3)
+  await nextTurn()
+  sync.end()
+  assert.equal(await first, 10)
+  await nextTurn()
+  assert.deepEqual(batches, [[1], [2]], 'the second sync still runs')
+  sync.end()
+  assert.equal(await second, 20)
+  await nextTurn()
+  assert.deepEqual(batches, [[1], [2], [3]])
+  sync.end()
+  assert.equal(await third, 30)
+})
+
 test('without a sync, each turn commits and resolves at once', async () => {
   const { batches, run } = recorder()
   const commit = createGroupCommit(run)

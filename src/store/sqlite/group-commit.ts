@@ -21,8 +21,8 @@ export function createGroupCommit<I, O> (
   durable?: () => Promise<void>,
 ): { submit: (input: I) => Promise<O>, flush: () => void } {
   let queue: Array<{ input: I, resolve: (value: O) => void, reject: (error: unknown) => void }> = []
-  // A batch committed and waiting for its sync.
-  let syncing = false
+  // Batches committed and waiting for their sync (more than one only after a flush during a sync).
+  let syncing = 0
 
   function settle (batch: typeof queue, outcomes: Array<Outcome<O>>): void {
     afterCommit(batch.map((item) => item.input), outcomes)
@@ -49,12 +49,12 @@ export function createGroupCommit<I, O> (
       settle(batch, outcomes)
       return
     }
-    syncing = true
+    syncing++
     durable().then(() => { settle(batch, outcomes) }, (error: unknown) => {
       for (const item of batch) item.reject(error)
     }).finally(() => {
-      syncing = false
-      commit()
+      syncing--
+      if (syncing === 0) commit()
     })
   }
 
@@ -62,7 +62,7 @@ export function createGroupCommit<I, O> (
     submit: (input) => new Promise<O>((resolve, reject) => {
       // setImmediate, not a microtask: requests parsed in the same I/O phase join one batch.
       // While a sync runs, the batch commits when it ends (above).
-      if (queue.length === 0) setImmediate(() => { if (!syncing) commit() })
+      if (queue.length === 0) setImmediate(() => { if (syncing === 0) commit() })
       queue.push({ input, resolve, reject })
     }),
     /** Commits what is queued now, whatever is syncing (before closing). */
