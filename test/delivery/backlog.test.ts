@@ -23,6 +23,8 @@ import type { Store } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import { USER_AGENT } from '../../src/util/version.js'
 import { eventFor, webhookInput } from '../contract/store-fixtures.js'
+import { flattenPlan } from '../helpers/pg-plan.js'
+import type { PlanNode } from '../helpers/pg-plan.js'
 import { TEST_DATABASE_URL, makePostgresStore } from '../helpers/postgres.js'
 import { startReceiver } from '../helpers/receiver.js'
 import { waitFor } from '../simulator/helpers.js'
@@ -101,7 +103,7 @@ for (const [driver, open] of [['sqlite', openSqlite], ['postgres', openPostgres]
             const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_BY_LANE_SQL}`,
               [Date.now(), [dead.id], 128, 30_000, 'test'])
             await client.query('ROLLBACK')
-            const nodes = flatten(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
+            const nodes = flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
             const onDeliveries = nodes.filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan'))
             assert.ok(onDeliveries.length > 0)
             assert.deepEqual(onDeliveries.filter((n) => !String(n['Node Type']).startsWith('Index')), [], 'no sequential or bitmap scan of deliveries')
@@ -154,17 +156,3 @@ for (const [driver, open] of [['sqlite', openSqlite], ['postgres', openPostgres]
   })
 }
 
-interface PlanNode {
-  'Node Type'?: string
-  'Relation Name'?: string
-  'Index Name'?: string
-  'Actual Rows'?: number
-  'Actual Loops'?: number
-  'Rows Removed by Filter'?: number
-  Plans?: PlanNode[]
-}
-
-function flatten (node: PlanNode | undefined): PlanNode[] {
-  if (node === undefined) return []
-  return [node, ...(node.Plans ?? []).flatMap(flatten)]
-}

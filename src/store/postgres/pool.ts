@@ -47,6 +47,16 @@ export const typeParsers: pg.CustomTypesConfig = {
 }
 
 /**
+ * The engine's pool (claims, leases, settlements, nextDueAt): commits without waiting for the WAL
+ * flush — one lost in a database crash is an expired lease, so the delivery is attempted again
+ * (at least once, docs/storage.md) — and walks deliveries_due with plain index scans, never a
+ * bitmap scan: a bitmap scan returns every entry of the range, among them one for each delivery
+ * settled since the last VACUUM, on every claim; an index scan marks those dead as it passes and
+ * skips them from then on (docs/performance.md, "Ninth round"). Nothing on that pool searches.
+ */
+export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', enable_bitmapscan: 'off' }
+
+/**
  * Connection settings shared by the pools and the listener. `settings` are server settings for
  * the session (`-c name=value` at start-up).
  */

@@ -9,7 +9,7 @@ import { guardStore } from '../unavailable.js'
 import { migrate } from './migrate.js'
 import { isPostgresOutage } from './pg-errors.js'
 import type { PostgresStoreOptions } from './pool.js'
-import { createPool, resolvePostgresOptions } from './pool.js'
+import { createPool, ENGINE_SESSION_SETTINGS, resolvePostgresOptions } from './pool.js'
 import * as accounts from './queries/accounts.js'
 import { claimDue } from './queries/claim-due.js'
 import { completeAttempts } from './queries/complete-attempts.js'
@@ -46,12 +46,10 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     throw err
   }
 
-  // Lease bookkeeping and settlements commit without waiting for the WAL flush
-  // (synchronous_commit=off): one lost in a database crash is an expired lease, so the delivery
-  // is attempted again — the crash-recovery path (at least once, docs/storage.md). Events are
-  // always flushed before they are acknowledged (the main pool). Later flushes cover earlier
-  // WAL, so no durable write depends on a lost one.
-  const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, { synchronous_commit: 'off' })
+  // Lease bookkeeping, settlements and the engine's walks of the due index: see
+  // ENGINE_SESSION_SETTINGS. Events are always flushed before they are acknowledged (the main
+  // pool). Later flushes cover earlier WAL, so no durable write depends on a lost one.
+  const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, ENGINE_SESSION_SETTINGS)
   const recordEventBatched = createRecordEventBatcher(pool)
   // Routing's reads per event (the call, the routes version, the candidates when not cached),
   // shared by the events of a turn (turn-batch.ts).
@@ -186,7 +184,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       return result
     },
     reserveSendSlots: async (webhookId, count, intervalMs, now) => await reserveSendSlots(pool, webhookId, count, intervalMs, now),
-    nextDueAt: async () => await nextDueAt(pool),
+    nextDueAt: async () => await nextDueAt(leasePool),
     queueStats: async (now, failedSince) => await queueStats(pool, now, failedSince),
     workspaceQueueStats: async (workspaceId, failedSince, webhookIds) => await workspaceQueueStats(pool, workspaceId, failedSince, webhookIds),
     attemptSamples: async (webhookId, from, to) => await attemptSamples(pool, webhookId, from, to),

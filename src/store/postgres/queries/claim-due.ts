@@ -105,7 +105,8 @@ LEFT JOIN webhooks w ON w.id = c.webhook_id
 ORDER BY c.next_attempt_at, c.id`
 }
 
-const CLAIM_DUE_SQL = claimSql(PICK_DUE)
+/** Exported so that tests can check its plan (EXPLAIN): an index scan that skips settled rows. */
+export const CLAIM_DUE_SQL = claimSql(PICK_DUE)
 /** Exported so that tests can check its plan (EXPLAIN): no scan of an excluded webhook's rows. */
 export const CLAIM_BY_LANE_SQL = claimSql(PICK_BY_LANE)
 const CLAIM_HUB_SQL = claimSql(PICK_HUB)

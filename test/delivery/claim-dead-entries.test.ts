@@ -1,0 +1,79 @@
+/**
+ * PostgreSQL keeps an index entry for every version of a row until VACUUM: each delivery settled
+ * leaves one in deliveries_due, in due order, where every claim of the engine starts its walk.
+ * The engine's pool walks that index with plain index scans (ENGINE_SESSION_SETTINGS), which mark
+ * such entries dead as they pass, so the next claim skips them; a bitmap scan would return them
+ * all again on every claim (docs/performance.md, "Ninth round").
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import pg from 'pg'
+import { ENGINE_SESSION_SETTINGS } from '../../src/store/postgres/pool.js'
+import { CLAIM_DUE_SQL } from '../../src/store/postgres/queries/claim-due.js'
+import type { AttemptResult } from '../../src/store/store.js'
+import { eventFor, seed } from '../contract/store-fixtures.js'
+import { flattenPlan } from '../helpers/pg-plan.js'
+import type { PlanNode } from '../helpers/pg-plan.js'
+import { TEST_DATABASE_URL, makePostgresStore } from '../helpers/postgres.js'
+
+const SETTLED = 3_000
+
+describe('postgres: claims after many settled deliveries', () => {
+  test(`a claim walks past ${SETTLED} settled deliveries' index entries once, then skips them`, async () => {
+    const { store, schema, cleanup } = await makePostgresStore()
+    try {
+      const { webhooks: [webhook] } = await seed(store)
+      assert.ok(webhook !== undefined)
+      // Handed off as the engine does (recorded leased), then settled: each leaves a dead entry.
+      const dueAt = new Date(Date.now() - 60_000)
+      const lease = { token: 'tok', owner: 'test', expiresAt: new Date(Date.now() + 60_000) }
+      const ids: string[] = []
+      for (let i = 0; i < SETTLED; i += 100) {
+        await Promise.all(Array.from({ length: 100 }, async () => {
+          const input = eventFor([webhook], { dueAt })
+          const deliveries = input.deliveries.map((d) => ({ ...d, lease }))
+          ids.push(...deliveries.map((d) => d.id))
+          await store.recordEvent({ ...input, deliveries })
+        }))
+      }
+      for (let i = 0; i < ids.length; i += 500) {
+        const results: AttemptResult[] = ids.slice(i, i + 500).map((deliveryId) => ({
+          deliveryId,
+          leaseToken: lease.token,
+          attempt: { attempt: 1, startedAt: new Date(), durationMs: 3, statusCode: 200, error: null, responseExcerpt: null },
+          settlement: { status: 'succeeded' },
+        }))
+        const { rejected } = await store.completeAttempts(results, new Date())
+        assert.deepEqual(rejected, [])
+      }
+
+      const startup = Object.entries({ search_path: schema, ...ENGINE_SESSION_SETTINGS }).map(([k, v]) => `-c ${k}=${v}`).join(' ')
+      const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: startup })
+      await client.connect()
+      try {
+        const claim = async (): Promise<PlanNode[]> => {
+          await client.query('BEGIN')
+          const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+            `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${CLAIM_DUE_SQL}`, [Date.now(), [], 128, 30_000, 'test'])
+          await client.query('ROLLBACK')
+          return flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
+        }
+        const blocks = (nodes: PlanNode[]): number => nodes
+          .filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan'))
+          .reduce((sum, n) => sum + (n['Shared Hit Blocks'] ?? 0) + (n['Shared Read Blocks'] ?? 0), 0)
+        const first = await claim()
+        const scans = first.filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan'))
+        assert.ok(scans.length > 0)
+        assert.deepEqual(scans.filter((n) => n['Node Type'] !== 'Index Scan').map((n) => n['Node Type']), [], 'deliveries read by index scans only')
+        const second = await claim()
+        const [before, after] = [blocks(first), blocks(second)]
+        // The first walk visits the table for each dead entry and marks it; the next reads the index only.
+        assert.ok(after * 3 < before, `the second claim touched ${after} blocks, the first ${before}`)
+      } finally {
+        await client.end()
+      }
+    } finally {
+      await cleanup()
+    }
+  })
+})
