@@ -15,6 +15,7 @@ import { startService } from './service.js'
 import type { Service } from './service.js'
 
 const SECRET = 'whsec_bench'
+/** The issue's measure (and the baseline's): 64 in flight. `--in-flight N` sweeps capacity. */
 const IN_FLIGHT = 64
 const GOALS = {
   full: { sqlite: '≥ 0.35×', postgres: '≥ 0.20×' },
@@ -33,14 +34,19 @@ interface Ready { service: Service, key: string }
  * while has behind it: its hot paths compiled by V8 and its caches and files grown. With 500,
  * a latency run's first second (p50 45–60 ms here) made most of its p99 (docs/performance.md).
  */
+function inFlightArg (ctx: BenchContext): number {
+  return Math.floor(numberArg(ctx, 'in-flight'))
+}
+
 async function ready (ctx: BenchContext): Promise<Ready> {
   const warmUp = numberArg(ctx, 'warmup')
-  const service = await startService({ location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
+  // One connection per request in flight, so that none waits in the client.
+  const service = await startService({ connections: inFlightArg(ctx), location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
   try {
     const { key } = await service.createWorkspace()
     await service.createWebhook(key, ctx.receiverUrl, SECRET)
     await ctx.receiver.reset()
-    await post(service, key, warmUp, IN_FLIGHT)
+    await post(service, key, warmUp, inFlightArg(ctx))
     await ctx.receiver.waitForCount(warmUp, 120_000)
     await ctx.receiver.reset()
     return { service, key }
@@ -74,15 +80,16 @@ async function post (service: Service, key: string, total: number, inFlight: num
 
 export const fullPhase: Phase = {
   name: 'full',
-  description: `POST /api/v1/events with ${IN_FLIGHT} in flight → engine → receiver (--events N)`,
-  extraOptions: { warmup: { type: 'string', default: '5000' } },
+  description: `POST /api/v1/events with ${IN_FLIGHT} in flight (--in-flight N) → engine → receiver (--events N)`,
+  extraOptions: { warmup: { type: 'string', default: '5000' }, 'in-flight': { type: 'string', default: String(IN_FLIGHT) } },
   async run (ctx) {
     const total = numberArg(ctx, 'events')
+    const inFlight = inFlightArg(ctx)
     const { service, key } = await ready(ctx)
     try {
       const cpuBefore = service.cpuMs()
       const started = clock()
-      const acks = await post(service, key, total, IN_FLIGHT)
+      const acks = await post(service, key, total, inFlight)
       const ackSeconds = (clock() - started) / 1000
       const stats = await ctx.receiver.waitForCount(total, 600_000)
       const cpuMs = service.cpuMs() - cpuBefore
@@ -92,8 +99,8 @@ export const fullPhase: Phase = {
       // Less sensitive to other load on the machine than the rates: what each event costs the service.
       ctx.report({ figure: 'service CPU per event (API + engine)', value: (cpuMs * 1000) / total, unit: 'µs' })
       ctx.report({ figure: 'POST /events acks alone', value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })
-      ctx.report({ figure: `POST /events ack at ${IN_FLIGHT} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
-      ctx.report({ figure: `POST /events ack at ${IN_FLIGHT} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })
+      ctx.report({ figure: `POST /events ack at ${inFlight} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
+      ctx.report({ figure: `POST /events ack at ${inFlight} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })
     } finally {
       await service.stop()
     }
