@@ -28,25 +28,26 @@ function clock (): number {
 
 interface Ready { service: Service, key: string }
 
+function inFlightArg (ctx: BenchContext): number {
+  return Math.floor(numberArg(ctx, 'in-flight'))
+}
+
 /**
  * A service on a fresh store with one webhook to the receiver, warmed up, receiver reset. The
  * warm-up (--warmup N events at full speed, 5,000) is what a service that has been running a
  * while has behind it: its hot paths compiled by V8 and its caches and files grown. With 500,
  * a latency run's first second (p50 45–60 ms here) made most of its p99 (docs/performance.md).
  */
-function inFlightArg (ctx: BenchContext): number {
-  return Math.floor(numberArg(ctx, 'in-flight'))
-}
-
 async function ready (ctx: BenchContext): Promise<Ready> {
   const warmUp = numberArg(ctx, 'warmup')
+  const inFlight = inFlightArg(ctx)
   // One connection per request in flight, so that none waits in the client.
-  const service = await startService({ connections: inFlightArg(ctx), location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
+  const service = await startService({ connections: inFlight, location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
   try {
     const { key } = await service.createWorkspace()
     await service.createWebhook(key, ctx.receiverUrl, SECRET)
     await ctx.receiver.reset()
-    await post(service, key, warmUp, inFlightArg(ctx))
+    await post(service, key, warmUp, inFlight)
     await ctx.receiver.waitForCount(warmUp, 120_000)
     await ctx.receiver.reset()
     return { service, key }
@@ -66,7 +67,7 @@ async function publish (service: Service, key: string, metadata?: Record<string,
 }
 
 /** `total` events, `inFlight` at a time; the ack latencies. */
-async function post (service: Service, key: string, total: number, inFlight: number): Promise<number[]> {
+export async function post (service: Service, key: string, total: number, inFlight: number): Promise<number[]> {
   const acks: number[] = []
   let next = 0
   await Promise.all(Array.from({ length: inFlight }, async () => {

@@ -22,10 +22,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { samplePayload } from '../src/events/samples.js'
+import { post } from './full.js'
 import { startReceiver } from './receiver.js'
 import { startService } from './service.js'
-import type { Service } from './service.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -34,19 +33,6 @@ const { values: args } = parseArgs({
     'in-flight': { type: 'string', default: '16' },
   },
 })
-
-const data = samplePayload('call.ended')
-
-async function post (service: Service, key: string, total: number, inFlight: number): Promise<void> {
-  let next = 0
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < total) {
-      next++
-      const res = await service.call('POST', '/api/v1/events', key, { event: 'call.ended', data })
-      if (res.status !== 202) throw new Error(`POST /events: HTTP ${res.status} ${JSON.stringify(res.body)}`)
-    }
-  }))
-}
 
 interface Counted { threads: number, platform: number }
 
