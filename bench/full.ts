@@ -8,6 +8,7 @@
  *             (arrival − the time the event was due to be sent), so a sender that falls behind
  *             shows up as latency rather than hiding it.
  */
+import { fileURLToPath } from 'node:url'
 import { samplePayload } from '../src/events/samples.js'
 import type { BenchContext, Phase } from './phase.js'
 import { numberArg, percentile, sleep } from './phase.js'
@@ -38,11 +39,11 @@ function inFlightArg (ctx: BenchContext): number {
  * while has behind it: its hot paths compiled by V8 and its caches and files grown. With 500,
  * a latency run's first second (p50 45–60 ms here) made most of its p99 (docs/performance.md).
  */
-async function ready (ctx: BenchContext): Promise<Ready> {
+async function ready (ctx: BenchContext, entry?: readonly string[]): Promise<Ready> {
   const warmUp = numberArg(ctx, 'warmup')
   const inFlight = inFlightArg(ctx)
   // One connection per request in flight, so that none waits in the client.
-  const service = await startService({ connections: inFlight, location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined })
+  const service = await startService({ connections: inFlight, location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined, entry })
   try {
     const { key } = await service.createWorkspace()
     await service.createWebhook(key, ctx.receiverUrl, SECRET)
@@ -79,33 +80,46 @@ export async function post (service: Service, key: string, total: number, inFlig
   return acks
 }
 
+/** N events through `ready`'s service at `--in-flight`: the rate to the receiver, CPU per event, acks. */
+async function measureFullPath (ctx: BenchContext, what: string, entry?: readonly string[]): Promise<void> {
+  const total = numberArg(ctx, 'events')
+  const inFlight = inFlightArg(ctx)
+  const { service, key } = await ready(ctx, entry)
+  try {
+    const cpuBefore = service.cpuMs()
+    const started = clock()
+    const acks = await post(service, key, total, inFlight)
+    const ackSeconds = (clock() - started) / 1000
+    const stats = await ctx.receiver.waitForCount(total, 600_000)
+    const cpuMs = service.cpuMs() - cpuBefore
+    const rate = total / ((stats.lastAt - started) / 1000)
+    acks.sort((a, b) => a - b)
+    ctx.report({ figure: `${what}, POST /events → receiver`, value: rate, unit: 'ev/s', vsBaseline: true, goal: entry === undefined ? GOALS.full[ctx.store] : undefined })
+    // Less sensitive to other load on the machine than the rates: what each event costs the service.
+    ctx.report({ figure: `${what}: service CPU per event`, value: (cpuMs * 1000) / total, unit: 'µs' })
+    ctx.report({ figure: `${what}: POST /events acks alone`, value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })
+    ctx.report({ figure: `${what}: POST /events ack at ${inFlight} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
+    ctx.report({ figure: `${what}: POST /events ack at ${inFlight} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })
+  } finally {
+    await service.stop()
+  }
+}
+
 export const fullPhase: Phase = {
   name: 'full',
   description: `POST /api/v1/events with ${IN_FLIGHT} in flight (--in-flight N) → engine → receiver (--events N)`,
   extraOptions: { warmup: { type: 'string', default: '5000' }, 'in-flight': { type: 'string', default: String(IN_FLIGHT) } },
-  async run (ctx) {
-    const total = numberArg(ctx, 'events')
-    const inFlight = inFlightArg(ctx)
-    const { service, key } = await ready(ctx)
-    try {
-      const cpuBefore = service.cpuMs()
-      const started = clock()
-      const acks = await post(service, key, total, inFlight)
-      const ackSeconds = (clock() - started) / 1000
-      const stats = await ctx.receiver.waitForCount(total, 600_000)
-      const cpuMs = service.cpuMs() - cpuBefore
-      const rate = total / ((stats.lastAt - started) / 1000)
-      acks.sort((a, b) => a - b)
-      ctx.report({ figure: 'full path, POST /events → receiver', value: rate, unit: 'ev/s', vsBaseline: true, goal: GOALS.full[ctx.store] })
-      // Less sensitive to other load on the machine than the rates: what each event costs the service.
-      ctx.report({ figure: 'service CPU per event (API + engine)', value: (cpuMs * 1000) / total, unit: 'µs' })
-      ctx.report({ figure: 'POST /events acks alone', value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })
-      ctx.report({ figure: `POST /events ack at ${inFlight} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
-      ctx.report({ figure: `POST /events ack at ${inFlight} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })
-    } finally {
-      await service.stop()
-    }
-  },
+  run: (ctx) => measureFullPath(ctx, 'full path'),
+}
+
+/**
+ * The same load through the bare relay (bench/relay-process.ts): fastify in, undici out, no store
+ * and nothing of ours. Its ratio to the baseline bounds what the full path's can be on this machine.
+ */
+export const relayPhase: Phase = {
+  name: 'relay',
+  description: 'the full phase\'s load through a bare fastify → undici relay (no store): the stack\'s ceiling',
+  run: (ctx) => measureFullPath(ctx, 'bare relay', ['--import', 'tsx', fileURLToPath(new URL('./relay-process.ts', import.meta.url))]),
 }
 
 export const latencyPhase: Phase = {

@@ -32,7 +32,7 @@ import { signHeaders } from '../src/signing/signer.js'
 import { newId } from '../src/util/ids.js'
 import { USER_AGENT } from '../src/util/version.js'
 import { drainPhase } from './engine.js'
-import { fullPhase, latencyPhase } from './full.js'
+import { fullPhase, latencyPhase, relayPhase } from './full.js'
 import type { BenchContext, Phase, ResultRow, StoreKind, StoreLocation } from './phase.js'
 import { startReceiver } from './receiver.js'
 import { runIsolation } from './isolation.js'
@@ -41,7 +41,7 @@ import { runBacklogPhase } from './backlog.js'
 import { createHttpClient } from '../src/delivery/http-client.js'
 
 /** Every phase run.ts knows; `--phases` picks among them, in this order. */
-const PHASES: Phase[] = [fullPhase, latencyPhase, drainPhase]
+const PHASES: Phase[] = [fullPhase, relayPhase, latencyPhase, drainPhase]
 const DEFAULT_PHASES = 'full,latency,drain'
 
 const { values: args } = parseArgs({

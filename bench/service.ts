@@ -27,6 +27,8 @@ export interface ServiceOptions {
   connections?: number
   /** A command the service runs under (e.g. valgrind and its options: bench/instructions.ts). */
   wrapper?: readonly string[]
+  /** Node's arguments instead of the built CLI's `serve` (the bare relay: bench/relay-process.ts). */
+  entry?: readonly string[]
 }
 
 export interface ApiResponse { status: number, body: unknown }
@@ -48,7 +50,8 @@ export interface Service {
 
 export async function startService (options: ServiceOptions): Promise<Service> {
   const execArgv = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir]
-  const command = [...options.wrapper ?? [], process.execPath, ...execArgv, MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all']
+  const entry = options.entry ?? [MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all']
+  const command = [...options.wrapper ?? [], process.execPath, ...execArgv, ...entry]
   const child: ChildProcess = spawn(command[0] ?? process.execPath, command.slice(1), {
     env: {
       ...process.env,
