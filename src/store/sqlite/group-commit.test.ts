@@ -117,3 +117,21 @@ test('without a sync, each turn commits and resolves at once', async () => {
   assert.equal(await commit.submit(2), 20)
   assert.deepEqual(batches, [[1], [2]])
 })
+
+test('a throwing afterCommit does not keep a committed batch from resolving', async () => {
+  const sync = manualSync()
+  const { batches, run } = recorder()
+  const seen: number[][] = []
+  const commit = createGroupCommit(run, (inputs) => { seen.push([...inputs]); throw new Error('hook failed') }, sync.durable)
+  const calls = [commit.submit(1), commit.submit(2)]
+  await nextTurn()
+  sync.end()
+  assert.deepEqual(await Promise.all(calls), [10, 20])
+  assert.deepEqual(seen, [[1, 2]], 'the hook ran once the batch was durable')
+  // The next batch still commits (no sync left counted as running).
+  const next = commit.submit(3)
+  await nextTurn()
+  sync.end()
+  assert.equal(await next, 30)
+  assert.deepEqual(batches, [[1, 2], [3]])
+})

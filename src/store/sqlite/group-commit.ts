@@ -3,11 +3,14 @@ export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
 
 /**
  * Group commit for calls that each need their own transaction: calls made in the same turn of
- * the event loop are queued and run together by `runBatch` in ONE write transaction (one fsync),
- * each inside its own savepoint so that one failing call leaves the others intact. A call's
+ * the event loop are queued and run together by `runBatch` in ONE write transaction (one fsync);
+ * `runBatch` answers an outcome per call, so that one failing call leaves the others intact
+ * (record-event.ts: the batch runs again with a savepoint per call only when one failed). A call's
  * promise settles only after the shared transaction committed and `durable` (when given: the WAL
  * fsync off the main thread, wal-sync.ts) resolved, so a resolved call is durable. If the commit
- * or the sync fails, every call of the batch rejects with that error.
+ * or the sync fails, every call of the batch rejects with that error. `afterCommit` runs once the
+ * batch is durable, before its calls settle; it must not throw, and if it does the calls settle
+ * all the same (they committed) and its error goes nowhere.
  *
  * While a batch's sync runs, the calls that arrive wait for it to end before they commit: they
  * could not be acknowledged before the next sync anyway, and committing them together then
@@ -25,7 +28,11 @@ export function createGroupCommit<I, O> (
   let syncing = 0
 
   function settle (batch: typeof queue, outcomes: Array<Outcome<O>>): void {
-    afterCommit(batch.map((item) => item.input), outcomes)
+    try {
+      afterCommit(batch.map((item) => item.input), outcomes)
+    } catch {
+      // Nothing to undo: the batch is committed and durable, and its callers must hear so.
+    }
     batch.forEach((item, i) => {
       const outcome = outcomes[i]
       if (outcome === undefined) item.reject(new Error('group commit lost a result'))
