@@ -13,7 +13,7 @@ import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
 import { storeContract } from './contract/store.contract.js'
 import { privacyContract } from './contract/store-privacy.contract.js'
-import { webhookInput } from './contract/store-fixtures.js'
+import { callOf, webhookInput } from './contract/store-fixtures.js'
 import { waitFor } from './helpers/wait-for.js'
 
 const T0 = new Date('2026-01-01T00:00:00.000Z')
@@ -106,7 +106,7 @@ describe('postgres store', () => {
     assert.deepEqual(again, { created: false, eventId, deliveries: 2 })
     const page = await store.listDeliveries({ workspaceId, eventId, limit: 10 })
     assert.equal(page.data.length, 2)
-    const call = await store.getCall(workspaceId, 'job_1')
+    const call = await callOf(store, workspaceId, 'job_1')
     assert.equal(call?.personaId, 'persona_1')
     assert.equal(call?.hasInlineWebhooks, false)
   })

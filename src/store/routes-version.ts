@@ -1,5 +1,5 @@
 /**
- * Columns of `webhooks` whose change leaves the routes version (Store.routesVersion, migration
+ * Columns of `webhooks` whose change leaves the routes version (Store.routingState, migration
  * 0011) where it is: settling writes them all the time (the webhook's last attempt and error, the
  * health counters, `updated_at`), and neither routing nor the gates a routed delivery passes read
  * them. Any other column moves it, on both stores. As of migration 0011: a change here needs a new

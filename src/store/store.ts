@@ -538,17 +538,16 @@ export interface Store {
    */
   routeWebhooks (workspaceId: string, filters: readonly string[], personaId: string | null): Promise<Webhook[]>
   /**
-   * A value that changes whenever anything routing reads of the workspace's subscriptions
+   * What routing an event reads first (src/delivery/accept-event.ts), as one read (SQLite answers
+   * with one statement, PostgreSQL with two batched per turn): the workspace's routes version and,
+   * when `jobId` is given, the call (null when unknown or another workspace's).
+   *
+   * The routes version changes whenever anything routing reads of the workspace's subscriptions
    * changes: one created or deleted, or any of its columns but its last attempt, last error and
    * health counters (migration 0011; breaker state and `enabled` do change it). Inline webhooks
    * do not. It may also change for other reasons (PostgreSQL keeps one for all workspaces), and
    * it never comes back to a value it had: while it holds still, an earlier routeWebhooks answer
    * for the workspace is still right (src/delivery/route-cache.ts).
-   */
-  routesVersion (workspaceId: string): Promise<number>
-  /**
-   * What routing an event reads first (src/delivery/accept-event.ts): routesVersion and, when
-   * the event names a job, getCall of it, as one read (SQLite answers both with one statement).
    */
   routingState (workspaceId: string, jobId: string | null): Promise<RoutingState>
   updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Promise<Webhook | null>
@@ -559,7 +558,6 @@ export interface Store {
   // — calls and inline webhooks —
   /** Registers a call and its inline webhooks in one transaction. */
   createCall (call: Call, inlineWebhooks: NewWebhook[]): Promise<void>
-  getCall (workspaceId: string, jobId: string): Promise<Call | null>
   listInlineWebhooks (workspaceId: string, jobId: string): Promise<Webhook[]>
 
   // — `listen` sessions (CliSession); the rules (create and end order, staleness) are in src/delivery/cli-hub.ts —

@@ -1,7 +1,7 @@
 import { newId } from '../../src/util/ids.js'
 import { HEALTHY, subscriptionOptions } from '../../src/store/store.js'
 import type {
-  AttemptResult, ClaimedDelivery, NewAttempt, NewDelivery, NewWebhook, RecordEventInput, Settlement,
+  AttemptResult, Call, ClaimedDelivery, NewAttempt, NewDelivery, NewWebhook, RecordEventInput, Settlement,
   Store, StoredEvent, Webhook, Workspace,
 } from '../../src/store/store.js'
 
@@ -118,4 +118,14 @@ export function result (claimed: ClaimedDelivery, settlement: Settlement, overri
 
 export function claimOptions (now: Date, overrides: Partial<{ limit: number, leaseMs: number, owner: string, excludeWebhookIds: string[], cliHubId: string }> = {}) {
   return { now, limit: 100, leaseMs: 30_000, owner: 'test-worker', ...overrides }
+}
+
+/** A call as routing reads it (Store.routingState). */
+export async function callOf (store: Store, workspaceId: string, jobId: string): Promise<Call | null> {
+  return (await store.routingState(workspaceId, jobId)).call
+}
+
+/** A workspace's routes version as routing reads it (Store.routingState). */
+export async function routesVersionOf (store: Store, workspaceId: string): Promise<number> {
+  return (await store.routingState(workspaceId, null)).routesVersion
 }

@@ -5,7 +5,7 @@ import { HEALTHY } from '../../src/store/store.js'
 import type { ClaimedDelivery, CliSession, HealthRule, RecordEventInput, SettledAttempt, Store, Webhook } from '../../src/store/store.js'
 import { newId } from '../../src/util/ids.js'
 import {
-  at, claimOptions, deliveryTo, event, eventFor, result, seed, storedWebhook, webhookInput, workspace,
+  at, callOf, claimOptions, deliveryTo, event, eventFor, result, routesVersionOf, seed, storedWebhook, webhookInput, workspace,
 } from './store-fixtures.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { storeTest } from './fresh-store.js'
@@ -150,12 +150,12 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const jobId = newId('job')
         const inline = webhookInput(ws.id, { jobId, events: ['call.ended'] })
         await store.createCall({ workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) }, [inline])
-        assert.deepEqual(await store.getCall(ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) })
+        assert.deepEqual(await callOf(store, ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_9', hasInlineWebhooks: true, createdAt: at(7) })
         assert.deepEqual(await store.listInlineWebhooks(ws.id, jobId), [storedWebhook(inline, at(7))])
         assert.deepEqual((await store.listWebhooks(ws.id)).map((w) => w.id), [subscription.id])
-        assert.equal(await store.getCall(ws.id, 'job_missing'), null)
+        assert.equal(await callOf(store, ws.id, 'job_missing'), null)
         const { ws: stranger } = await seed(store, 0)
-        assert.equal(await store.getCall(stranger.id, jobId), null)
+        assert.equal(await callOf(store, stranger.id, jobId), null)
         assert.deepEqual(await store.listInlineWebhooks(stranger.id, jobId), [])
 
         const [inlineHook] = await store.listInlineWebhooks(ws.id, jobId)
@@ -173,19 +173,19 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const { ws, webhooks } = await seed(store, 1)
         const jobId = newId('job')
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: 'persona_1' } })
-        assert.deepEqual(await store.getCall(ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_1', hasInlineWebhooks: false, createdAt: at(0) })
+        assert.deepEqual(await callOf(store, ws.id, jobId), { workspaceId: ws.id, jobId, personaId: 'persona_1', hasInlineWebhooks: false, createdAt: at(0) })
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: null } })
-        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_1')
+        assert.equal((await callOf(store, ws.id, jobId))?.personaId, 'persona_1')
         const unknownPersona = newId('job')
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId: unknownPersona, personaId: null } })
-        assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, null)
+        assert.equal((await callOf(store, ws.id, unknownPersona))?.personaId, null)
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId: unknownPersona, personaId: 'persona_2' } })
-        assert.equal((await store.getCall(ws.id, unknownPersona))?.personaId, 'persona_2')
+        assert.equal((await callOf(store, ws.id, unknownPersona))?.personaId, 'persona_2')
         // The latest non-null persona wins (both drivers; PostgreSQL used to keep the first).
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: 'persona_3' } })
-        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_3')
+        assert.equal((await callOf(store, ws.id, jobId))?.personaId, 'persona_3')
         await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId: null } })
-        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_3')
+        assert.equal((await callOf(store, ws.id, jobId))?.personaId, 'persona_3')
       })
 
       it('applies the same persona rule to events of one call recorded at the same time, in call order', async (store) => {
@@ -194,9 +194,9 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const personas = ['persona_1', null, 'persona_2', null]
         // Called in one turn: a driver that groups them (PostgreSQL) must keep the order.
         await Promise.all(personas.map(async (personaId) => await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId } })))
-        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_2')
+        assert.equal((await callOf(store, ws.id, jobId))?.personaId, 'persona_2')
         await Promise.all([null, null].map(async (personaId) => await store.recordEvent({ ...eventFor(webhooks), call: { jobId, personaId } })))
-        assert.equal((await store.getCall(ws.id, jobId))?.personaId, 'persona_2')
+        assert.equal((await callOf(store, ws.id, jobId))?.personaId, 'persona_2')
       })
     })
 
@@ -241,7 +241,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.deepEqual(await store.recordEvent(repeat), { created: false, eventId: input.event.id, deliveries: 2 })
         assert.equal((await store.getEvent(ws.id, input.event.id))?.body, input.event.body)
         assert.equal((await store.listDeliveries({ workspaceId: ws.id, limit: 10 })).data.length, 2)
-        assert.equal(await store.getCall(ws.id, jobId), null)
+        assert.equal(await callOf(store, ws.id, jobId), null)
         for (const planned of repeat.deliveries) assert.equal(await store.getDelivery(ws.id, planned.id), null)
 
         const { ws: other, webhooks: otherHooks } = await seed(store, 1)
@@ -262,7 +262,7 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         await assert.rejects(store.recordEvent(broken))
         assert.equal(await store.getEvent(ws.id, broken.event.id), null)
         assert.equal(await store.getDelivery(ws.id, first.id), null)
-        assert.equal(await store.getCall(ws.id, jobId), null)
+        assert.equal(await callOf(store, ws.id, jobId), null)
         assert.deepEqual((await store.listDeliveries({ workspaceId: ws.id, limit: 10 })).data, [])
         assert.equal((await store.queueStats(at(0), at(0))).pending, 0)
         const fixed = { ...broken, deliveries: [first] }
@@ -1098,20 +1098,20 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const known = newId('job')
         await store.createCall({ workspaceId: ws.id, jobId: known, personaId: 'per_mine', hasInlineWebhooks: false, createdAt: at(4) }, [])
         const unknown = newId('ws')
-        const versions = [await store.routesVersion(ws.id), await store.routesVersion(stranger.id), await store.routesVersion(unknown)]
+        const versions = [await routesVersionOf(store, ws.id), await routesVersionOf(store, stranger.id), await routesVersionOf(store, unknown)]
         const [a, b, c, d, e, callKnown, callAgain, callUnknown, callElsewhere, ...sameTurnVersions] = await Promise.all([
           routed(store, ws.id, ['call.started', '*'], 'per_mine'),
           routed(store, ws.id, ['call.started', '*'], null),
           routed(store, ws.id, ['call.started', '*'], 'per_mine'),
           routed(store, ws.id, ['call.ended', '*'], null),
           routed(store, stranger.id, ['call.started', '*'], null),
-          store.getCall(ws.id, known),
-          store.getCall(ws.id, known),
-          store.getCall(ws.id, newId('job')),
-          store.getCall(stranger.id, known),
-          store.routesVersion(ws.id),
-          store.routesVersion(stranger.id),
-          store.routesVersion(unknown),
+          callOf(store, ws.id, known),
+          callOf(store, ws.id, known),
+          callOf(store, ws.id, newId('job')),
+          callOf(store, stranger.id, known),
+          routesVersionOf(store, ws.id),
+          routesVersionOf(store, stranger.id),
+          routesVersionOf(store, unknown),
         ])
         assert.deepEqual(sameTurnVersions, versions, 'each workspace its own routes version')
         // routingState: both reads at once, the same answers.
@@ -1158,13 +1158,13 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         const { ws, webhooks: [hook] } = await seed(store, 1)
         const { ws: other, webhooks: [stranger] } = await seed(store, 1)
         assert.ok(hook && stranger)
-        let version = await store.routesVersion(ws.id)
+        let version = await routesVersionOf(store, ws.id)
         const moved = async (why: string): Promise<void> => {
-          const now = await store.routesVersion(ws.id)
+          const now = await routesVersionOf(store, ws.id)
           assert.notEqual(now, version, why)
           version = now
         }
-        const still = async (why: string): Promise<void> => { assert.equal(await store.routesVersion(ws.id), version, why) }
+        const still = async (why: string): Promise<void> => { assert.equal(await routesVersionOf(store, ws.id), version, why) }
 
         // Settling: last attempt, last error, failures in a row, last success.
         const settle = async (status: 'succeeded' | 'failed', health: Partial<Webhook['health']>, t: number): Promise<void> => {
@@ -1197,9 +1197,9 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         await moved('a new webhook')
         assert.equal(await store.deleteWebhook(ws.id, added.id, at(44)), true)
         await moved('a deleted webhook')
-        const otherVersion = await store.routesVersion(other.id)
+        const otherVersion = await routesVersionOf(store, other.id)
         await store.updateWebhook(other.id, stranger.id, { url: 'https://example.org/other' }, at(45))
-        assert.notEqual(await store.routesVersion(other.id), otherVersion, 'another workspace\'s own change')
+        assert.notEqual(await routesVersionOf(store, other.id), otherVersion, 'another workspace\'s own change')
       })
 
       it('returns the few matches among hundreds of other subscriptions', async (store) => {

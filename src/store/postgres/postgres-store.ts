@@ -94,9 +94,8 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),
     listWebhooks: async (workspaceId) => await webhooks.listWebhooks(pool, workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => await routeBatched({ workspaceId, filters, personaId }) ?? [],
-    // One version for all workspaces (migration 0011): the workspace does not change the read.
-    routesVersion: async (workspaceId) => await routesVersionBatched(workspaceId) ?? 0,
-    // Both batched per turn already: together they cost the events of a turn two queries.
+    // Both batched per turn: together they cost the events of a turn two queries. One routes
+    // version for all workspaces (migration 0011): the workspace does not change its read.
     async routingState (workspaceId, jobId) {
       const [version, call] = await Promise.all([
         routesVersionBatched(workspaceId),
@@ -109,7 +108,6 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     webhookStats: async (workspaceId, ids) => await webhooks.webhookStats(pool, workspaceId, ids),
 
     createCall: async (call, inline) => await webhooks.createCall(pool, call, inline),
-    getCall: async (workspaceId, jobId) => await getCallBatched({ workspaceId, jobId }) ?? null,
     listInlineWebhooks: async (workspaceId, jobId) => await webhooks.listInlineWebhooks(pool, workspaceId, jobId),
 
     insertCliSession: async (session) => await cliSessions.insertCliSession(pool, session),

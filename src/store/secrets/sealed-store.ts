@@ -13,7 +13,7 @@ const RAW_METHODS = new Set(['listStoredSecrets', 'rewriteStoredSecrets'])
 // Per-event methods whose arguments and results never hold a webhook (so no secret field): they
 // skip the walk, which cost ~2 % of an event's CPU. A method not named here is walked, so one
 // added later is covered without a change here.
-const NO_WEBHOOKS = new Set(['recordEvent', 'getCall', 'routesVersion', 'routingState', 'renewLeases', 'releaseLeases', 'reserveSendSlots', 'nextDueAt'])
+const NO_WEBHOOKS = new Set(['recordEvent', 'routingState', 'renewLeases', 'releaseLeases', 'reserveSendSlots', 'nextDueAt'])
 // Per-event methods whose arguments never hold a webhook but whose results may: only the result
 // is walked (a batch of attempt results, each a few objects deep, walked for nothing).
 const NO_WEBHOOK_ARGUMENTS = new Set(['completeAttempts'])

@@ -118,14 +118,12 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),
     listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => webhooks.routeWebhooks(workspaceId, filters, personaId),
-    routesVersion: async (workspaceId) => webhooks.routesVersion(workspaceId),
     routingState: async (workspaceId, jobId) => webhooks.routingState(workspaceId, jobId),
     updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => webhooks.deleteWebhook(workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => stats.webhookStats(workspaceId, ids),
 
     createCall: async (call, inlineWebhooks) => webhooks.createCall(call, inlineWebhooks),
-    getCall: async (workspaceId, jobId) => webhooks.getCall(workspaceId, jobId),
     listInlineWebhooks: async (workspaceId, jobId) => webhooks.listInlineWebhooks(workspaceId, jobId),
 
     insertCliSession: async (session) => cliSessions.insertCliSession(session),

@@ -4,7 +4,7 @@ import { ROUTES_VOLATILE_COLUMNS } from '../../routes-version.js'
 const WITHOUT_VOLATILE = (row: 'OLD' | 'NEW'): string => `(to_jsonb(${row}) - ARRAY[${ROUTES_VOLATILE_COLUMNS.map((c) => `'${c}'`).join(', ')}]::text[])`
 
 /**
- * 0011: the version of what routing reads (Store.routesVersion; docs/storage.md, "Routing
+ * 0011: the version of what routing reads (read with Store.routingState; docs/storage.md, "Routing
  * cache"), so that a process can keep the routing candidates of an event type in memory and
  * check them with one key lookup per event instead of reading the webhooks again. Same number
  * and meaning as the SQLite migration 0011, with two differences that PostgreSQL needs:

@@ -91,7 +91,7 @@ export async function routeWebhooks (
 }
 
 /**
- * Store.routesVersion (migration 0011): PostgreSQL keeps one version for every workspace (the row
+ * The routes version (Store.routingState, migration 0011): PostgreSQL keeps one version for every workspace (the row
  * ''), read once per turn (routesVersion's turn batch) whatever the workspaces asking. Bigint
  * comes back as text; the values stay in Number's safe range.
  */

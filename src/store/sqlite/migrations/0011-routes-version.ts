@@ -18,7 +18,7 @@ const BUMP = (row: 'NEW' | 'OLD'): string => `
   ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;`
 
 /**
- * 0011: a version per workspace of what routing reads (Store.routesVersion; docs/storage.md,
+ * 0011: a version per workspace of what routing reads (read with Store.routingState; docs/storage.md,
  * "Routing cache"), so that a process can keep the routing candidates of an event type in memory
  * and check them with one key lookup per event instead of reading the webhooks again. Triggers
  * move it in the statement that changes a subscription, so no write path and no process can

@@ -96,8 +96,6 @@ export function prepareWebhooks (db: Database) {
     ON CONFLICT (workspace_id, job_id) DO UPDATE SET
       persona_id = COALESCE(excluded.persona_id, calls.persona_id),
       has_inline_webhooks = MAX(calls.has_inline_webhooks, excluded.has_inline_webhooks)`)
-  const selectCall = db.prepare<[string, string], CallRow>('SELECT * FROM calls WHERE workspace_id = ? AND job_id = ?')
-  const selectRoutesVersion = db.prepare<[string], number>('SELECT version FROM routes_versions WHERE workspace_id = ?').pluck()
   // Both of routingState's answers in one statement: one read transaction (and its file locks), not two.
   const selectRoutingState = db.prepare<{ ws: string, job: string | null }, Partial<CallRow> & { routes_version: number | null }>(`
     SELECT (SELECT version FROM routes_versions WHERE workspace_id = @ws) AS routes_version, c.*
@@ -171,9 +169,6 @@ export function prepareWebhooks (db: Database) {
       const rows = routeStatement(filters.length).all(workspaceId, ...filters, personaId)
       return (rows.length > 1 ? distinctOldestFirst(rows) : rows).map(toWebhook)
     },
-    routesVersion (workspaceId: string): number {
-      return selectRoutesVersion.get(workspaceId) ?? 0
-    },
     routingState (workspaceId: string, jobId: string | null): RoutingState {
       const { routes_version: version, ...call } = selectRoutingState.get({ ws: workspaceId, job: jobId }) ?? { routes_version: null }
       // The LEFT JOIN found the call when its (NOT NULL) job_id is there, and with it the whole row.
@@ -207,10 +202,6 @@ export function prepareWebhooks (db: Database) {
     },
     createCall (call: Call, inlineWebhooks: readonly NewWebhook[]): void {
       createCallTx.immediate(call, inlineWebhooks)
-    },
-    getCall (workspaceId: string, jobId: string): Call | null {
-      const row = selectCall.get(workspaceId, jobId)
-      return row === undefined ? null : toCall(row)
     },
     listInlineWebhooks (workspaceId: string, jobId: string): Webhook[] {
       return selectInline.all(workspaceId, jobId).map(toWebhook)
