@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url'
 import { samplePayload } from '../src/events/samples.js'
 import type { BenchContext, Phase } from './phase.js'
-import { numberArg, percentile, sleep } from './phase.js'
+import { numberArg, percentile, postgresCpuMs, postgresCpuSince, sleep } from './phase.js'
 import { startService } from './service.js'
 import type { Service } from './service.js'
 
@@ -87,16 +87,20 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
   const { service, key } = await ready(ctx, entry)
   try {
     const cpuBefore = service.cpuMs()
+    const databaseBefore = ctx.store === 'postgres' && entry === undefined ? postgresCpuMs() : null
     const started = clock()
     const acks = await post(service, key, total, inFlight)
     const ackSeconds = (clock() - started) / 1000
     const stats = await ctx.receiver.waitForCount(total, 600_000)
     const cpuMs = service.cpuMs() - cpuBefore
+    const databaseMs = databaseBefore === null ? null : postgresCpuSince(databaseBefore)
     const rate = total / ((stats.lastAt - started) / 1000)
     acks.sort((a, b) => a - b)
     ctx.report({ figure: `${what}, POST /events → receiver`, value: rate, unit: 'ev/s', vsBaseline: true, goal: entry === undefined ? GOALS.full[ctx.store] : undefined })
     // Less sensitive to other load on the machine than the rates: what each event costs the service.
     ctx.report({ figure: `${what}: service CPU per event`, value: (cpuMs * 1000) / total, unit: 'µs' })
+    // The PostgreSQL server on this machine works for the same events, on the same two cores.
+    if (databaseMs !== null) ctx.report({ figure: `${what}: database server CPU per event`, value: (databaseMs * 1000) / total, unit: 'µs' })
     ctx.report({ figure: `${what}: POST /events acks alone`, value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })
     ctx.report({ figure: `${what}: POST /events ack at ${inFlight} in flight, p50`, value: percentile(acks, 50), unit: 'ms' })
     ctx.report({ figure: `${what}: POST /events ack at ${inFlight} in flight, p99`, value: percentile(acks, 99), unit: 'ms' })

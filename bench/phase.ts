@@ -6,6 +6,7 @@
  * To add one: export a `Phase` from its own file, add it to PHASES in run.ts. It gets
  * `--phases name` for free; options of its own go in `extraOptions` (parsed by run.ts).
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import type { Receiver } from './receiver.js'
 
 export type StoreKind = 'sqlite' | 'postgres'
@@ -64,4 +65,33 @@ export function numberArg (ctx: BenchContext, name: string): number {
   const value = Number(ctx.args[name])
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`)
   return value
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the processes named `postgres` on this machine, by
+ * pid: the database server's share of a phase when it runs here (the bench's own PostgreSQL).
+ * Backends that exit between two readings take their time with them; the service's pool keeps
+ * its connections for a phase, so those are few.
+ */
+export function postgresCpuMs (): Map<number, number> {
+  const out = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * 10)
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return out
+}
+
+/** What `postgresCpuMs` grew by from `before` (pids new since then count from zero). */
+export function postgresCpuSince (before: ReadonlyMap<number, number>): number {
+  let total = 0
+  for (const [pid, ms] of postgresCpuMs()) total += ms - (before.get(pid) ?? 0)
+  return total
 }
