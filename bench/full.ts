@@ -87,18 +87,21 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
   const { service, key } = await ready(ctx, entry)
   try {
     const cpuBefore = service.cpuMs()
+    const writtenBefore = service.writtenBytes()
     const databaseBefore = ctx.store === 'postgres' && entry === undefined ? postgresCpuMs() : null
     const started = clock()
     const acks = await post(service, key, total, inFlight)
     const ackSeconds = (clock() - started) / 1000
     const stats = await ctx.receiver.waitForCount(total, 600_000)
     const cpuMs = service.cpuMs() - cpuBefore
+    const written = service.writtenBytes() - writtenBefore
     const databaseMs = databaseBefore === null ? null : postgresCpuSince(databaseBefore)
     const rate = total / ((stats.lastAt - started) / 1000)
     acks.sort((a, b) => a - b)
     ctx.report({ figure: `${what}, POST /events → receiver`, value: rate, unit: 'ev/s', vsBaseline: true, goal: entry === undefined ? GOALS.full[ctx.store] : undefined })
     // Less sensitive to other load on the machine than the rates: what each event costs the service.
     ctx.report({ figure: `${what}: service CPU per event`, value: (cpuMs * 1000) / total, unit: 'µs' })
+    if (ctx.store === 'sqlite' && entry === undefined) ctx.report({ figure: `${what}: bytes written to disk per event (WAL, checkpoints)`, value: written / 1024 / total, unit: 'KiB' })
     // The PostgreSQL server on this machine works for the same events, on the same two cores.
     if (databaseMs !== null) ctx.report({ figure: `${what}: database server CPU per event`, value: (databaseMs * 1000) / total, unit: 'µs' })
     ctx.report({ figure: `${what}: POST /events acks alone`, value: total / ackSeconds, unit: 'ev/s', vsBaseline: true })

@@ -108,7 +108,7 @@ async function createDatabase (name: string): Promise<{ url: string, drop: () =>
 }
 
 function format (row: ResultRow, base: number): string {
-  const value = row.unit === 'ms' ? row.value.toFixed(1) : row.value.toFixed(0)
+  const value = row.unit === 'ms' || row.unit === 'KiB' ? row.value.toFixed(1) : row.value.toFixed(0)
   const ratio = row.vsBaseline === true ? `${(row.value / base).toFixed(2)}×` : ''
   return `| ${row.figure} | ${value} ${row.unit} | ${ratio} | ${row.goal ?? ''} |`
 }

@@ -44,6 +44,8 @@ export interface Service {
   createWebhook (key: string, url: string, secret: string, extra?: Record<string, unknown>): Promise<string>
   /** CPU time (user + system, ms) the service process has used so far (Linux /proc). */
   cpuMs (): number
+  /** Bytes the service process has caused to be written to storage so far (/proc/<pid>/io write_bytes). */
+  writtenBytes (): number
   /** SIGTERM, and wait for the exit (and the profile to be written). */
   stop (): Promise<void>
 }
@@ -114,6 +116,10 @@ export async function startService (options: ServiceOptions): Promise<Service> {
       const stat = readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8')
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
       return (Number(fields[11]) + Number(fields[12])) * 10
+    },
+    writtenBytes () {
+      const io = readFileSync(`/proc/${child.pid ?? 0}/io`, 'utf8')
+      return Number(/^write_bytes: (\d+)$/m.exec(io)?.[1] ?? Number.NaN)
     },
     async stop () {
       await pool.close()
