@@ -159,6 +159,8 @@ interface Held {
   sendStartedAt: number
   /** Its attempt has run past `stallAfterMs` and sits in the stall lane. */
   stalled: boolean
+  /** Its attempt is over and its result waits for the group commit (settle → writeBatch). */
+  settling: boolean
   /** `now()` when it was claimed. */
   claimedAt: number
 }
@@ -204,8 +206,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   const clock = deps.clock ?? systemClock
   const now = clock.now
   const random = deps.random ?? Math.random
-  // A webhook holding this many deliveries is left out of claims: its slots, the results
-  // waiting for the group commit, and one batch in reserve.
+  // A webhook holding this many deliveries is left out of claims (and the handoff): its slots, a
+  // buffer as large, and one batch in reserve. Deliveries whose results wait for the group
+  // commit hold no slot and no buffer: up to as many again, they are not counted (roomTaken).
   const heldPerWebhookCap = opts.maxInFlightPerWebhook * 2 + opts.claimBatch
   // Deliveries held at most, stalled attempts not counted: enough to keep every slot busy while
   // the next claim runs.
@@ -225,6 +228,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   const held = new Map<string, Held>()
   const heldByWebhook = new Map<string, number>()
+  // Held deliveries whose attempt is over and whose result waits to be written, in all and by webhook.
+  let settling = 0
+  const settlingByWebhook = new Map<string, number>()
   // Attempts in flight per webhook, stalled ones included: the per-webhook cap.
   const sendingByWebhook = new Map<string, number>()
   const stalledByWebhook = new Map<string, number>()
@@ -342,7 +348,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       roomLimited = true
       return
     }
-    const excluded = [...heldByWebhook].filter(([id, n]) => claimFull(id, n)).map(([id]) => id)
+    const excluded = [...heldByWebhook.keys()].filter((id) => claimFull(id, roomTaken(id)))
     const claimed = await store.claimDue({
       now: new Date(now()),
       limit: room,
@@ -462,7 +468,18 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled. */
   function heldCounted (): number {
-    return held.size - stalled + reservedTotal
+    return held.size - stalled - Math.min(settling, maxHeld) + reservedTotal
+  }
+
+  /**
+   * What a webhook's held deliveries count against its cap: settling ones (their results wait
+   * for the group commit, which on PostgreSQL takes a round trip or two) only beyond as many
+   * again. Counted, they made a fast webhook look full while most of what it held was done, and
+   * a third of PostgreSQL's deliveries went through the store's claims instead of the handoff
+   * (docs/performance.md, tenth round).
+   */
+  function roomTaken (webhookId: string): number {
+    return (heldByWebhook.get(webhookId) ?? 0) - Math.min(settlingByWebhook.get(webhookId) ?? 0, heldPerWebhookCap)
   }
 
   // Room reserved by producers of this process for deliveries they are recording leased to this
@@ -491,7 +508,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       // One claim batch of room always stays for what is due in the store (retries, events of
       // other processes), so that a busy ingest never starves it.
       if (heldCounted() + opts.claimBatch >= maxHeld) return null
-      if (claimFull(webhook.id, (heldByWebhook.get(webhook.id) ?? 0) + (reservedByWebhook.get(webhook.id) ?? 0))) return null
+      if (claimFull(webhook.id, roomTaken(webhook.id) + (reservedByWebhook.get(webhook.id) ?? 0))) return null
       const token = randomUUID()
       const issuedAt = now()
       reservations.set(token, { webhookId: webhook.id, issuedAt })
@@ -553,18 +570,19 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   function accept (claim: ClaimedDelivery, claimedAt = now()): boolean {
     const webhookId = claim.webhook?.id ?? `deleted:${claim.deliveryId}`
     trackRate(webhookId, claim.webhook?.rateLimitPerS ?? null)
-    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt })
+    held.set(claim.deliveryId, { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, settling: false, claimedAt })
     const queue = queues.get(webhookId)
     if (queue === undefined) queues.set(webhookId, [claim])
     else queue.push(claim)
-    const full = claimFull(webhookId, count(heldByWebhook, webhookId, 1))
+    count(heldByWebhook, webhookId, 1)
+    const full = claimFull(webhookId, roomTaken(webhookId))
     if (full) limited.add(webhookId)
     return full
   }
 
   /** True (once) when a webhook the last claim found full has room again. */
   function roomAgain (webhookId: string): boolean {
-    if (!limited.has(webhookId) || claimFull(webhookId, heldByWebhook.get(webhookId) ?? 0)) return false
+    if (!limited.has(webhookId) || claimFull(webhookId, roomTaken(webhookId))) return false
     limited.delete(webhookId)
     return true
   }
@@ -689,7 +707,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
   }
 
   async function attempt (claim: ClaimedDelivery, webhookId: string, startedAt: number): Promise<void> {
-    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, claimedAt: now() }
+    const entry = held.get(claim.deliveryId) ?? { claim, webhookId, sending: false, sendStartedAt: 0, stalled: false, settling: false, claimedAt: now() }
     entry.sending = true
     entry.sendStartedAt = performance.now()
     active.add(entry)
@@ -726,7 +744,11 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   function settle (claim: ClaimedDelivery, webhookId: string, startedAt: number, outcome: AttemptOutcome): void {
     // Handed back at shutdown: another attempt will be made, this one's result is not ours to record.
-    if (!held.has(claim.deliveryId)) return
+    const entry = held.get(claim.deliveryId)
+    if (entry === undefined) return
+    entry.settling = true
+    settling++
+    count(settlingByWebhook, webhookId, 1)
     const result = attemptResult({
       deliveryId: claim.deliveryId,
       leaseToken: claim.leaseToken,
@@ -761,6 +783,8 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     })
     scheduleFlush()
     dispatch()
+    // Its room is free now, not once the result is written (roomTaken).
+    if (roomAgain(webhookId) || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 
   function scheduleFlush (): void {
@@ -821,6 +845,10 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     if (entry === undefined) return false
     held.delete(deliveryId)
     probing.delete(deliveryId)
+    if (entry.settling) {
+      settling--
+      count(settlingByWebhook, entry.webhookId, -1)
+    }
     if (count(heldByWebhook, entry.webhookId, -1) === 0) {
       webhookStates.delete(entry.webhookId)
       lastErrors.delete(entry.webhookId)

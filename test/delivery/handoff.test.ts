@@ -60,3 +60,43 @@ for (const kind of STORE_KINDS) {
     }
   })
 }
+
+for (const kind of STORE_KINDS) {
+  test(`${kind}: deliveries whose results wait to be written leave room for the handoff`, { timeout: 120_000 }, async () => {
+    const stack = await startStack(kind, { engines: 0 })
+    const receiver = await startReceiver()
+    const sender = createHttpClient({ allowPrivateNetworks: true, userAgent: USER_AGENT })
+    const counting = countingClaims(stack.store)
+    // Settlements wait until the test opens the gate: every result stays waiting to be written.
+    let open: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { open = resolve })
+    const store: Store = {
+      ...counting.store,
+      completeAttempts: async (...args) => { await gate; return await counting.store.completeAttempts(...args) },
+    }
+    // A webhook's cap: 2 slots, 2 buffered, 2 in reserve (6); as many settling again do not count.
+    const engine = createEngine({ idlePollMs: 200, owner: 'settling-engine', breakerThreshold: 0, maxInFlightPerWebhook: 2, claimBatch: 2 }, { store, sender })
+    try {
+      await stack.addWebhook({ url: receiver.url, events: ['call.ended'] })
+      engine.start()
+      attachHandoff(store, engine.handoff)
+      const events = 10
+      for (let i = 0; i < events; i++) {
+        await acceptEvent(store, { workspaceId: stack.workspaceId, event: 'call.ended', data: { ...samplePayload('call.ended'), job_id: `job_${i}` } })
+      }
+      // More than the cap went out with none of their results written yet, all of them handed off.
+      await receiver.waitForRequests(events, 30_000)
+      assert.equal(counting.claimed(), 0, 'no delivery waited in the store for a claim')
+      open()
+      await engine.stop(5_000)
+      const page = await stack.store.listDeliveries({ workspaceId: stack.workspaceId, limit: 100 })
+      assert.deepEqual(page.data.map((d) => d.status), Array.from({ length: events }, () => 'succeeded'))
+    } finally {
+      open()
+      await engine.stop(1_000)
+      await sender.close()
+      await receiver.close()
+      await stack.close()
+    }
+  })
+}
