@@ -466,7 +466,7 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     }
   }
 
-  /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled. */
+  /** Held deliveries that count against maxHeld: stalled attempts are bounded by maxStalled, settling ones (up to maxHeld) hold no buffer. */
   function heldCounted (): number {
     return held.size - stalled - Math.min(settling, maxHeld) + reservedTotal
   }
@@ -744,8 +744,9 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
 
   function settle (claim: ClaimedDelivery, webhookId: string, startedAt: number, outcome: AttemptOutcome): void {
     // Handed back at shutdown: another attempt will be made, this one's result is not ours to record.
+    // Or held again under a newer lease since (claimed anew): the store would refuse this result.
     const entry = held.get(claim.deliveryId)
-    if (entry === undefined) return
+    if (entry === undefined || entry.settling || entry.claim.leaseToken !== claim.leaseToken) return
     entry.settling = true
     settling++
     count(settlingByWebhook, webhookId, 1)
@@ -783,8 +784,6 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     })
     scheduleFlush()
     dispatch()
-    // Its room is free now, not once the result is written (roomTaken).
-    if (roomAgain(webhookId) || (roomLimited && heldCounted() <= maxHeld - opts.claimBatch)) schedulePump(0)
   }
 
   function scheduleFlush (): void {

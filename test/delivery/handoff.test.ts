@@ -83,9 +83,10 @@ for (const kind of STORE_KINDS) {
       const events = 10
       for (let i = 0; i < events; i++) {
         await acceptEvent(store, { workspaceId: stack.workspaceId, event: 'call.ended', data: { ...samplePayload('call.ended'), job_id: `job_${i}` } })
+        // Sent before the next is accepted, however loaded the machine: only settling ones pile up.
+        await receiver.waitForRequests(i + 1, 30_000)
       }
       // More than the cap went out with none of their results written yet, all of them handed off.
-      await receiver.waitForRequests(events, 30_000)
       assert.equal(counting.claimed(), 0, 'no delivery waited in the store for a claim')
       open()
       await engine.stop(5_000)
