@@ -139,13 +139,13 @@ export async function buildApp (deps: BuildAppDeps): Promise<FastifyInstance> {
         title: 'kejue-webhooks',
         version: VERSION,
         description: 'Signed, retried, logged webhooks for the Kejue voice-AI calling platform. ' +
-          'Every /api/v1 call needs a credential: a workspace API key in X-API-Key, or a portal token ' +
-          '(X-API-Key or Authorization: Bearer); errors are {error, code, details}.',
+          'Every /api/v1 call needs a credential — a workspace API key, the admin key or a portal token — ' +
+          'in X-API-Key or as Authorization: Bearer; errors are {error, code, details}.',
       },
       components: {
         securitySchemes: {
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          bearer: { type: 'http', scheme: 'bearer', description: 'A portal token (kp_…), or KEJUE_METRICS_TOKEN on /metrics' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'Any credential X-API-Key takes (a workspace key kw_…, the admin key, a portal token kp_…), or KEJUE_METRICS_TOKEN on /metrics' },
         },
       },
       security: [{ apiKey: [] }, { bearer: [] }],

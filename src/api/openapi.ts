@@ -181,8 +181,10 @@ export function enrichOpenApi<T> (document: T): T {
   const components = (isObject(doc.components) ? doc.components : (doc.components = {})) as JsonObject
   const schemas = (isObject(components.schemas) ? components.schemas : (components.schemas = {})) as JsonObject
   const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` })
-  const payloadRefs = [...EVENT_TYPES.map(payloadSchemaName), payloadSchemaName('webhook.disabled')].map(ref)
-  const dataSchema = (): JsonObject => ({ anyOf: payloadRefs, description: 'The event\'s data: the payload schema of its type (see `event`)' })
+  // A producer publishes the catalog's types; an envelope may also carry webhook.disabled, which
+  // only the service itself sends.
+  const publishedRefs = EVENT_TYPES.map(payloadSchemaName).map(ref)
+  const dataSchema = (refs: JsonObject[]): JsonObject => ({ anyOf: refs, description: 'The event\'s data: the payload schema of its type (see `event`)' })
 
   // Largest first, so a Delivery is replaced whole before its attempts are looked at.
   const named = ['Webhook', 'Delivery', 'Envelope', 'WebhookStats', 'PortalSession', 'Attempt', 'Error']
@@ -202,7 +204,7 @@ export function enrichOpenApi<T> (document: T): T {
   }
   for (const { name } of named) schemas[name] = replace(schemas[name] as Json, name)
   const envelope = schemas.Envelope
-  if (isObject(envelope) && isObject(envelope.properties)) envelope.properties.data = dataSchema()
+  if (isObject(envelope) && isObject(envelope.properties)) envelope.properties.data = dataSchema([...publishedRefs, ref(payloadSchemaName('webhook.disabled'))])
 
   const paths = isObject(doc.paths) ? doc.paths : {}
   for (const [path, item] of Object.entries(paths)) {
@@ -232,7 +234,7 @@ export function enrichOpenApi<T> (document: T): T {
       const content = publish.requestBody.content
       const json = isObject(content) ? content['application/json'] : undefined
       if (isObject(json) && isObject(json.schema) && isObject(json.schema.properties)) {
-        json.schema.properties.data = dataSchema()
+        json.schema.properties.data = dataSchema(publishedRefs)
         json.schema.example = EVENT_EXAMPLE as unknown as Json
       }
     }

@@ -7,7 +7,7 @@
  */
 import type { Static } from '@sinclair/typebox'
 import { DEFAULTS } from '../config/defaults.js'
-import { checkDestination, checkUrlShape } from '../delivery/ssrf.js'
+import { checkDestination, checkUrlShape, FORBIDDEN_DESTINATION_MESSAGE } from '../delivery/ssrf.js'
 import { ServiceError, validationError } from '../errors.js'
 import type { FieldError } from '../errors.js'
 import { randomBytes } from 'node:crypto'
@@ -43,7 +43,11 @@ export async function assertDestinationAllowed (url: string, ctx: WebhookInputCo
   const path = `${ctx.pathPrefix ?? ''}url`
   const result = await checkDestination(url, { allowPrivateNetworks: ctx.allowPrivateNetworks })
   if (result.ok) return
-  throw new ServiceError('DESTINATION_NOT_ALLOWED', `${path} is not an allowed destination: ${result.reason}`, {
+  // The first thing a developer with a receiver on their own machine runs into: say how to allow it.
+  const hint = result.reason === FORBIDDEN_DESTINATION_MESSAGE && !ctx.allowPrivateNetworks
+    ? ' (a server started with KEJUE_ALLOW_PRIVATE_NETWORKS=true allows them, for local development only)'
+    : ''
+  throw new ServiceError('DESTINATION_NOT_ALLOWED', `${path} is not an allowed destination: ${result.reason}${hint}`, {
     details: { fields: [{ path, message: result.reason }] },
   })
 }

@@ -37,8 +37,16 @@ test('the OpenAPI document validates, names every operation, describes every res
         assert.ok(!ids.has(op.operationId), `operationId ${op.operationId} is unique`)
         ids.add(op.operationId)
         for (const [status, response] of Object.entries(op.responses)) assert.ok(response.description.length > 2, `${method} ${path} ${status}`)
+        // A generated client gets a success type for every operation, and a body's content type can be refused.
+        assert.ok(Object.keys(op.responses).some((status) => status.startsWith('2')), `${method} ${path} documents its success`)
+        if (op.requestBody !== undefined) assert.ok(op.responses['415'], `${method} ${path} documents 415`)
       }
     }
+    // A producer cannot publish webhook.disabled (only the service sends it); an envelope may carry it.
+    const publishData = JSON.stringify(doc.paths['/api/v1/events']?.post?.requestBody?.content['application/json']?.schema)
+    assert.match(publishData, /CallEndedData/)
+    assert.doesNotMatch(publishData, /WebhookDisabledData/)
+    assert.match(JSON.stringify(doc.components.schemas.Envelope), /WebhookDisabledData/)
     for (const name of ['Error', 'Webhook', 'Delivery', 'Attempt', 'CallEndedData', 'CallAnalyzedData', 'CampaignFailedData', 'WebhookDisabledData']) {
       assert.ok(doc.components.schemas[name], `component ${name}`)
     }

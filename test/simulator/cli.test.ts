@@ -72,7 +72,7 @@ test('`trigger` sends a sample event through the running service to every subscr
     await h.api('POST', '/webhooks', { url, events: ['campaign.paused'], secret: 'whsec_trigger' })
     const trigger = run(['trigger', 'campaign.paused', '--workspace-key', h.service.workspaceKey, '--url', h.service.url])
     assert.equal(await trigger.exit, 0, trigger.stderr())
-    assert.match(trigger.stdout(), /Triggered campaign\.paused evt_\S+ → 1 deliveries/)
+    assert.match(trigger.stdout(), /Triggered campaign\.paused evt_\S+ → 1 delivery\n/)
     await waitFor('the delivery', () => listener.received.length > 0)
     const got = events(listener.received)
     assert.equal(got[0]?.event, 'campaign.paused')

@@ -87,7 +87,7 @@ export function campaignRoutes (app: FastifyInstance, deps: { sandbox: Sandbox }
         summary: `${action[0]?.toUpperCase() ?? ''}${action.slice(1)} a simulated campaign`,
         params: IdParams,
         body: Type.Object({}, { additionalProperties: true, [OPTIONAL_BODY]: true }),
-        response: { 200: CampaignResponse, ...errorResponses(403, 404, 409) },
+        response: { 200: CampaignResponse, ...errorResponses(400, 403, 404, 409, 415) },
       },
     }, async (request) => {
       const workspaceId = workspaceOf(request)

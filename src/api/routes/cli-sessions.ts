@@ -51,7 +51,14 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
       operationId: 'openCliSession',
       summary: 'Open a `kejue-webhooks listen` session: a text/event-stream of deliveries for as long as the connection lives',
       body: OpenBody,
-      response: errorResponses(400, 403, 415),
+      response: {
+        // Written by hand to the raw response (reply.hijack): the schema documents it, nothing serializes with it.
+        200: {
+          description: 'A text/event-stream for as long as the connection lives: first a `session` event (its id, webhook_id, events, signing_method and secret), then a `delivery` event per attempt pushed to it, and `: keepalive` comments',
+          content: { 'text/event-stream': { schema: Type.String() } },
+        },
+        ...errorResponses(400, 403, 415, 422),
+      },
     },
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request)
@@ -97,7 +104,7 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
       summary: 'Report the local app\'s answer to one pushed delivery attempt',
       params: IdParams,
       body: ReportBody,
-      response: { 204: Type.Null(), ...errorResponses(400, 403, 404, 409) },
+      response: { 204: Type.Null(), ...errorResponses(400, 403, 404, 409, 415) },
     },
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request)

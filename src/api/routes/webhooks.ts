@@ -192,7 +192,7 @@ export function webhookRoutes (app: FastifyInstance, deps: ApiDeps): void {
       summary: 'Replace the secret (generated unless given); the old one keeps signing during the overlap. The response shows the new one once',
       params: WebhookParams,
       body: RotateSecretBody,
-      response: { 200: RotatedWebhook, ...errorResponses(400, 403, 404, 409, 422) },
+      response: { 200: RotatedWebhook, ...errorResponses(400, 403, 404, 409, 415, 422) },
     },
   }, async (request) => {
     const workspaceId = workspaceOf(request)

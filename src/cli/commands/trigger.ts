@@ -69,7 +69,7 @@ export async function runTrigger (eventType: string, flags: TriggerFlags): Promi
     const why = typeof body.error === 'string' ? `${body.error} (${String(body.code)})` : text.slice(0, 200)
     return fail(`the service answered ${res.statusCode}: ${why}`)
   }
-  process.stdout.write(`Triggered ${eventType} ${String(body.event_id)} → ${String(body.deliveries)} deliveries\n`)
+  process.stdout.write(`Triggered ${eventType} ${String(body.event_id)} → ${String(body.deliveries)} ${body.deliveries === 1 ? 'delivery' : 'deliveries'}\n`)
 }
 
 export function registerTrigger (program: Command): void {
