@@ -71,10 +71,19 @@ describe('postgres: claims after many settled deliveries', () => {
         const scans = first.filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan'))
         assert.ok(scans.length > 0)
         assert.deepEqual(scans.filter((n) => n['Node Type'] !== 'Index Scan').map((n) => n['Node Type']), [], 'deliveries read by index scans only')
-        const second = await claim()
-        const [before, after] = [blocks(first), blocks(second)]
-        // The first walk visits the table for each dead entry and marks it; the next reads the index only.
-        assert.ok(after * 3 < before, `the second claim touched ${after} blocks, the first ${before}`)
+        // The first walk visits the table for each dead entry and marks it; the next reads the index
+        // only. A walk marks only what is dead to every transaction of the database at that moment,
+        // and only once the settlements' commits are flushed (they commit asynchronously): on a
+        // loaded machine a transaction of this store's own pools or a late WAL flush may hold one
+        // walk back (seen once in a clean-clone CI run), so a few more walks may pass first. With a
+        // bitmap scan no walk ever marks anything.
+        const before = blocks(first)
+        const after: number[] = []
+        for (let walk = 0; walk < 6 && !after.some((b) => b * 3 < before); walk++) {
+          if (walk > 0) await new Promise((resolve) => setTimeout(resolve, 250))
+          after.push(blocks(await claim()))
+        }
+        assert.ok(after.some((b) => b * 3 < before), `later claims touched ${after.join(', ')} blocks, the first ${before}`)
       } finally {
         await client.end()
       }
