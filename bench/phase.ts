@@ -78,15 +78,22 @@ export function postgresCpuMs (): Map<number, number> {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.set(Number(entry), (Number(fields[11]) + Number(fields[12])) * 10)
+      const { name, cpuMs } = processStat(Number(entry))
+      if (name === 'postgres') out.set(Number(entry), cpuMs)
     } catch {
       // Gone between the listing and the read.
     }
   }
   return out
+}
+
+/** A process's name and CPU time so far (user + system, ms) from /proc/<pid>/stat (Linux). */
+export function processStat (pid: number): { name: string, cpuMs: number } {
+  // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms; the name (field 2) may hold spaces,
+  // so count from the closing parenthesis.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 }
 }
 
 /** What `postgresCpuMs` grew by from `before` (pids new since then count from zero). */

@@ -10,6 +10,7 @@ import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Pool } from 'undici'
+import { processStat } from './phase.js'
 import type { StoreLocation } from './phase.js'
 
 // KEJUE_BENCH_SERVE=/other/checkout/dist/cli/main.js measures another build (e.g. main's) in the same run conditions.
@@ -111,11 +112,7 @@ export async function startService (options: ServiceOptions): Promise<Service> {
       return String(body.id)
     },
     cpuMs () {
-      // /proc/<pid>/stat: fields 14 and 15 (utime, stime) in clock ticks of 10 ms; the command
-      // name (field 2) may hold spaces, so count from the closing parenthesis.
-      const stat = readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      return (Number(fields[11]) + Number(fields[12])) * 10
+      return processStat(child.pid ?? 0).cpuMs
     },
     writtenBytes () {
       const io = readFileSync(`/proc/${child.pid ?? 0}/io`, 'utf8')
