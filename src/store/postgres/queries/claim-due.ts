@@ -43,8 +43,18 @@ const PICK_DUE = `
  * endpoint's backlog can be millions). `lanes` is a loose index scan over deliveries_lane: one
  * seek per webhook that has pending rows. `heads` keeps the `limit` lanes (not excluded) whose
  * earliest claimable row comes first: no other lane can have a row in this batch. `candidates`
- * merges at most `limit` rows of each of those lanes in due order; the final pick locks them,
- * skipping rows another claimer holds, and rechecks them once locked.
+ * merges at most `limit` rows of each of those lanes in due order; the final pick locks them by
+ * primary key, skipping rows another claimer holds, and rechecks them once locked.
+ *
+ * Written so that no plan can walk deliveries_due, whatever the statistics (a table not yet
+ * analyzed — a fresh database, autovacuum off or not yet run — was planned that way: every due
+ * row, the excluded webhooks' too, for each lane and against each candidate; docs/performance.md,
+ * tenth round; test/delivery/backlog.test.ts checks with and without statistics):
+ * - a lane's rows are `webhook_id >= x AND webhook_id <= x`, ordered by (webhook_id,
+ *   next_attempt_at, id): with `= x` the planner drops webhook_id from the order, and
+ *   deliveries_due (next_attempt_at, id) then serves it as well as deliveries_lane;
+ * - the pick takes the ids as an array and has no ORDER BY (the result is sorted after the
+ *   UPDATE; SKIP LOCKED never waits, so lock order does not matter).
  */
 const PICK_BY_LANE = `
   WITH RECURSIVE lanes (webhook_id) AS (
@@ -58,8 +68,8 @@ const PICK_BY_LANE = `
     SELECT lanes.webhook_id FROM lanes
     CROSS JOIN LATERAL (
       SELECT d.next_attempt_at, d.id FROM deliveries d
-      WHERE d.webhook_id = lanes.webhook_id AND ${CLAIMABLE}
-      ORDER BY d.next_attempt_at, d.id LIMIT 1) head
+      WHERE d.webhook_id >= lanes.webhook_id AND d.webhook_id <= lanes.webhook_id AND ${CLAIMABLE}
+      ORDER BY d.webhook_id, d.next_attempt_at, d.id LIMIT 1) head
     WHERE lanes.webhook_id IS NOT NULL AND lanes.webhook_id <> ALL ($2::text[])
       AND lanes.webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)
     ORDER BY head.next_attempt_at, head.id
@@ -68,14 +78,13 @@ const PICK_BY_LANE = `
     SELECT due.id FROM heads
     CROSS JOIN LATERAL (
       SELECT d.id, d.next_attempt_at FROM deliveries d
-      WHERE d.webhook_id = heads.webhook_id AND ${CLAIMABLE}
-      ORDER BY d.next_attempt_at, d.id LIMIT $3) due
+      WHERE d.webhook_id >= heads.webhook_id AND d.webhook_id <= heads.webhook_id AND ${CLAIMABLE}
+      ORDER BY d.webhook_id, d.next_attempt_at, d.id LIMIT $3) due
     ORDER BY due.next_attempt_at, due.id
     LIMIT $3
   )
   SELECT d.id FROM deliveries d
-  WHERE d.id IN (SELECT id FROM candidates) AND ${CLAIMABLE}
-  ORDER BY d.next_attempt_at, d.id
+  WHERE d.id = ANY (ARRAY(SELECT id FROM candidates)) AND ${CLAIMABLE}
   FOR UPDATE SKIP LOCKED`
 
 // A CLI session hub ($2 is its id): only the lanes of its own sessions' webhooks.
