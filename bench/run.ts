@@ -26,7 +26,6 @@ import { cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Agent, request } from 'undici'
-import pg from 'pg'
 import { samplePayload } from '../src/events/samples.js'
 import { signHeaders } from '../src/signing/signer.js'
 import { newId } from '../src/util/ids.js'
@@ -39,6 +38,7 @@ import { runIsolation } from './isolation.js'
 import { runRoutingBench } from './routing.js'
 import { runBacklogPhase } from './backlog.js'
 import { createHttpClient } from '../src/delivery/http-client.js'
+import { adminQuery, TEST_DATABASE_URL } from '../test/helpers/postgres.js'
 
 /** Every phase run.ts knows; `--phases` picks among them, in this order. */
 const PHASES: Phase[] = [fullPhase, relayPhase, latencyPhase, drainPhase]
@@ -64,7 +64,6 @@ const { values: args } = parseArgs({
 
 const IN_FLIGHT = 64
 const SECRET = 'whsec_bench'
-const ADMIN_URL = process.env.KEJUE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 async function baseline (url: string, total: number): Promise<number> {
   const agent = new Agent({ connections: IN_FLIGHT, pipelining: 1 })
@@ -88,23 +87,13 @@ async function baseline (url: string, total: number): Promise<number> {
   return total / seconds
 }
 
-async function adminQuery (sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}
-
 /** A PostgreSQL database of its own (a leftover of the same name is dropped first) and how to drop it. */
 async function createDatabase (name: string): Promise<{ url: string, drop: () => Promise<void> }> {
   await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   await adminQuery(`CREATE DATABASE ${name}`)
-  const url = new URL(ADMIN_URL)
+  const url = new URL(TEST_DATABASE_URL)
   url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
+  return { url: url.toString(), drop: async () => { await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) } }
 }
 
 function format (row: ResultRow, base: number): string {

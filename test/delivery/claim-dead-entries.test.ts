@@ -15,7 +15,7 @@ import type { AttemptResult } from '../../src/store/store.js'
 import { eventFor, seed } from '../contract/store-fixtures.js'
 import { flattenPlan } from '../helpers/pg-plan.js'
 import type { PlanNode } from '../helpers/pg-plan.js'
-import { createTestDatabase } from '../helpers/postgres.js'
+import { adminQuery, createTestDatabase } from '../helpers/postgres.js'
 
 const SETTLED = 3_000
 
@@ -27,7 +27,7 @@ describe('postgres: claims after many settled deliveries', () => {
     const store = await createPostgresStore({ connectionString: db.url })
     try {
       // VACUUM would remove the entries this test needs; the server's autovacuum may run.
-      await adminOn(db.url, 'ALTER TABLE deliveries SET (autovacuum_enabled = false)')
+      await adminQuery('ALTER TABLE deliveries SET (autovacuum_enabled = false)', [], db.url)
       const { webhooks: [webhook] } = await seed(store)
       assert.ok(webhook !== undefined)
       // Handed off as the engine does (recorded leased), then settled: each leaves a dead entry.
@@ -93,13 +93,3 @@ describe('postgres: claims after many settled deliveries', () => {
     }
   })
 })
-
-async function adminOn (url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
-}

@@ -15,9 +15,9 @@ export function randomSchemaName (): string {
   return `t_${randomBytes(6).toString('hex')}`
 }
 
-/** Runs `sql` on the shared test database (never on a test's own database). */
-export async function adminQuery<R extends pg.QueryResultRow> (sql: string, values: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL })
+/** Runs `sql` on its own connection: to the shared test database, or to `url` (a test's own database). */
+export async function adminQuery<R extends pg.QueryResultRow> (sql: string, values: unknown[] = [], url: string = TEST_DATABASE_URL): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
     return (await client.query<R>(sql, values)).rows
