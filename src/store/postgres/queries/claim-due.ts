@@ -9,6 +9,7 @@ import type pg from 'pg'
 import type { ClaimOptions, ClaimedDelivery } from '../../store.js'
 import type { WebhookRow } from '../rows.js'
 import { toWebhook } from '../rows.js'
+import { recheck } from './recheck.js'
 
 interface ClaimRow {
   skip_breaker: boolean
@@ -54,7 +55,9 @@ const PICK_DUE = `
  *   next_attempt_at, id): with `= x` the planner drops webhook_id from the order, and
  *   deliveries_due (next_attempt_at, id) then serves it as well as deliveries_lane;
  * - the pick takes the ids as an array and has no ORDER BY (the result is sorted after the
- *   UPDATE; SKIP LOCKED never waits, so lock order does not matter).
+ *   UPDATE; SKIP LOCKED never waits, so lock order does not matter), and its claimability is a
+ *   recheck (recheck.ts): otherwise deliveries_due served it, one walk of the due range per id
+ *   (test/delivery/key-lookups.test.ts).
  */
 const PICK_BY_LANE = `
   WITH RECURSIVE lanes (webhook_id) AS (
@@ -84,7 +87,7 @@ const PICK_BY_LANE = `
     LIMIT $3
   )
   SELECT d.id FROM deliveries d
-  WHERE d.id = ANY (ARRAY(SELECT id FROM candidates)) AND ${CLAIMABLE}
+  WHERE d.id = ANY (ARRAY(SELECT id FROM candidates)) AND ${recheck(CLAIMABLE)}
   FOR UPDATE SKIP LOCKED`
 
 // A CLI session hub ($2 is its id): only the lanes of its own sessions' webhooks.

@@ -12,6 +12,7 @@ import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import { transaction } from '../transaction.js'
 import type { OrderedRow } from '../../order-lanes.js'
 import { releaseWebhookOrderLanes } from './order-lanes.js'
+import { recheck } from './recheck.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 interface LeaseRef { deliveryId: string, leaseToken: string }
@@ -112,32 +113,37 @@ export async function takeBreakerProbe (db: pg.Pool, webhookId: string, now: Dat
   return (result.rowCount ?? 0) > 0
 }
 
+/** Exported so that tests can check its plan: the leased deliveries found by their key (recheck.ts). */
+export const HOLD_FIRST_ATTEMPTS_SQL = `
+WITH leased AS (
+  UPDATE deliveries d SET next_attempt_at = $4, held = true, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+  FROM unnest($2::text[], $3::text[]) AS t(id, token)
+  WHERE d.id = t.id AND ${recheck("d.lease_token = t.token AND d.status = 'pending'")}
+  RETURNING d.id
+), free AS (
+  UPDATE deliveries SET next_attempt_at = $4, held = true
+  WHERE webhook_id = $1 AND status = 'pending' AND attempt_count = 0 AND NOT skip_breaker
+    AND next_attempt_at < $4 AND (lease_expires_at IS NULL OR lease_expires_at <= $5)
+  RETURNING id
+)
+SELECT ((SELECT count(*) FROM leased) + (SELECT count(*) FROM free))::int AS n`
+
 export async function holdFirstAttempts (db: pg.Pool, webhookId: string, leased: readonly LeaseRef[], until: Date, now: Date): Promise<number> {
-  const result = await db.query<{ n: number }>(
-    `WITH leased AS (
-       UPDATE deliveries d SET next_attempt_at = $4, held = true, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-       FROM unnest($2::text[], $3::text[]) AS t(id, token)
-       WHERE d.id = t.id AND d.lease_token = t.token AND d.status = 'pending'
-       RETURNING d.id
-     ), free AS (
-       UPDATE deliveries SET next_attempt_at = $4, held = true
-       WHERE webhook_id = $1 AND status = 'pending' AND attempt_count = 0 AND NOT skip_breaker
-         AND next_attempt_at < $4 AND (lease_expires_at IS NULL OR lease_expires_at <= $5)
-       RETURNING id
-     )
-     SELECT ((SELECT count(*) FROM leased) + (SELECT count(*) FROM free))::int AS n`,
+  const result = await db.query<{ n: number }>(HOLD_FIRST_ATTEMPTS_SQL,
     [webhookId, leased.map((l) => l.deliveryId), leased.map((l) => l.leaseToken), until.getTime(), now.getTime()])
   return result.rows[0]?.n ?? 0
 }
 
+/** Exported so that tests can check its plan: each delivery found by its key (recheck.ts). */
+export const PARK_LEASED_SQL = `
+UPDATE deliveries d SET status = 'parked', next_attempt_at = NULL, held = false, updated_at = $3,
+  lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
+FROM unnest($1::text[], $2::text[]) AS t(id, token)
+WHERE d.id = t.id AND ${recheck("d.lease_token = t.token AND d.status = 'pending'")}`
+
 export async function parkDeliveries (db: pg.Pool, items: readonly LeaseRef[], now: Date): Promise<void> {
   if (items.length === 0) return
-  await db.query(
-    `UPDATE deliveries d SET status = 'parked', next_attempt_at = NULL, held = false, updated_at = $3,
-       lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
-     FROM unnest($1::text[], $2::text[]) AS t(id, token)
-     WHERE d.id = t.id AND d.lease_token = t.token AND d.status = 'pending'`,
-    [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken), now.getTime()])
+  await db.query(PARK_LEASED_SQL, [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken), now.getTime()])
 }
 
 const RECOVERABLE = `webhook_id = $1 AND workspace_id = $2 AND status = 'failed'

@@ -1,7 +1,18 @@
 /** Heartbeats and hand-backs for leases; both are fenced by the lease token. */
 import type pg from 'pg'
+import { recheck } from './recheck.js'
 
 type LeaseItems = ReadonlyArray<{ deliveryId: string, leaseToken: string }>
+
+/** Exported so that tests can check its plan: each delivery found by its key (recheck.ts). */
+export const RENEW_LEASES_SQL = `
+UPDATE deliveries d SET lease_expires_at = $3::bigint
+WHERE d.id IN (
+  SELECT l.id FROM deliveries l
+  JOIN unnest($1::text[], $2::text[]) AS t(id, token) ON l.id = t.id
+  WHERE ${recheck("l.lease_token = t.token AND l.status = 'pending'")}
+  FOR UPDATE OF l SKIP LOCKED)
+RETURNING d.id`
 
 /**
  * Extends the leases whose token still matches. A lease that ran out but was not claimed again
@@ -12,14 +23,7 @@ export async function renewLeases (db: pg.Pool, items: LeaseItems, leaseMs: numb
   // SKIP LOCKED: a row locked now is being settled by this worker's own group commit, so it
   // needs no renewal; waiting for it instead could deadlock with that commit (rows locked in
   // another order).
-  const result = await db.query<{ id: string }>(
-    `UPDATE deliveries d SET lease_expires_at = $3::bigint
-     WHERE d.id IN (
-       SELECT l.id FROM deliveries l
-       JOIN unnest($1::text[], $2::text[]) AS t(id, token) ON l.id = t.id AND l.lease_token = t.token
-       WHERE l.status = 'pending'
-       FOR UPDATE OF l SKIP LOCKED)
-     RETURNING d.id`,
+  const result = await db.query<{ id: string }>(RENEW_LEASES_SQL,
     [items.map((i) => i.deliveryId), items.map((i) => i.leaseToken), now.getTime() + Math.round(leaseMs)])
   return result.rows.map((row) => row.id)
 }

@@ -6,6 +6,7 @@ import type pg from 'pg'
 import { orderLanesOf } from '../../order-lanes.js'
 import type { OrderLane, OrderedRow } from '../../order-lanes.js'
 import { lockOrderLanes, lockWebhookOrderLanes } from './record-event.js'
+import { recheck } from './recheck.js'
 
 // The queues' waiting deliveries in the earliest place, of those queues none of whose pending
 // deliveries is scheduled (in flight, retrying, or retried by hand). A queue's rows are read
@@ -25,9 +26,9 @@ WHERE NOT lane.busy AND lane.head IS NOT NULL`
 
 // Due now. A statement of its own, with the ids as a bound array, so that however stale the
 // statistics no plan joins every waiting delivery with every queue.
-const MAKE_DUE_SQL = `
+export const MAKE_DUE_SQL = `
 UPDATE deliveries SET next_attempt_at = $2::bigint, updated_at = $2::bigint
-WHERE id = ANY ($1::text[]) AND next_attempt_at IS NULL AND status = 'pending'`
+WHERE id = ANY ($1::text[]) AND ${recheck("next_attempt_at IS NULL AND status = 'pending'")}`
 
 async function release (client: pg.PoolClient, lanes: readonly OrderLane[], now: Date): Promise<number> {
   const heads = await client.query<{ head: string }>(HEADS_SQL, [lanes.map((lane) => lane.webhookId), lanes.map((lane) => lane.orderKey)])

@@ -1,0 +1,90 @@
+/**
+ * The engine's PostgreSQL statements that address deliveries by id (the claim's final pick, the
+ * settlement, lease renewals, holds, parking, an ordered call's next delivery) find each one by
+ * its primary key, whatever the statistics. Which index serves them is otherwise the planner's
+ * estimate, and without statistics it takes the partial indexes of pending deliveries for tiny:
+ * in the isolation bench the claim's pick walked deliveries_due's whole due range once per
+ * candidate (~7,500 pages and ~30 ms a claim) and settlements hashed every pending delivery
+ * (docs/performance.md, eleventh round). Their status and lease conditions are rechecks
+ * (src/store/postgres/queries/recheck.ts) that no index can serve: with the key and every other
+ * index gone and sequential scans off, the planner still cannot use those partial indexes for them.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import pg from 'pg'
+import { CLAIM_BY_LANE_SQL } from '../../src/store/postgres/queries/claim-due.js'
+import { COMPLETE_SQL } from '../../src/store/postgres/queries/complete-attempts.js'
+import { HOLD_FIRST_ATTEMPTS_SQL, PARK_LEASED_SQL } from '../../src/store/postgres/queries/endpoint-health.js'
+import { RENEW_LEASES_SQL } from '../../src/store/postgres/queries/leases.js'
+import { MAKE_DUE_SQL } from '../../src/store/postgres/queries/order-lanes.js'
+import { eventFor, seed } from '../contract/store-fixtures.js'
+import { flattenPlan } from '../helpers/pg-plan.js'
+import type { PlanNode } from '../helpers/pg-plan.js'
+import { TEST_DATABASE_URL, makePostgresStore } from '../helpers/postgres.js'
+
+const PENDING_INDEXES = ['deliveries_due', 'deliveries_lane']
+const now = Date.now()
+const ids = ['dlv_a', 'dlv_b']
+const tokens = ['tok_a', 'tok_b']
+
+/** Each statement, sample parameters, and the index conditions under which it may use a pending index. */
+const STATEMENTS: Array<{ name: string, sql: string, params: unknown[], allowed: (node: PlanNode) => boolean }> = [
+  // The lanes (an index-only skip over deliveries_lane) and their heads are walks by webhook;
+  // only the pick goes by id.
+  {
+    name: 'the claim\'s pick',
+    sql: CLAIM_BY_LANE_SQL,
+    params: [now, ['wh_dead'], 128, 30_000, 'test'],
+    allowed: (node) => node['Node Type'] === 'Index Only Scan' || (node['Index Cond'] ?? '').includes('webhook_id'),
+  },
+  {
+    name: 'the settlement',
+    sql: COMPLETE_SQL,
+    params: [ids, tokens, ['succeeded', 'pending'], [null, now], ['att_a', 'att_b'], [1, 1], [now, now], [3, 3], [200, 500], [null, 'HTTP 500'], [null, null], now],
+    allowed: () => false,
+  },
+  { name: 'lease renewal', sql: RENEW_LEASES_SQL, params: [ids, tokens, now], allowed: () => false },
+  // Its second part holds the webhook's other first attempts: a walk of that webhook's lane.
+  { name: 'holding first attempts', sql: HOLD_FIRST_ATTEMPTS_SQL, params: ['wh_x', ids, tokens, now, now], allowed: (node) => (node['Index Cond'] ?? '').startsWith('((webhook_id = ') },
+  { name: 'parking leased deliveries', sql: PARK_LEASED_SQL, params: [ids, tokens, now], allowed: () => false },
+  { name: 'an ordered call\'s next delivery', sql: MAKE_DUE_SQL, params: [ids, now], allowed: () => false },
+]
+
+describe('postgres: deliveries addressed by id', () => {
+  test('are found by primary key, never by walking an index of pending deliveries', async () => {
+    const { store, schema, cleanup } = await makePostgresStore()
+    // Pending deliveries for the plans to weigh, as many due as waiting.
+    const { webhooks: [webhook] } = await seed(store)
+    assert.ok(webhook !== undefined)
+    for (let i = 0; i < 1_000; i += 100) {
+      await Promise.all(Array.from({ length: 100 }, (_, j) => store.recordEvent(eventFor([webhook], { dueAt: new Date(now + (j % 2 === 0 ? -60_000 : 60_000)) }))))
+    }
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL, options: `-c search_path=${schema}` })
+    await client.connect()
+    const found: string[] = []
+    try {
+      for (const { name, sql, params, allowed } of STATEMENTS) {
+        await client.query('BEGIN')
+        try {
+          await client.query('ALTER TABLE deliveries DROP CONSTRAINT deliveries_pkey CASCADE')
+          const others = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes
+            WHERE schemaname = current_schema() AND tablename = 'deliveries' AND indexname <> ALL ($1::text[])`, [PENDING_INDEXES])
+          for (const { indexname } of others.rows) await client.query(`DROP INDEX ${indexname}`)
+          await client.query('SET LOCAL enable_seqscan = off')
+          await client.query('SET LOCAL enable_bitmapscan = off')
+          const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)
+          const walks = flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
+            .filter((n) => PENDING_INDEXES.includes(n['Index Name'] ?? '') && !allowed(n))
+            .map((n) => `${name}: ${n['Index Name'] ?? ''} ${n['Index Cond'] ?? '(whole)'}`)
+          found.push(...walks)
+        } finally {
+          await client.query('ROLLBACK')
+        }
+      }
+    } finally {
+      await client.end()
+      await cleanup()
+    }
+    assert.deepEqual(found, [], 'no index of pending deliveries may find rows by id')
+  })
+})
