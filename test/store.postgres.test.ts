@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test'
 import pg from 'pg'
 import { createPostgresStore } from '../src/store/postgres/index.js'
 import { MIGRATIONS } from '../src/store/postgres/migrations/index.js'
+import { ENGINE_SESSION_SETTINGS, clientConfig, resolvePostgresOptions } from '../src/store/postgres/pool.js'
 import type { AttemptResult, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { TEST_DATABASE_URL, dropSchema, makePostgresStore, randomSchemaName } from './helpers/postgres.js'
@@ -63,6 +64,24 @@ function success (deliveryId: string, leaseToken: string, attempt = 1): AttemptR
     settlement: { status: 'succeeded' },
   }
 }
+
+test('postgres: connections run without JIT; the engine\'s commit asynchronously and never bitmap-scan', async () => {
+  const options = resolvePostgresOptions({ connectionString: TEST_DATABASE_URL })
+  for (const [settings, expected] of [
+    [{}, { jit: 'off' }],
+    [ENGINE_SESSION_SETTINGS, { jit: 'off', synchronous_commit: 'off', enable_bitmapscan: 'off' }],
+  ] as const) {
+    const client = new pg.Client(clientConfig(options, settings))
+    await client.connect()
+    try {
+      const shown: Record<string, string> = {}
+      for (const name of Object.keys(expected)) shown[name] = (await client.query<Record<string, string>>(`SHOW ${name}`)).rows[0]?.[name] ?? ''
+      assert.deepEqual(shown, expected)
+    } finally {
+      await client.end()
+    }
+  }
+})
 
 describe('postgres store', () => {
   let store: Store

@@ -57,11 +57,19 @@ export const typeParsers: pg.CustomTypesConfig = {
 export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', enable_bitmapscan: 'off' }
 
 /**
+ * Server settings of every connection. No JIT compilation: every statement here is short, and
+ * JIT's compile runs whenever the planner's estimate passes `jit_above_cost` — as it does without
+ * statistics or on a large table: ~380 ms of compiling for each lane claim of a 10 ms execution,
+ * with a million deliveries pending (docs/performance.md, eleventh round).
+ */
+export const SESSION_SETTINGS: Readonly<Record<string, string>> = { jit: 'off' }
+
+/**
  * Connection settings shared by the pools and the listener. `settings` are server settings for
- * the session (`-c name=value` at start-up).
+ * the session (`-c name=value` at start-up), on top of SESSION_SETTINGS.
  */
 export function clientConfig (options: ResolvedPostgresStoreOptions, settings: Record<string, string> = {}): pg.ClientConfig {
-  const startup = { ...(options.schema === null ? {} : { search_path: options.schema }), ...settings }
+  const startup = { ...SESSION_SETTINGS, ...(options.schema === null ? {} : { search_path: options.schema }), ...settings }
   const startupOptions = Object.entries(startup).map(([name, value]) => `-c ${name}=${value}`).join(' ')
   return {
     connectionString: options.connectionString,
