@@ -12,6 +12,7 @@ import { migration0009 } from './migrations/0009-ingest-cost.js'
 import { migration0010 } from './migrations/0010-order-places.js'
 import { migration0011 } from './migrations/0011-routes-version.js'
 import { migration0012 } from './migrations/0012-status-listings.js'
+import { migration0013 } from './migrations/0013-scheduled-lanes.js'
 
 /** One schema step. Versions are shared with the PostgreSQL driver (same numbers, same meaning). */
 export interface Migration {
@@ -23,7 +24,7 @@ export interface Migration {
 }
 
 /** Every migration, in the order they apply. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013]
 
 /**
  * Applies the migrations the database has not seen yet, each in its own transaction, and records

@@ -10,6 +10,7 @@ import { migration0009 } from './0009-ingest-cost.js'
 import { migration0010 } from './0010-order-places.js'
 import { migration0011 } from './0011-routes-version.js'
 import { migration0012 } from './0012-status-listings.js'
+import { migration0013 } from './0013-scheduled-lanes.js'
 
 export interface Migration {
   version: number
@@ -18,4 +19,4 @@ export interface Migration {
 }
 
 /** Every migration in order. Numbers match the SQLite driver's, so both stores stay at one version. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012]
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0008, migration0009, migration0010, migration0011, migration0012, migration0013]

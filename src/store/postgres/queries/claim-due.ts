@@ -42,37 +42,44 @@ const PICK_DUE = `
 /*
  * Some webhooks excluded: the same rows, without walking the excluded webhooks' due rows (a dead
  * endpoint's backlog can be millions). `lanes` is a loose index scan over deliveries_lane: one
- * seek per webhook that has pending rows. `heads` keeps the `limit` lanes (not excluded) whose
- * earliest claimable row comes first: no other lane can have a row in this batch. `candidates`
- * merges at most `limit` rows of each of those lanes in due order; the final pick locks them by
- * primary key, skipping rows another claimer holds, and rechecks them once locked.
+ * seek per webhook that has a delivery with a next attempt. `heads` keeps the `limit` lanes (not
+ * excluded) whose earliest claimable row comes first: no other lane can have a row in this batch.
+ * `candidates` merges at most `limit` rows of each of those lanes in due order; the final pick
+ * locks them by primary key, skipping rows another claimer holds, and rechecks them once locked.
  *
  * Written so that no plan can walk deliveries_due, whatever the statistics (a table not yet
  * analyzed — a fresh database, autovacuum off or not yet run — was planned that way: every due
  * row, the excluded webhooks' too, for each lane and against each candidate; docs/performance.md,
- * tenth round; test/delivery/backlog.test.ts checks with and without statistics):
- * - a lane's rows are `webhook_id >= x AND webhook_id <= x`, ordered by (webhook_id,
- *   next_attempt_at, id): with `= x` the planner drops webhook_id from the order, and
- *   deliveries_due (next_attempt_at, id) then serves it as well as deliveries_lane;
+ * tenth and eleventh rounds; test/delivery/backlog.test.ts checks with and without statistics):
+ * - a lane's rows are `webhook_id = x AND next_attempt_at <= now`, so a lane's walk ends at its
+ *   first row not yet due; their status is a recheck (recheck.ts), so nothing proves
+ *   deliveries_due's predicate and only deliveries_lane (next attempt not null, migration 0013)
+ *   can serve them;
+ * - `lanes` is ordered by (webhook_id, next_attempt_at), which deliveries_lane alone provides
+ *   (deliveries_webhook would walk every settled delivery between two lanes);
  * - the pick takes the ids as an array and has no ORDER BY (the result is sorted after the
  *   UPDATE; SKIP LOCKED never waits, so lock order does not matter), and its claimability is a
- *   recheck (recheck.ts): otherwise deliveries_due served it, one walk of the due range per id
+ *   recheck too: otherwise deliveries_due served it, one walk of the due range per id
  *   (test/delivery/key-lookups.test.ts).
  */
+const LANE_CLAIMABLE = `d.next_attempt_at <= $1
+    AND ${recheck("d.status = 'pending' AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)")}`
+
 const PICK_BY_LANE = `
   WITH RECURSIVE lanes (webhook_id) AS (
-    (SELECT d.webhook_id FROM deliveries d WHERE d.status = 'pending' ORDER BY d.webhook_id LIMIT 1)
+    (SELECT d.webhook_id FROM deliveries d WHERE d.next_attempt_at IS NOT NULL
+     ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1)
     UNION ALL
     SELECT (SELECT d.webhook_id FROM deliveries d
-            WHERE d.status = 'pending' AND d.webhook_id > lanes.webhook_id
-            ORDER BY d.webhook_id LIMIT 1)
+            WHERE d.next_attempt_at IS NOT NULL AND d.webhook_id > lanes.webhook_id
+            ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1)
     FROM lanes WHERE lanes.webhook_id IS NOT NULL
   ), heads AS (
     SELECT lanes.webhook_id FROM lanes
     CROSS JOIN LATERAL (
       SELECT d.next_attempt_at, d.id FROM deliveries d
-      WHERE d.webhook_id >= lanes.webhook_id AND d.webhook_id <= lanes.webhook_id AND ${CLAIMABLE}
-      ORDER BY d.webhook_id, d.next_attempt_at, d.id LIMIT 1) head
+      WHERE d.webhook_id = lanes.webhook_id AND ${LANE_CLAIMABLE}
+      ORDER BY d.next_attempt_at, d.id LIMIT 1) head
     WHERE lanes.webhook_id IS NOT NULL AND lanes.webhook_id <> ALL ($2::text[])
       AND lanes.webhook_id NOT IN (SELECT webhook_id FROM cli_sessions)
     ORDER BY head.next_attempt_at, head.id
@@ -81,8 +88,8 @@ const PICK_BY_LANE = `
     SELECT due.id FROM heads
     CROSS JOIN LATERAL (
       SELECT d.id, d.next_attempt_at FROM deliveries d
-      WHERE d.webhook_id >= heads.webhook_id AND d.webhook_id <= heads.webhook_id AND ${CLAIMABLE}
-      ORDER BY d.webhook_id, d.next_attempt_at, d.id LIMIT $3) due
+      WHERE d.webhook_id = heads.webhook_id AND ${LANE_CLAIMABLE}
+      ORDER BY d.next_attempt_at, d.id LIMIT $3) due
     ORDER BY due.next_attempt_at, due.id
     LIMIT $3
   )
