@@ -35,7 +35,7 @@ const STATEMENTS: Array<{ name: string, sql: string, params: unknown[], allowed:
     name: 'the claim\'s pick',
     sql: CLAIM_BY_LANE_SQL,
     params: [now, ['wh_dead'], 128, 30_000, 'test'],
-    allowed: (node) => node['Node Type'] === 'Index Only Scan' || (node['Index Cond'] ?? '').includes('webhook_id'),
+    allowed: (node) => (node['Node Type'] === 'Index Only Scan' && node['Index Name'] === 'deliveries_lane') || (node['Index Cond'] ?? '').includes('webhook_id'),
   },
   {
     name: 'the settlement',

@@ -11,9 +11,10 @@ import { recheck } from './recheck.js'
 // The queues' waiting deliveries in the earliest place, of those queues none of whose pending
 // deliveries is scheduled (in flight, retrying, or retried by hand). A queue's rows are read
 // whatever their status, through deliveries_order alone: with status = 'pending' as a condition
-// the planner may take deliveries_lane instead (stale statistics say the webhook has few pending
-// deliveries, e.g. right after enable turned its parked ones pending) and read every pending
-// delivery of the webhook once per queue.
+// the planner may take an index of the webhook's deliveries by status instead
+// (deliveries_webhook_status; stale statistics say the webhook has few pending deliveries, e.g.
+// right after enable turned its parked ones pending) and read every pending delivery of the
+// webhook once per queue.
 const HEADS_SQL = `
 SELECT lane.head FROM unnest($1::text[], $2::text[]) AS l(webhook_id, order_key)
 CROSS JOIN LATERAL (

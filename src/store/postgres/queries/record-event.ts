@@ -18,7 +18,7 @@ import type { OrderLane } from '../../order-lanes.js'
  */
 const ORDERED_DELIVERY = {
   // The status is tested in the aggregate, not as a condition, so that the queue is read through
-  // deliveries_order, never through deliveries_lane (all the webhook's pending deliveries).
+  // deliveries_order, never through an index of all the webhook's pending deliveries.
   nextAttemptAt: `CASE WHEN t.order_key IS NOT NULL AND (SELECT bool_or(x.status = 'pending') FROM deliveries x
            WHERE x.webhook_id = t.webhook_id AND x.order_key = t.order_key)
          THEN NULL ELSE t.next_attempt_at END`,
