@@ -49,12 +49,15 @@ export const typeParsers: pg.CustomTypesConfig = {
 /**
  * The engine's pool (claims, leases, settlements, nextDueAt): commits without waiting for the WAL
  * flush — one lost in a database crash is an expired lease, so the delivery is attempted again
- * (at least once, docs/storage.md) — and walks deliveries_due with plain index scans, never a
- * bitmap scan: a bitmap scan returns every entry of the range, among them one for each delivery
- * settled since the last VACUUM, on every claim; an index scan marks those dead as it passes and
- * skips them from then on (docs/performance.md, "Ninth round"). Nothing on that pool searches.
+ * (at least once, docs/storage.md) — and reads deliveries through plain index scans only. Never a
+ * bitmap scan: it returns every entry of the range, among them one for each delivery settled since
+ * the last VACUUM, on every claim; an index scan marks those dead as it passes and skips them from
+ * then on (docs/performance.md, "Ninth round"). Never a sequential scan: on a young database the
+ * planner hashed the whole table for each settlement batch (~15 ms at 25,000 rows) until the
+ * table outgrew its estimate (eleventh round; test/delivery/key-lookups.test.ts). Nothing on that
+ * pool searches.
  */
-export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', enable_bitmapscan: 'off' }
+export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', enable_bitmapscan: 'off', enable_seqscan: 'off' }
 
 /**
  * Server settings of every connection. No JIT compilation: every statement here is short, and
