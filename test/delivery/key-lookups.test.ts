@@ -54,6 +54,18 @@ const STATEMENTS: Array<{ name: string, sql: string, params: unknown[], allowed:
   { name: 'an ordered call\'s next delivery', sql: MAKE_DUE_SQL, params: [ids, now], allowed: () => false },
 ]
 
+/** The plan's nodes, after `prepare` (dropping indexes, settings) in a transaction rolled back after. */
+async function planInRollback (client: pg.Client, sql: string, params: unknown[], prepare?: () => Promise<void>): Promise<PlanNode[]> {
+  await client.query('BEGIN')
+  try {
+    await prepare?.()
+    const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)
+    return flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
+  } finally {
+    await client.query('ROLLBACK')
+  }
+}
+
 describe('postgres: deliveries addressed by id', () => {
   test('are found by primary key, never by walking an index of pending deliveries', async () => {
     const { store, schema, cleanup } = await makePostgresStore()
@@ -68,22 +80,17 @@ describe('postgres: deliveries addressed by id', () => {
     const found: string[] = []
     try {
       for (const { name, sql, params, allowed } of STATEMENTS) {
-        await client.query('BEGIN')
-        try {
+        const nodes = await planInRollback(client, sql, params, async () => {
           await client.query('ALTER TABLE deliveries DROP CONSTRAINT deliveries_pkey CASCADE')
           const others = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes
             WHERE schemaname = current_schema() AND tablename = 'deliveries' AND indexname <> ALL ($1::text[])`, [PENDING_INDEXES])
           for (const { indexname } of others.rows) await client.query(`DROP INDEX ${indexname}`)
           await client.query('SET LOCAL enable_seqscan = off')
           await client.query('SET LOCAL enable_bitmapscan = off')
-          const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)
-          const walks = flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
-            .filter((n) => PENDING_INDEXES.includes(n['Index Name'] ?? '') && !allowed(n))
-            .map((n) => `${name}: ${n['Index Name'] ?? ''} ${n['Index Cond'] ?? '(whole)'}`)
-          found.push(...walks)
-        } finally {
-          await client.query('ROLLBACK')
-        }
+        })
+        found.push(...nodes
+          .filter((n) => PENDING_INDEXES.includes(n['Index Name'] ?? '') && !allowed(n))
+          .map((n) => `${name}: ${n['Index Name'] ?? ''} ${n['Index Cond'] ?? '(whole)'}`))
       }
     } finally {
       await client.end()
@@ -107,15 +114,9 @@ describe('postgres: deliveries addressed by id', () => {
     const found: string[] = []
     try {
       for (const { name, sql, params } of STATEMENTS) {
-        await client.query('BEGIN')
-        try {
-          const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${sql}`, params)
-          found.push(...flattenPlan(explained.rows[0]?.['QUERY PLAN'][0]?.Plan)
-            .filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan') && !String(n['Node Type']).startsWith('Index'))
-            .map((n) => `${name}: ${n['Node Type'] ?? ''}`))
-        } finally {
-          await client.query('ROLLBACK')
-        }
+        found.push(...(await planInRollback(client, sql, params))
+          .filter((n) => n['Relation Name'] === 'deliveries' && String(n['Node Type']).endsWith('Scan') && !String(n['Node Type']).startsWith('Index'))
+          .map((n) => `${name}: ${n['Node Type'] ?? ''}`))
       }
     } finally {
       await client.end()
