@@ -25,7 +25,7 @@ import * as webhooks from './queries/webhooks.js'
 import * as retention from './queries/retention.js'
 import * as erasure from './queries/erasure.js'
 import * as storedSecrets from './queries/stored-secrets.js'
-import { createTurnBatch } from './turn-batch.js'
+import { createTurnBatch } from '../turn-batch.js'
 import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 
 /**

@@ -16,13 +16,15 @@ import { preparePortalSessions } from './queries/portal-sessions.js'
 import { prepareRateSlots } from './queries/rate-slots.js'
 import { prepareRecordEvent } from './queries/record-event.js'
 import { prepareStats } from './queries/stats.js'
-import { prepareWebhooks } from './queries/webhooks.js'
+import { prepareWebhooks, routingKeyOf } from './queries/webhooks.js'
+import type { RoutingKey } from './queries/webhooks.js'
 import { prepareRetention } from './queries/retention.js'
 import { prepareErasure } from './queries/erasure.js'
 import { prepareStoredSecrets } from './queries/stored-secrets.js'
 import { createWalSync } from './wal-sync.js'
 import { startCheckpointer } from './checkpointer.js'
 import { isSqliteOutage } from './sqlite-errors.js'
+import { createTurnBatch } from '../turn-batch.js'
 
 export interface SqliteStoreOptions {
   /** The database file; its directory is created when missing. `:memory:` for a throwaway store. */
@@ -100,6 +102,9 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     probeDelete.run()
   })
 
+  // The events of a turn read their routing state together (webhooks.ts, routingStates).
+  const routingStateBatched = createTurnBatch(routingKeyOf, async (keys: readonly RoutingKey[]) => webhooks.routingStates(keys))
+
   // Disk full, read-only or locked files reject with 503 STORE_UNAVAILABLE (sqlite-errors.ts).
   return guardStore({
     driver: 'sqlite',
@@ -118,7 +123,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),
     listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => webhooks.routeWebhooks(workspaceId, filters, personaId),
-    routingState: async (workspaceId, jobId) => webhooks.routingState(workspaceId, jobId),
+    routingState: async (workspaceId, jobId) => await routingStateBatched({ workspaceId, jobId }) ?? webhooks.routingState(workspaceId, jobId),
     updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => webhooks.deleteWebhook(workspaceId, id, now, reason),
     webhookStats: async (workspaceId, ids) => stats.webhookStats(workspaceId, ids),

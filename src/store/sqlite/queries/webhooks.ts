@@ -62,6 +62,10 @@ function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
 }
 
 /** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
+/** What Store.routingState is asked for, and its key in a turn batch. */
+export interface RoutingKey { workspaceId: string, jobId: string | null }
+export const routingKeyOf = (key: RoutingKey): string => JSON.stringify([key.workspaceId, key.jobId])
+
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${INSERT_COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
@@ -101,6 +105,18 @@ export function prepareWebhooks (db: Database) {
     SELECT (SELECT version FROM routes_versions WHERE workspace_id = @ws) AS routes_version, c.*
     FROM (SELECT 1) LEFT JOIN calls c ON c.workspace_id = @ws AND c.job_id = @job`)
   const updates = new Map<string, Statement>()
+
+  function routingState (workspaceId: string, jobId: string | null): RoutingState {
+    const { routes_version: version, ...call } = selectRoutingState.get({ ws: workspaceId, job: jobId }) ?? { routes_version: null }
+    // The LEFT JOIN found the call when its (NOT NULL) job_id is there, and with it the whole row.
+    return { routesVersion: version ?? 0, call: call.job_id == null ? null : toCall(call as CallRow) }
+  }
+  // The events of a turn read theirs in one read transaction (src/store/turn-batch.ts): a statement
+  // outside a transaction begins and ends one of its own, and that was most of the read's cost
+  // (docs/performance.md, eleventh round).
+  const readRoutingStates = db.transaction((keys: readonly RoutingKey[]): Map<string, RoutingState> =>
+    new Map(keys.map((key) => [routingKeyOf(key), routingState(key.workspaceId, key.jobId)])))
+  const routingStates = (keys: readonly RoutingKey[]): Map<string, RoutingState> => readRoutingStates(keys)
 
   function insert (webhook: NewWebhook, now: Date): Webhook {
     const options = subscriptionOptions(webhook)
@@ -169,11 +185,8 @@ export function prepareWebhooks (db: Database) {
       const rows = routeStatement(filters.length).all(workspaceId, ...filters, personaId)
       return (rows.length > 1 ? distinctOldestFirst(rows) : rows).map(toWebhook)
     },
-    routingState (workspaceId: string, jobId: string | null): RoutingState {
-      const { routes_version: version, ...call } = selectRoutingState.get({ ws: workspaceId, job: jobId }) ?? { routes_version: null }
-      // The LEFT JOIN found the call when its (NOT NULL) job_id is there, and with it the whole row.
-      return { routesVersion: version ?? 0, call: call.job_id == null ? null : toCall(call as CallRow) }
-    },
+    routingState,
+    routingStates,
     updateWebhook (workspaceId: string, id: string, patch: WebhookPatch, now: Date): Webhook | null {
       const keys = Object.keys(patch).filter(isPatchKey).filter((key) => patch[key] !== undefined).sort()
       const cacheKey = keys.join(',')
