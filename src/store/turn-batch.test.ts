@@ -39,3 +39,14 @@ test('a failing load fails every read of its batch with its error, and the next 
   fail = false
   assert.deepEqual(await Promise.all([read('a'), read('bb')]), [1, 2])
 })
+
+test('without retryAlone a failing batch fails its readers with its error, each key not read again', async () => {
+  const loads: string[][] = []
+  const read = createTurnBatch((key: string) => key, async (keys) => {
+    loads.push([...keys])
+    throw new Error('database is locked')
+  }, { retryAlone: false })
+  const results = await Promise.allSettled([read('a'), read('b'), read('a')])
+  assert.deepEqual(results.map((r) => r.status === 'rejected' ? (r.reason as Error).message : 'fulfilled'), ['database is locked', 'database is locked', 'database is locked'])
+  assert.deepEqual(loads, [['a', 'b']])
+})

@@ -12,18 +12,19 @@
  * phase join), with equal keys asked once. `load` gets the distinct keys and answers each; a key
  * it leaves out reads as `undefined`. The read is as fresh as a read made then: nothing is kept
  * after the batch answers. When a batch of several keys fails, each key is read again on its
- * own, so one bad key (an id PostgreSQL refuses, say) fails only its own readers, and every
- * reader gets its own answer or error (503 STORE_UNAVAILABLE while the database is away).
+ * own (`retryAlone`), so one bad key (an id PostgreSQL refuses, say) fails only its own readers,
+ * and every reader gets its own answer or error (503 STORE_UNAVAILABLE while the database is
+ * away). Where no key can fail alone (SQLite binds them all alike) the batch's error goes to
+ * every reader at once: reading each again would wait out a busy database once per key.
  */
 export function createTurnBatch<K, V> (
   keyOf: (key: K) => string,
   load: (keys: readonly K[]) => Promise<Map<string, V>>,
+  options: { retryAlone?: boolean } = {},
 ): (key: K) => Promise<V | undefined> {
   interface Waiter { resolve: (value: V | undefined) => void, reject: (error: unknown) => void }
-  let queue = new Map<string, { key: K, waiters: Waiter[] }>()
-
-
   interface Entry { key: K, waiters: Waiter[] }
+  let queue = new Map<string, Entry>()
 
   function answer (entries: ReadonlyArray<[string, Entry]>, onError: (error: unknown) => void): void {
     load(entries.map(([, entry]) => entry.key)).then((answers) => {
@@ -35,7 +36,7 @@ export function createTurnBatch<K, V> (
     const batch = [...queue]
     queue = new Map()
     answer(batch, (error: unknown) => {
-      if (batch.length === 1) {
+      if (batch.length === 1 || options.retryAlone === false) {
         for (const [, entry] of batch) for (const waiter of entry.waiters) waiter.reject(error)
         return
       }

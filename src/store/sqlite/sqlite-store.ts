@@ -103,7 +103,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
   })
 
   // The events of a turn read their routing state together (webhooks.ts, routingStates).
-  const routingStateBatched = createTurnBatch(routingKeyOf, async (keys: readonly RoutingKey[]) => webhooks.routingStates(keys))
+  const routingStateBatched = createTurnBatch(routingKeyOf, async (keys: readonly RoutingKey[]) => webhooks.routingStates(keys), { retryAlone: false })
 
   // Disk full, read-only or locked files reject with 503 STORE_UNAVAILABLE (sqlite-errors.ts).
   return guardStore({
@@ -123,6 +123,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),
     listWebhooks: async (workspaceId) => webhooks.listWebhooks(workspaceId),
     routeWebhooks: async (workspaceId, filters, personaId) => webhooks.routeWebhooks(workspaceId, filters, personaId),
+    // routingStates answers every key it is asked; the fallback only satisfies the type.
     routingState: async (workspaceId, jobId) => await routingStateBatched({ workspaceId, jobId }) ?? webhooks.routingState(workspaceId, jobId),
     updateWebhook: async (workspaceId, id, patch, now) => webhooks.updateWebhook(workspaceId, id, patch, now),
     deleteWebhook: async (workspaceId, id, now, reason) => webhooks.deleteWebhook(workspaceId, id, now, reason),
@@ -215,6 +216,8 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       if (closed) return
       closed = true
       recordEvent.flush()
+      // Routing reads asked before close run first (their batch waits for the next setImmediate).
+      await new Promise((resolve) => setImmediate(resolve))
       await walSync.close()
       await checkpointer.close()
       listeners.clear()

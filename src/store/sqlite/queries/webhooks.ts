@@ -61,11 +61,11 @@ function distinctOldestFirst (rows: readonly WebhookRow[]): WebhookRow[] {
   return [...byId.values()].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
-/** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
 /** What Store.routingState is asked for, and its key in a turn batch. */
 export interface RoutingKey { workspaceId: string, jobId: string | null }
 export const routingKeyOf = (key: RoutingKey): string => JSON.stringify([key.workspaceId, key.jobId])
 
+/** Webhooks (subscriptions and inline ones) and calls. Deleted webhooks keep their row. */
 export function prepareWebhooks (db: Database) {
   const insertWebhook = db.prepare(`INSERT INTO webhooks (${INSERT_COLUMNS})
     VALUES (@id, @workspace_id, @url, @events, @name, @signing_method, @secret, @scope_type,
@@ -100,7 +100,7 @@ export function prepareWebhooks (db: Database) {
     ON CONFLICT (workspace_id, job_id) DO UPDATE SET
       persona_id = COALESCE(excluded.persona_id, calls.persona_id),
       has_inline_webhooks = MAX(calls.has_inline_webhooks, excluded.has_inline_webhooks)`)
-  // Both of routingState's answers in one statement: one read transaction (and its file locks), not two.
+  // Both of routingState's answers in one statement (run in the turn's read transaction, routingStates).
   const selectRoutingState = db.prepare<{ ws: string, job: string | null }, Partial<CallRow> & { routes_version: number | null }>(`
     SELECT (SELECT version FROM routes_versions WHERE workspace_id = @ws) AS routes_version, c.*
     FROM (SELECT 1) LEFT JOIN calls c ON c.workspace_id = @ws AND c.job_id = @job`)
