@@ -1,6 +1,6 @@
 /**
- * A condition that a row found by its primary key must still meet (its lease token, its status),
- * written so that the planner cannot use it to find the row. The partial indexes of the queue
+ * A condition that a row found another way (by its primary key, by its event) must still meet
+ * (its lease token, its status), written so that the planner cannot use it to find the row. The partial indexes of the queue
  * (deliveries_due: `status = 'pending'`; deliveries_lane: `next_attempt_at IS NOT NULL`) match
  * such conditions, and a table without statistics (a new database, autovacuum off or not yet
  * run) has them estimated at a small share of its rows: the planner then takes those indexes for
