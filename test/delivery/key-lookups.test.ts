@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import pg from 'pg'
-import { ENGINE_SESSION_SETTINGS, clientConfig, resolvePostgresOptions } from '../../src/store/postgres/pool.js'
+import { ENGINE_SESSION_SETTINGS, INDEX_SCANS_ONLY, clientConfig, resolvePostgresOptions, setLocal } from '../../src/store/postgres/pool.js'
 import { CLAIM_BY_LANE_SQL } from '../../src/store/postgres/queries/claim-due.js'
 import { COMPLETE_SQL } from '../../src/store/postgres/queries/complete-attempts.js'
 import { HOLD_FIRST_ATTEMPTS_SQL, PARK_LEASED_SQL } from '../../src/store/postgres/queries/endpoint-health.js'
@@ -85,8 +85,7 @@ describe('postgres: deliveries addressed by id', () => {
           const others = await client.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes
             WHERE schemaname = current_schema() AND tablename = 'deliveries' AND indexname <> ALL ($1::text[])`, [PENDING_INDEXES])
           for (const { indexname } of others.rows) await client.query(`DROP INDEX ${indexname}`)
-          await client.query('SET LOCAL enable_seqscan = off')
-          await client.query('SET LOCAL enable_bitmapscan = off')
+          await client.query(setLocal(INDEX_SCANS_ONLY))
         })
         found.push(...nodes
           .filter((n) => PENDING_INDEXES.includes(n['Index Name'] ?? '') && !allowed(n))

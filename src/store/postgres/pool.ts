@@ -47,6 +47,19 @@ export const typeParsers: pg.CustomTypesConfig = {
 }
 
 /**
+ * Plain index scans only, for statements written to read a few index entries and stop: the
+ * engine's (below) and the delivery listings (queries/deliveries.ts, in a transaction). Without
+ * statistics, or with stale ones, the planner otherwise chose bitmap and sequential scans that
+ * read a whole range or table on every run (docs/performance.md, ninth and eleventh rounds).
+ */
+export const INDEX_SCANS_ONLY: Readonly<Record<string, string>> = { enable_bitmapscan: 'off', enable_seqscan: 'off' }
+
+/** `SET LOCAL` of each setting, one statement for a transaction to run first. */
+export function setLocal (settings: Readonly<Record<string, string>>): string {
+  return Object.entries(settings).map(([name, value]) => `SET LOCAL ${name} = ${value}`).join('; ')
+}
+
+/**
  * The engine's pool (claims, leases, settlements, nextDueAt): commits without waiting for the WAL
  * flush — one lost in a database crash is an expired lease, so the delivery is attempted again
  * (at least once, docs/storage.md) — and reads deliveries through plain index scans only. Never a
@@ -57,7 +70,7 @@ export const typeParsers: pg.CustomTypesConfig = {
  * table outgrew its estimate (eleventh round; test/delivery/key-lookups.test.ts). Nothing on that
  * pool searches.
  */
-export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', enable_bitmapscan: 'off', enable_seqscan: 'off' }
+export const ENGINE_SESSION_SETTINGS: Readonly<Record<string, string>> = { synchronous_commit: 'off', ...INDEX_SCANS_ONLY }
 
 /**
  * Server settings of every connection. No JIT compilation: every statement here is short, and

@@ -6,6 +6,7 @@ import type { Attempt, Delivery, DeliveryFilter, Page, StoredEvent } from '../..
 import type { AttemptRow, DeliveryRow, EventRow } from '../rows.js'
 import { DELIVERY_COLUMNS, toAttempt, toDelivery, toEvent } from '../rows.js'
 import { deliveryIdRange, listingRanges } from '../../delivery-filter.js'
+import { INDEX_SCANS_ONLY, setLocal } from '../pool.js'
 import { transaction } from '../transaction.js'
 import { recheck } from './recheck.js'
 
@@ -89,7 +90,7 @@ export function listDeliveriesQuery (filter: DeliveryFilter): { text: string, va
  * whole workspace and sorted them: 200,000 rows and ~160 ms at 200,000 deliveries, growing with
  * the workspace (docs/performance.md, eleventh round). Listings run with plain index scans only.
  */
-export const LISTING_SETTINGS = 'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off'
+export const LISTING_SETTINGS = setLocal(INDEX_SCANS_ONLY)
 
 export async function listDeliveries (db: pg.Pool, filter: DeliveryFilter): Promise<Page<Delivery>> {
   if (listingRanges(filter).by === 'none') return { data: [], nextCursor: null }

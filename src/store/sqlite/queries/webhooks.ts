@@ -116,6 +116,7 @@ export function prepareWebhooks (db: Database) {
   // (docs/performance.md, eleventh round).
   const readRoutingStates = db.transaction((keys: readonly RoutingKey[]): Map<string, RoutingState> =>
     new Map(keys.map((key) => [routingKeyOf(key), routingState(key.workspaceId, key.jobId)])))
+  // A plain function: the declaration emit cannot name better-sqlite3's Transaction type.
   const routingStates = (keys: readonly RoutingKey[]): Map<string, RoutingState> => readRoutingStates(keys)
 
   function insert (webhook: NewWebhook, now: Date): Webhook {
