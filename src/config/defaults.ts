@@ -63,6 +63,8 @@ export const DEFAULTS = {
     shutdownGraceMs: 10_000,
     // The HTTP work of attempts off the main event loop (docs/scaling.md, "Sender thread").
     senderThread: true,
+    // The sender thread yields the CPU to the event loop when both want it (docs/scaling.md, "Thread priorities").
+    senderThreadNice: 5,
     // Response bodies are read up to this and kept as an excerpt.
     responseExcerptBytes: 4_096,
   },

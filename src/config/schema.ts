@@ -23,6 +23,7 @@ export interface ResolvedEngineConfig {
   shutdownGraceMs: number
   /** Attempts sent from a worker thread (sender-thread.ts). */
   senderThread: boolean
+  senderThreadNice: number
   responseExcerptBytes: number
 }
 
@@ -276,6 +277,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'engine.claimBatch', env: ['KEJUE_CLAIM_BATCH'], description: 'Deliveries claimed from the store per query', defaultValue: E.claimBatch, parse: integer(1, 10_000) },
   { key: 'engine.leaseMs', env: ['KEJUE_LEASE_MS'], description: 'How long a claimed delivery stays leased without renewal (crash recovery time)', defaultValue: E.leaseMs, parse: integer(1_000, 30_000) },
   { key: 'engine.senderThread', env: ['KEJUE_SENDER_THREAD'], description: 'Send attempts from a worker thread of their own, off the event loop of the API and the engine (false: on it)', defaultValue: E.senderThread, parse: boolean() },
+  { key: 'engine.senderThreadNice', env: ['KEJUE_SENDER_THREAD_NICE'], description: 'How many nice steps the sender thread lowers its CPU priority by, so that on a busy machine the event loop (API and engine) runs first (Linux; 0: the same priority)', defaultValue: E.senderThreadNice, parse: integer(0, 19) },
   { key: 'engine.shutdownGraceMs', env: ['KEJUE_SHUTDOWN_GRACE_MS'], description: 'How long SIGTERM waits for attempts in flight before handing them back', defaultValue: E.shutdownGraceMs, parse: integer(0, 120_000) },
   { key: 'health.breakerThreshold', env: ['KEJUE_BREAKER_THRESHOLD'], description: 'Failed attempts in a row to one webhook that open its breaker (0 turns the breaker off)', defaultValue: DEFAULTS.health.breakerThreshold, parse: integer(0, 1_000_000) },
   { key: 'health.breakerCooldownMs', env: ['KEJUE_BREAKER_COOLDOWN_MS'], description: 'How long an open breaker waits before its probe; doubles after each failed probe, up to 20 times', defaultValue: DEFAULTS.health.breakerCooldownMs, parse: integer(100, 86_400_000) },

@@ -38,12 +38,19 @@ const READY_TIMEOUT_MS = 30_000
 // script that registers tsx in the thread first (a worker's `--import` does not reach its entry).
 const FROM_SOURCE = extname(fileURLToPath(import.meta.url)) === '.ts'
 
-function spawnWorker (options: HttpClientOptions, source: string | undefined): Worker {
-  if (source !== undefined) return new Worker(source, { eval: true, workerData: options })
-  if (!FROM_SOURCE) return new Worker(new URL('./sender-worker.js', import.meta.url), { workerData: options })
+/** What the thread is started with. */
+export interface SenderWorkerData {
+  client: HttpClientOptions
+  /** Nice steps the thread lowers its priority by (thread-priority.ts); 0 leaves it. */
+  nice: number
+}
+
+function spawnWorker (workerData: SenderWorkerData, source: string | undefined): Worker {
+  if (source !== undefined) return new Worker(source, { eval: true, workerData })
+  if (!FROM_SOURCE) return new Worker(new URL('./sender-worker.js', import.meta.url), { workerData })
   const tsx = import.meta.resolve('tsx/esm/api')
   const entry = new URL('./sender-worker.ts', import.meta.url).href
-  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData: options })
+  return new Worker(`import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}) })`, { eval: true, workerData })
 }
 
 function stopped (): AttemptOutcome {
@@ -60,6 +67,11 @@ export interface ThreadedHttpClientDeps {
   onStopped?: (reason: Error) => void
   /** Tests only: the thread's code (CommonJS, `eval`) instead of sender-worker. */
   workerSource?: string
+  /**
+   * Nice steps the thread lowers its own CPU priority by (docs/scaling.md, "Thread priorities").
+   * @defaultValue 0
+   */
+  nice?: number
 }
 
 export interface ThreadedHttpSender extends HttpSender {
@@ -112,7 +124,7 @@ export function createThreadedHttpClient (options: HttpClientOptions, deps: Thre
   }
 
   function start (): Worker {
-    const thread = spawnWorker(options, deps.workerSource)
+    const thread = spawnWorker({ client: options, nice: deps.nice ?? 0 }, deps.workerSource)
     let error: Error | null = null
     readyPromise = new Promise<void>((resolve, reject) => {
       thread.on('message', (message: FromSender) => {

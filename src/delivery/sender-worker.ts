@@ -3,15 +3,17 @@
  * (http-client.ts, the same options), fed batches of requests, answering in batches.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import { lowerThreadPriority } from '../util/thread-priority.js'
 import { createHttpClient } from './http-client.js'
-import type { HttpClientOptions } from './http-client.js'
 import type { AttemptOutcome } from './outcome.js'
 import { senderFailed } from './sender-thread.js'
-import type { FromSender, ToSender } from './sender-thread.js'
+import type { FromSender, SenderWorkerData, ToSender } from './sender-thread.js'
 
 const port = parentPort
 if (port === null) throw new Error('sender-worker.ts runs as a worker thread only')
-const client = createHttpClient(workerData as HttpClientOptions)
+const data = workerData as SenderWorkerData
+lowerThreadPriority(data.nice)
+const client = createHttpClient(data.client)
 const ready: FromSender = { kind: 'ready' }
 port.postMessage(ready)
 

@@ -2,12 +2,12 @@
  * The sender thread (src/delivery/sender-thread.ts) beyond what http-client.test.ts checks for
  * both senders: many attempts crossing at once each get their own outcome, a closed sender
  * refuses to send, a thread that dies costs no attempt, one that cannot start is replaced by the
- * in-process client. Real HTTP to a receiver on 127.0.0.1; stand-in threads for the deaths.
+ * in-process client, it runs at the priority it is given. Real HTTP to a receiver on 127.0.0.1; stand-in threads for the deaths.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { getPriority, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createThreadedHttpClient, startThreadedHttpClient } from '../../src/delivery/sender-thread.js'
 import { startReceiver } from '../helpers/receiver.js'
@@ -44,6 +44,43 @@ test('a closed sender sends nothing and says so; closing twice is fine', async (
     assert.deepEqual(after.kind === 'failed' ? [after.reason, after.error] : after, ['network', 'HTTP client is closed'])
     assert.equal(receiver.requests.length, 1)
   } finally {
+    await receiver.close()
+  }
+})
+
+/** The nice value of each of this process's threads now (Linux: /proc/self/task/<tid>/stat, field 19). */
+function threadNices (): Map<number, number> {
+  const nices = new Map<number, number>()
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+      nices.set(Number(tid), Number(fields[16]))
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return nices
+}
+
+test('the thread lowers its own CPU priority by `nice` steps; the event loop keeps its own', { skip: process.platform !== 'linux' }, async () => {
+  const own = getPriority()
+  const lowered = Math.min(19, own + 5)
+  const count = (nices: Map<number, number>): number => [...nices.values()].filter((nice) => nice === lowered).length
+  const before = count(threadNices())
+  const receiver = await startReceiver()
+  const plain = createThreadedHttpClient({ allowPrivateNetworks: true, userAgent: 'kejue-webhooks/0.0.0-test' })
+  const niced = createThreadedHttpClient({ allowPrivateNetworks: true, userAgent: 'kejue-webhooks/0.0.0-test' }, { nice: 5 })
+  try {
+    await plain.ready()
+    await niced.ready()
+    // It still sends.
+    assert.equal((await niced.send({ webhookId: 'wh_1', url: receiver.url, headers: {}, body: '{}', timeoutMs: 30_000 })).kind, 'delivered')
+    const after = threadNices()
+    assert.equal(count(after), before + 1, 'exactly one more thread (the niced sender) runs at the lowered priority')
+    assert.equal(after.get(process.pid), own, 'the event loop keeps its priority')
+  } finally {
+    await plain.close()
+    await niced.close()
     await receiver.close()
   }
 })

@@ -80,6 +80,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     ? null
     : config.engine.senderThread
       ? await startThreadedHttpClient(senderOptions, {
+        nice: config.engine.senderThreadNice,
         onStopped: (err) => { logger.error({ err }, 'sender thread stopped: a new one sends its attempts in flight again') },
         onFallback: (err) => { logger.warn({ err }, 'sender thread could not start: attempts are sent from the main thread') },
       })
