@@ -17,7 +17,7 @@ import { addSettled, storedDurationMs } from '../../store.js'
 import type { WebhookRow } from '../rows.js'
 import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import { applyHealth } from './endpoint-health.js'
-import { recheck } from './recheck.js'
+import { stillLeased } from './recheck.js'
 
 /** Exported so that tests can check its plan: each delivery found by its key (recheck.ts). */
 export const COMPLETE_SQL = `
@@ -37,7 +37,7 @@ WITH input AS (
     updated_at = $12::bigint,
     lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, held = false
   FROM input i
-  WHERE d.id = i.delivery_id AND ${recheck("d.lease_token = i.lease_token AND d.status = 'pending'")}
+  WHERE d.id = i.delivery_id AND ${stillLeased('d', 'i.lease_token')}
   RETURNING d.id, d.webhook_id, d.order_key, d.status, d.created_at
 ), recorded AS (
   INSERT INTO attempts (id, delivery_id, attempt, started_at, duration_ms, status_code, error, response_excerpt, webhook_id)

@@ -12,7 +12,7 @@ import { toWebhook, WEBHOOK_COLUMNS } from '../rows.js'
 import { transaction } from '../transaction.js'
 import type { OrderedRow } from '../../order-lanes.js'
 import { releaseWebhookOrderLanes } from './order-lanes.js'
-import { recheck } from './recheck.js'
+import { stillLeased } from './recheck.js'
 
 type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
 interface LeaseRef { deliveryId: string, leaseToken: string }
@@ -118,7 +118,7 @@ export const HOLD_FIRST_ATTEMPTS_SQL = `
 WITH leased AS (
   UPDATE deliveries d SET next_attempt_at = $4, held = true, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
   FROM unnest($2::text[], $3::text[]) AS t(id, token)
-  WHERE d.id = t.id AND ${recheck("d.lease_token = t.token AND d.status = 'pending'")}
+  WHERE d.id = t.id AND ${stillLeased('d', 't.token')}
   RETURNING d.id
 ), free AS (
   UPDATE deliveries SET next_attempt_at = $4, held = true
@@ -139,7 +139,7 @@ export const PARK_LEASED_SQL = `
 UPDATE deliveries d SET status = 'parked', next_attempt_at = NULL, held = false, updated_at = $3,
   lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
 FROM unnest($1::text[], $2::text[]) AS t(id, token)
-WHERE d.id = t.id AND ${recheck("d.lease_token = t.token AND d.status = 'pending'")}`
+WHERE d.id = t.id AND ${stillLeased('d', 't.token')}`
 
 export async function parkDeliveries (db: pg.Pool, items: readonly LeaseRef[], now: Date): Promise<void> {
   if (items.length === 0) return

@@ -1,6 +1,6 @@
 /** Heartbeats and hand-backs for leases; both are fenced by the lease token. */
 import type pg from 'pg'
-import { recheck } from './recheck.js'
+import { stillLeased } from './recheck.js'
 
 type LeaseItems = ReadonlyArray<{ deliveryId: string, leaseToken: string }>
 
@@ -10,7 +10,7 @@ UPDATE deliveries d SET lease_expires_at = $3::bigint
 WHERE d.id IN (
   SELECT l.id FROM deliveries l
   JOIN unnest($1::text[], $2::text[]) AS t(id, token) ON l.id = t.id
-  WHERE ${recheck("l.lease_token = t.token AND l.status = 'pending'")}
+  WHERE ${stillLeased('l', 't.token')}
   FOR UPDATE OF l SKIP LOCKED)
 RETURNING d.id`
 

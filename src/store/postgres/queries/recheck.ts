@@ -12,3 +12,11 @@
 export function recheck (condition: string): string {
   return `(${condition}) IS TRUE`
 }
+
+/**
+ * The lease fence of a statement that settles, renews, holds or parks a delivery found by its
+ * id: `row` (the delivery's alias) is still pending and leased with `token`.
+ */
+export function stillLeased (row: string, token: string): string {
+  return recheck(`${row}.lease_token = ${token} AND ${row}.status = 'pending'`)
+}
