@@ -23,6 +23,7 @@ export interface ResolvedEngineConfig {
   shutdownGraceMs: number
   /** Attempts sent from a worker thread (sender-thread.ts). */
   senderThread: boolean
+  /** Nice steps the sender thread lowers its CPU priority by (thread-priority.ts). */
   senderThreadNice: number
   responseExcerptBytes: number
 }
