@@ -43,7 +43,7 @@ async function ready (ctx: BenchContext, entry?: readonly string[]): Promise<Rea
   const warmUp = numberArg(ctx, 'warmup')
   const inFlight = inFlightArg(ctx)
   // One connection per request in flight, so that none waits in the client.
-  const service = await startService({ connections: inFlight, location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined, entry })
+  const service = await startService({ connections: inFlight, location: await ctx.freshStore(), profileDir: ctx.args.profile as string | undefined, entry, serve: ctx.serve })
   try {
     const { key } = await service.createWorkspace()
     await service.createWebhook(key, ctx.receiverUrl, SECRET)
@@ -87,6 +87,7 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
   const { service, key } = await ready(ctx, entry)
   try {
     const cpuBefore = service.cpuMs()
+    const loopBefore = service.eventLoopCpuMs()
     const writtenBefore = service.writtenBytes()
     const databaseBefore = ctx.store === 'postgres' && entry === undefined ? postgresCpuMs() : null
     const started = clock()
@@ -94,6 +95,7 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
     const ackSeconds = (clock() - started) / 1000
     const stats = await ctx.receiver.waitForCount(total, 600_000)
     const cpuMs = service.cpuMs() - cpuBefore
+    const loopMs = service.eventLoopCpuMs() - loopBefore
     const written = service.writtenBytes() - writtenBefore
     const databaseMs = databaseBefore === null ? null : postgresCpuSince(databaseBefore)
     const rate = total / ((stats.lastAt - started) / 1000)
@@ -101,6 +103,10 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
     ctx.report({ figure: `${what}, POST /events → receiver`, value: rate, unit: 'ev/s', vsBaseline: true, goal: entry === undefined ? GOALS.full[ctx.store] : undefined })
     // Less sensitive to other load on the machine than the rates: what each event costs the service.
     ctx.report({ figure: `${what}: service CPU per event`, value: (cpuMs * 1000) / total, unit: 'µs' })
+    // Where it went: the event loop (the part whose saturation limits the rate, docs/scaling.md)
+    // and every other thread (the sender, SQLite's checkpoints, V8's GC helpers, libuv's pool).
+    ctx.report({ figure: `${what}: … of it on the event loop`, value: (loopMs * 1000) / total, unit: 'µs' })
+    ctx.report({ figure: `${what}: … of it on other threads`, value: ((cpuMs - loopMs) * 1000) / total, unit: 'µs' })
     if (ctx.store === 'sqlite' && entry === undefined) ctx.report({ figure: `${what}: bytes written to disk per event (WAL, checkpoints)`, value: written / 1024 / total, unit: 'KiB' })
     // The PostgreSQL server on this machine works for the same events, on the same two cores.
     if (databaseMs !== null) ctx.report({ figure: `${what}: database server CPU per event`, value: (databaseMs * 1000) / total, unit: 'µs' })
@@ -114,6 +120,7 @@ async function measureFullPath (ctx: BenchContext, what: string, entry?: readonl
 
 export const fullPhase: Phase = {
   name: 'full',
+  measuresBuild: true,
   description: `POST /api/v1/events with ${IN_FLIGHT} in flight (--in-flight N) → engine → receiver (--events N)`,
   extraOptions: { warmup: { type: 'string', default: '5000' }, 'in-flight': { type: 'string', default: String(IN_FLIGHT) } },
   run: (ctx) => measureFullPath(ctx, 'full path'),
@@ -131,6 +138,7 @@ export const relayPhase: Phase = {
 
 export const latencyPhase: Phase = {
   name: 'latency',
+  measuresBuild: true,
   description: 'a steady --rate R events/s through POST /events for --seconds S: receiver-side p50/p99',
   async run (ctx) {
     const rate = numberArg(ctx, 'rate')
@@ -140,6 +148,8 @@ export const latencyPhase: Phase = {
     try {
       const acks: number[] = []
       const sending: Array<Promise<void>> = []
+      const cpuBefore = service.cpuMs()
+      const loopBefore = service.eventLoopCpuMs()
       const started = clock()
       for (let sent = 0; sent < total;) {
         // Send every event that is due by now; each carries the time it was due.
@@ -152,6 +162,8 @@ export const latencyPhase: Phase = {
       }
       await Promise.all(sending)
       const stats = await ctx.receiver.waitForCount(total, 600_000)
+      const cpuMs = service.cpuMs() - cpuBefore
+      const loopMs = service.eventLoopCpuMs() - loopBefore
       const latencies = stats.latencies.sort((a, b) => a - b)
       acks.sort((a, b) => a - b)
       const sustained = total / ((stats.lastAt - started) / 1000)
@@ -161,6 +173,10 @@ export const latencyPhase: Phase = {
       ctx.report({ figure: `POST /events ack at ${rate} ev/s, p50`, value: percentile(acks, 50), unit: 'ms' })
       ctx.report({ figure: `POST /events ack at ${rate} ev/s, p99`, value: percentile(acks, 99), unit: 'ms' })
       ctx.report({ figure: `sustained rate (asked ${rate} ev/s)`, value: sustained, unit: 'ev/s' })
+      // At a rate that leaves the machine's cores room, what an event costs varies less with
+      // other load than at full speed (a steadier figure for comparing builds with --against).
+      ctx.report({ figure: `service CPU per event at ${rate} ev/s`, value: (cpuMs * 1000) / total, unit: 'µs' })
+      ctx.report({ figure: `service CPU per event at ${rate} ev/s, on the event loop`, value: (loopMs * 1000) / total, unit: 'µs' })
     } finally {
       await service.stop()
     }

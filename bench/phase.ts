@@ -37,6 +37,8 @@ export interface BenchContext {
   report (row: ResultRow): void
   /** A line of progress or explanation, printed at once. */
   log (line: string): void
+  /** The `serve` build to start (a dist/cli/main.js); undefined: this checkout's (or KEJUE_BENCH_SERVE). */
+  serve?: string
 }
 
 export interface StoreLocation {
@@ -49,6 +51,8 @@ export interface Phase {
   name: string
   description: string
   extraOptions?: Record<string, { type: 'string' | 'boolean', default?: string | boolean }>
+  /** It measures the `serve` build it starts (ctx.serve): `--against` runs it once per build. */
+  measuresBuild?: boolean
   run (ctx: BenchContext): Promise<void>
 }
 
@@ -87,11 +91,14 @@ export function postgresCpuMs (): Map<number, number> {
   return out
 }
 
-/** A process's name and CPU time so far (user + system, ms) from /proc/<pid>/stat (Linux). */
-export function processStat (pid: number): { name: string, cpuMs: number } {
+/**
+ * A process's name and CPU time so far (user + system, ms) from /proc/<pid>/stat (Linux); with
+ * `tid`, one of its threads' (/proc/<pid>/task/<tid>/stat; a process's main thread has tid = pid).
+ */
+export function processStat (pid: number, tid?: number): { name: string, cpuMs: number } {
   // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms; the name (field 2) may hold spaces,
   // so count from the closing parenthesis.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 }
 }

@@ -28,6 +28,8 @@ export interface ServiceOptions {
   connections?: number
   /** A command the service runs under (e.g. valgrind and its options: bench/instructions.ts). */
   wrapper?: readonly string[]
+  /** The built CLI to start (a dist/cli/main.js); this checkout's (or KEJUE_BENCH_SERVE) by default. */
+  serve?: string
   /** Node's arguments instead of the built CLI's `serve` (the bare relay: bench/relay-process.ts). */
   entry?: readonly string[]
 }
@@ -45,6 +47,8 @@ export interface Service {
   createWebhook (key: string, url: string, secret: string, extra?: Record<string, unknown>): Promise<string>
   /** CPU time (user + system, ms) the service process has used so far (Linux /proc). */
   cpuMs (): number
+  /** CPU time (ms) of its main thread alone, the event loop (API, store, engine). */
+  eventLoopCpuMs (): number
   /** Bytes the service process has caused to be written to storage so far (/proc/<pid>/io write_bytes). */
   writtenBytes (): number
   /** SIGTERM, and wait for the exit (and the profile to be written). */
@@ -53,7 +57,7 @@ export interface Service {
 
 export async function startService (options: ServiceOptions): Promise<Service> {
   const execArgv = options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir]
-  const entry = options.entry ?? [MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all']
+  const entry = options.entry ?? [options.serve ?? MAIN, 'serve', '--port', '0', '--role', options.role ?? 'all']
   const command = [...options.wrapper ?? [], process.execPath, ...execArgv, ...entry]
   const child: ChildProcess = spawn(command[0] ?? process.execPath, command.slice(1), {
     env: {
@@ -113,6 +117,9 @@ export async function startService (options: ServiceOptions): Promise<Service> {
     },
     cpuMs () {
       return processStat(child.pid ?? 0).cpuMs
+    },
+    eventLoopCpuMs () {
+      return processStat(child.pid ?? 0, child.pid ?? 0).cpuMs
     },
     writtenBytes () {
       const io = readFileSync(`/proc/${child.pid ?? 0}/io`, 'utf8')

@@ -48,9 +48,9 @@ export const DEFAULTS = {
     // 20 ms with a 16 MiB bound as before: a checkpoint copies the newest image of each page the
     // commits since the last one changed, and the hot pages (each b-tree's right edge) change in
     // every commit — five times fewer checkpoints took the worker from ~7.5 % to ~4 % of a core
-    // and the full path's CPU per event 8 % lower (docs/performance.md, "Thirteenth round"). The
-    // bound grew with the interval so that a burst at full speed (~10,000 pages/s) still takes
-    // more than a second to reach it, and the commit that does finds little left to copy.
+    // at full speed and the bytes written per event 13 % lower (docs/performance.md, "Thirteenth
+    // round"). The bound grew with the interval so that a burst at full speed (~10,000 pages/s)
+    // still takes more than a second to reach it, and the commit that does finds little to copy.
     sqliteCheckpoint: { busyIntervalMs: 100, idleIntervalMs: 250, walLimitPages: 16_000 },
     // Connections per process to PostgreSQL: the API, the engine's claims and settlements share them.
     postgresPoolSize: 10,
