@@ -112,13 +112,17 @@ export interface EngineLogger {
   error (obj: object, msg: string): void
 }
 
+/** One attempt made, for the metrics: counted whether or not its result was recorded. */
+export interface AttemptSample {
+  webhookId: string
+  outcome: AttemptOutcome['kind']
+  durationMs: number
+  /** How the delivery ended with it; null while it stays pending, or when not this engine's to record. */
+  final: 'succeeded' | 'failed' | null
+}
+
 export interface EngineMetrics {
-  recordAttempt (sample: {
-    webhookId: string
-    outcome: AttemptOutcome['kind']
-    durationMs: number
-    final: 'succeeded' | 'failed' | null
-  }): void
+  recordAttempt (sample: AttemptSample): void
 }
 
 export interface EngineDeps {
@@ -746,7 +750,12 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
     // Handed back at shutdown: another attempt will be made, this one's result is not ours to record.
     // Or held again under a newer lease since (claimed anew): the store would refuse this result.
     const entry = held.get(claim.deliveryId)
-    if (entry === undefined || entry.settling || entry.claim.leaseToken !== claim.leaseToken) return
+    if (entry === undefined || entry.settling || entry.claim.leaseToken !== claim.leaseToken) {
+      // Its result is not recorded, but the request was made: the attempts metric counts it, so
+      // that it matches what receivers saw.
+      countAttempt(claim, webhookId, outcome, null)
+      return
+    }
     entry.settling = true
     settling++
     count(settlingByWebhook, webhookId, 1)
@@ -774,16 +783,20 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       durationMs: Math.round(outcome.durationMs),
       next: settlement.status,
     }, outcome.kind === 'delivered' ? 'delivery attempt succeeded' : 'delivery attempt failed')
+    countAttempt(claim, webhookId, outcome, settlement.status === 'pending' ? null : settlement.status)
+    scheduleFlush()
+    dispatch()
+  }
+
+  function countAttempt (claim: ClaimedDelivery, webhookId: string, outcome: AttemptOutcome, final: AttemptSample['final']): void {
     deps.metrics?.recordAttempt({
       // A label per subscription; inline (per-call) and deleted webhooks share one each, so the
       // number of series stays bounded by the number of subscriptions.
       webhookId: claim.webhook === null ? 'deleted' : claim.webhook.jobId !== null ? 'inline' : webhookId,
       outcome: outcome.kind,
       durationMs: outcome.durationMs,
-      final: settlement.status === 'pending' ? null : settlement.status,
+      final,
     })
-    scheduleFlush()
-    dispatch()
   }
 
   function scheduleFlush (): void {
