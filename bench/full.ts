@@ -80,22 +80,27 @@ export async function post (service: Service, key: string, total: number, inFlig
   return acks
 }
 
+/** The service's CPU time (ms) from now on: all its threads', and its event loop's alone. */
+function cpuMeter (service: Service): () => { cpuMs: number, loopMs: number } {
+  const cpuBefore = service.cpuMs()
+  const loopBefore = service.eventLoopCpuMs()
+  return () => ({ cpuMs: service.cpuMs() - cpuBefore, loopMs: service.eventLoopCpuMs() - loopBefore })
+}
+
 /** N events through `ready`'s service at `--in-flight`: the rate to the receiver, CPU per event, acks. */
 async function measureFullPath (ctx: BenchContext, what: string, entry?: readonly string[]): Promise<void> {
   const total = numberArg(ctx, 'events')
   const inFlight = inFlightArg(ctx)
   const { service, key } = await ready(ctx, entry)
   try {
-    const cpuBefore = service.cpuMs()
-    const loopBefore = service.eventLoopCpuMs()
+    const cpu = cpuMeter(service)
     const writtenBefore = service.writtenBytes()
     const databaseBefore = ctx.store === 'postgres' && entry === undefined ? postgresCpuMs() : null
     const started = clock()
     const acks = await post(service, key, total, inFlight)
     const ackSeconds = (clock() - started) / 1000
     const stats = await ctx.receiver.waitForCount(total, 600_000)
-    const cpuMs = service.cpuMs() - cpuBefore
-    const loopMs = service.eventLoopCpuMs() - loopBefore
+    const { cpuMs, loopMs } = cpu()
     const written = service.writtenBytes() - writtenBefore
     const databaseMs = databaseBefore === null ? null : postgresCpuSince(databaseBefore)
     const rate = total / ((stats.lastAt - started) / 1000)
@@ -148,8 +153,7 @@ export const latencyPhase: Phase = {
     try {
       const acks: number[] = []
       const sending: Array<Promise<void>> = []
-      const cpuBefore = service.cpuMs()
-      const loopBefore = service.eventLoopCpuMs()
+      const cpu = cpuMeter(service)
       const started = clock()
       for (let sent = 0; sent < total;) {
         // Send every event that is due by now; each carries the time it was due.
@@ -162,8 +166,7 @@ export const latencyPhase: Phase = {
       }
       await Promise.all(sending)
       const stats = await ctx.receiver.waitForCount(total, 600_000)
-      const cpuMs = service.cpuMs() - cpuBefore
-      const loopMs = service.eventLoopCpuMs() - loopBefore
+      const { cpuMs, loopMs } = cpu()
       const latencies = stats.latencies.sort((a, b) => a - b)
       acks.sort((a, b) => a - b)
       const sustained = total / ((stats.lastAt - started) / 1000)

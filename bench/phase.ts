@@ -61,6 +61,18 @@ export function percentile (sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
 }
 
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median (values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
+}
+
+/** Decimals a figure is printed with: tenths for milliseconds and KiB, whole numbers otherwise. */
+export function digitsFor (unit: string): number {
+  return unit === 'ms' || unit === 'KiB' ? 1 : 0
+}
+
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
 }

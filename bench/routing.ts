@@ -31,6 +31,7 @@ import { createSqliteStore } from '../src/store/sqlite/index.js'
 import type { NewWebhook, Store } from '../src/store/store.js'
 import { newId } from '../src/util/ids.js'
 import { createLogger } from '../src/util/logger.js'
+import { median } from './phase.js'
 
 export interface RoutingPhaseOptions {
   /** Events accepted per case and round. */
@@ -145,12 +146,6 @@ function oldRouting (store: Store): Store {
       return Reflect.get(target, key, receiver) as unknown
     },
   })
-}
-
-function median (values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2
 }
 
 export async function routingPhase (store: Store, options: RoutingPhaseOptions): Promise<RoutingPhaseResult> {

@@ -35,6 +35,7 @@ import { newId } from '../src/util/ids.js'
 import { USER_AGENT } from '../src/util/version.js'
 import { drainPhase } from './engine.js'
 import { fullPhase, latencyPhase, relayPhase } from './full.js'
+import { digitsFor } from './phase.js'
 import type { BenchContext, Phase, ResultRow, StoreKind, StoreLocation } from './phase.js'
 import { startReceiver } from './receiver.js'
 import { runIsolation } from './isolation.js'
@@ -108,7 +109,7 @@ async function createDatabase (name: string): Promise<{ url: string, drop: () =>
 }
 
 function format (row: ResultRow, base: number): string {
-  const value = row.unit === 'ms' || row.unit === 'KiB' ? row.value.toFixed(1) : row.value.toFixed(0)
+  const value = row.value.toFixed(digitsFor(row.unit))
   const ratio = row.vsBaseline === true ? `${(row.value / base).toFixed(2)}×` : ''
   return `| ${row.figure} | ${value} ${row.unit} | ${ratio} | ${row.goal ?? ''} |`
 }

@@ -3,6 +3,7 @@
  * This machine's speed drifts by ±15 % within minutes (docs/performance.md), so a single run's
  * figure says little; every closing note gives three runs' spread, and this prints it.
  */
+import { digitsFor, median } from './phase.js'
 
 /** One figure of one run, as its table printed it. */
 export interface RunFigure {
@@ -14,17 +15,10 @@ export interface RunFigure {
   goal?: string
 }
 
-function median (sorted: readonly number[]): number {
-  const mid = Math.floor(sorted.length / 2)
-  if (sorted.length % 2 === 1) return sorted[mid] ?? Number.NaN
-  return ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2
-}
-
 function spread (values: readonly number[], digits: number): string {
-  const sorted = [...values].sort((a, b) => a - b)
   const show = (v: number): string => v.toFixed(digits)
-  if (sorted.length === 1) return show(sorted[0] ?? Number.NaN)
-  return `${show(median(sorted))} (${show(sorted[0] ?? Number.NaN)}–${show(sorted.at(-1) ?? Number.NaN)})`
+  if (values.length === 1) return show(values[0] ?? Number.NaN)
+  return `${show(median(values))} (${show(Math.min(...values))}–${show(Math.max(...values))})`
 }
 
 /**
@@ -48,7 +42,7 @@ export function summarize (runs: ReadonlyArray<readonly RunFigure[]>, title: str
   for (const [name, figures] of byFigure) {
     const first = figures[0]
     if (first === undefined) continue
-    const digits = first.unit === 'ms' || first.unit === 'KiB' ? 1 : 0
+    const digits = digitsFor(first.unit)
     const ratios = figures.flatMap((f) => f.ratio === undefined ? [] : [f.ratio])
     const ratioCells = ratios.length === 0
       ? ['', '']
