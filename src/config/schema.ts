@@ -55,6 +55,8 @@ export interface ResolvedConfig {
   retentionDays: number
   logLevel: LogLevel
   bodyLimitBytes: number
+  /** How long an event batch may wait for company after the previous one; 0 = the next turn. */
+  commitGatherMs: number
   /** Base of portal links (POST /portal-sessions); null = the address the service listens on. */
   publicUrl: string | null
   /** Origins allowed to frame the dashboard (CSP frame-ancestors); empty = none. */
@@ -269,6 +271,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'retentionDays', env: ['KEJUE_RETENTION_DAYS'], description: 'Days settled deliveries, their attempts and events are kept (decimals allowed, 0 = forever)', defaultValue: DEFAULTS.retention.days, parse: nonNegativeNumber(36_500) },
   { key: 'logLevel', env: ['KEJUE_LOG_LEVEL'], flag: 'logLevel', flagSyntax: '--log-level <level>', description: `Log level: ${LOG_LEVELS.join(', ')}`, defaultValue: 'info', parse: oneOf(LOG_LEVELS) },
   { key: 'bodyLimitBytes', env: ['KEJUE_BODY_LIMIT_BYTES'], description: 'Largest accepted request body', defaultValue: DEFAULTS.api.bodyLimitBytes, parse: integer(1_024, 64 * 1024 * 1024) },
+  { key: 'commitGatherMs', env: ['KEJUE_COMMIT_GATHER_MS'], description: 'How long a batch of accepted events may wait for more after the previous batch (0: none). Less CPU per event at moderate rates from many producers, up to this much more latency; see docs/configuration.md before setting it', defaultValue: DEFAULTS.store.commitGatherMs, parse: integer(0, 50) },
   { key: 'publicUrl', env: ['KEJUE_PUBLIC_URL'], description: 'Base URL of portal links (POST /portal-sessions); unset: the address the service listens on', defaultValue: null, parse: publicUrl() },
   { key: 'portalFrameAncestors', env: ['KEJUE_PORTAL_FRAME_ANCESTORS'], description: 'Comma-separated origins allowed to embed the dashboard in a frame (unset: no framing)', defaultValue: [], parse: originList() },
   { key: 'metricsToken', env: ['KEJUE_METRICS_TOKEN'], description: 'When set (≥ 16 characters), GET /metrics needs Authorization: Bearer <token>', defaultValue: null, parse: optionalToken() },

@@ -25,6 +25,8 @@ export interface OpenStoreOptions {
   dataDir: string
   /** PostgreSQL only: connections in the pool. @defaultValue 10 */
   poolSize?: number
+  /** `KEJUE_COMMIT_GATHER_MS`: how long an event batch may wait for company (batch-gather.ts). @defaultValue 0 */
+  commitGatherMs?: number
   /** `KEJUE_ENCRYPTION_KEY`; unset means `<dataDir>/encryption.key` (created when missing). */
   encryptionKey?: string | null
   /** Told when the key file is created or clear secrets were sealed. */
@@ -40,13 +42,13 @@ export function sqlitePath (dataDir: string): string {
 }
 
 // Each driver is imported only when chosen: a PostgreSQL deployment never loads better-sqlite3.
-async function openSqliteStore (dataDir: string): Promise<Store> {
+async function openSqliteStore (dataDir: string, commitGatherMs?: number): Promise<Store> {
   const { createSqliteStore } = await import('./sqlite/index.js')
   ensurePrivateDir(dataDir)
   const path = sqlitePath(dataDir)
   // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's mode.
   closeSync(openSync(path, 'a', 0o600))
-  const store = await createSqliteStore({ path })
+  const store = await createSqliteStore({ path, ...(commitGatherMs === undefined ? {} : { commitGatherMs }) })
   ensurePrivateDir(dataDir)
   return store
 }
@@ -58,9 +60,10 @@ async function openDriver (options: OpenStoreOptions): Promise<Store> {
     return await createPostgresStore({
       connectionString: options.databaseUrl,
       ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+      ...(options.commitGatherMs === undefined ? {} : { commitGatherMs: options.commitGatherMs }),
     })
   }
-  return await openSqliteStore(options.dataDir)
+  return await openSqliteStore(options.dataDir, options.commitGatherMs)
 }
 
 function openCodec (options: OpenStoreOptions): SecretCodec {

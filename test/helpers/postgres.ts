@@ -53,7 +53,7 @@ export async function dropSchema (schema: string): Promise<void> {
 }
 
 /** A store in a fresh schema; `cleanup` closes it and drops the schema. */
-export async function makePostgresStore (options: { poolSize?: number } = {}): Promise<{ store: Store, schema: string, cleanup: () => Promise<void> }> {
+export async function makePostgresStore (options: { poolSize?: number, commitGatherMs?: number } = {}): Promise<{ store: Store, schema: string, cleanup: () => Promise<void> }> {
   const schema = randomSchemaName()
   const store = await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema, ...options })
   return {

@@ -4,18 +4,18 @@
  *   `event <event id> <delivery id>` after recordEvent resolved,
  *   `settled <delivery id>` after completeAttempts resolved.
  * It never exits by itself; the test SIGKILLs it.
- * Usage: node --import tsx test/helpers/sqlite-record-events.ts <db path> <workspace id> <webhook id>
+ * Usage: node --import tsx test/helpers/sqlite-record-events.ts <db path> <workspace id> <webhook id> [commit gather ms]
  */
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import { at, claimOptions, eventFor, result } from '../contract/store-fixtures.js'
 
-const [path, workspaceId, webhookId] = process.argv.slice(2)
+const [path, workspaceId, webhookId, gather] = process.argv.slice(2)
 if (path === undefined || workspaceId === undefined || webhookId === undefined) {
   console.error('usage: sqlite-record-events.ts <db path> <workspace id> <webhook id>')
   process.exit(2)
 }
 
-const store = await createSqliteStore({ path })
+const store = await createSqliteStore({ path, commitGatherMs: Number(gather ?? '0') })
 const webhook = await store.getWebhook(workspaceId, webhookId)
 if (webhook === null) throw new Error('webhook not found')
 

@@ -12,6 +12,8 @@ export interface PostgresStoreOptions {
   schema?: string
   /** Pooled connections, besides the one that LISTENs for work. @defaultValue 10 */
   poolSize?: number
+  /** `KEJUE_COMMIT_GATHER_MS` (batch-gather.ts). @defaultValue 0 */
+  commitGatherMs?: number
 }
 
 export interface ResolvedPostgresStoreOptions {

@@ -3,6 +3,7 @@
  * LOCKED, leases carry fencing tokens, and LISTEN/NOTIFY wakes every process when work arrives.
  * See docs/scaling.md for how these fit together.
  */
+import { DEFAULTS } from '../../config/defaults.js'
 import { claimableWork } from '../store.js'
 import type { Store } from '../store.js'
 import { guardStore } from '../unavailable.js'
@@ -26,6 +27,7 @@ import * as retention from './queries/retention.js'
 import * as erasure from './queries/erasure.js'
 import * as storedSecrets from './queries/stored-secrets.js'
 import { createTurnBatch } from '../turn-batch.js'
+import { createBatchGather } from '../batch-gather.js'
 import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 
 /**
@@ -50,7 +52,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   // ENGINE_SESSION_SETTINGS. Events are always flushed before they are acknowledged (the main
   // pool). Later flushes cover earlier WAL, so no durable write depends on a lost one.
   const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, ENGINE_SESSION_SETTINGS)
-  const recordEventBatched = createRecordEventBatcher(pool)
+  const recordEventBatched = createRecordEventBatcher(pool, createBatchGather(options.commitGatherMs ?? DEFAULTS.store.commitGatherMs))
   // Routing's reads per event (the call, the routes version, the candidates when not cached),
   // shared by the events of a turn (turn-batch.ts).
   const getCallBatched = createTurnBatch(webhooks.callKeyOf, async (keys) => await webhooks.getCalls(pool, keys))

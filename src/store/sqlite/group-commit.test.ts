@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { test } from 'node:test'
+import { createBatchGather } from '../batch-gather.js'
 import { createGroupCommit } from './group-commit.js'
 import type { Outcome } from './group-commit.js'
 
@@ -31,6 +32,16 @@ function synced (): { sync: ReturnType<typeof manualSync>, batches: number[][], 
   return { sync, batches, commit: createGroupCommit(run, undefined, sync.durable) }
 }
 
+/** Submits each value in a turn of its own; the calls' promises, unawaited. */
+async function submitInTurns (commit: { submit: (input: number) => Promise<number> }, values: readonly number[]): Promise<Array<Promise<number>>> {
+  const calls: Array<Promise<number>> = []
+  for (const value of values) {
+    calls.push(commit.submit(value))
+    await nextTurn()
+  }
+  return calls
+}
+
 test('calls made in one turn commit together and resolve after their sync', async () => {
   const { sync, batches, commit } = synced()
   let resolved = 0
@@ -47,12 +58,7 @@ test('calls that arrive while a sync runs commit together when it ends', async (
   const first = commit.submit(1)
   await nextTurn()
   // Three more turns while the first batch's sync runs: no commit yet.
-  const later = [commit.submit(2)]
-  await nextTurn()
-  later.push(commit.submit(3))
-  await nextTurn()
-  later.push(commit.submit(4))
-  await nextTurn()
+  const later = await submitInTurns(commit, [2, 3, 4])
   assert.deepEqual(batches, [[1]])
   assert.equal(sync.running(), 1)
   sync.end()
@@ -134,4 +140,17 @@ test('a throwing afterCommit does not keep a committed batch from resolving', as
   sync.end()
   assert.equal(await next, 30)
   assert.deepEqual(batches, [[1, 2], [3]])
+})
+
+test('with a gather, calls of later turns soon after a commit join one batch', async () => {
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, undefined, createBatchGather(1_500))
+  assert.equal(await commit.submit(1), 10)
+  // Within 1.5 s of the first commit, calls of three turns wait together; flush (what close
+  // does) commits them at once instead of at the gather's end.
+  const later = await submitInTurns(commit, [2, 3, 4])
+  assert.deepEqual(batches, [[1]])
+  commit.flush()
+  assert.deepEqual(await Promise.all(later), [20, 30, 40])
+  assert.deepEqual(batches, [[1], [2, 3, 4]])
 })

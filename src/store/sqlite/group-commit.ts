@@ -1,9 +1,11 @@
+import type { BatchGather } from '../batch-gather.js'
+
 /** What one queued call came to inside a shared transaction. */
 export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
 
 /**
  * Group commit for calls that each need their own transaction: calls made in the same turn of
- * the event loop are queued and run together by `runBatch` in ONE write transaction (one fsync);
+ * the event loop (or within the gather, when given: batch-gather.ts) are queued and run together by `runBatch` in ONE write transaction (one fsync);
  * `runBatch` answers an outcome per call, so that one failing call leaves the others intact
  * (record-event.ts: the batch runs again with a savepoint per call only when one failed). A call's
  * promise settles only after the shared transaction committed and `durable` (when given: the WAL
@@ -22,6 +24,7 @@ export function createGroupCommit<I, O> (
   runBatch: (inputs: readonly I[]) => Array<Outcome<O>>,
   afterCommit: (inputs: readonly I[], outcomes: ReadonlyArray<Outcome<O>>) => void = () => {},
   durable?: () => Promise<void>,
+  gather?: BatchGather,
 ): { submit: (input: I) => Promise<O>, flush: () => void } {
   let queue: Array<{ input: I, resolve: (value: O) => void, reject: (error: unknown) => void }> = []
   // Batches committed and waiting for their sync (more than one only after a flush during a sync).
@@ -45,6 +48,7 @@ export function createGroupCommit<I, O> (
     const batch = queue
     if (batch.length === 0) return
     queue = []
+    gather?.ran()
     let outcomes: Array<Outcome<O>>
     try {
       outcomes = runBatch(batch.map((item) => item.input))
@@ -67,9 +71,14 @@ export function createGroupCommit<I, O> (
 
   return {
     submit: (input) => new Promise<O>((resolve, reject) => {
-      // setImmediate, not a microtask: requests parsed in the same I/O phase join one batch.
-      // While a sync runs, the batch commits when it ends (above).
-      if (queue.length === 0) setImmediate(() => { if (syncing === 0) commit() })
+      // setImmediate, not a microtask: requests parsed in the same I/O phase join one batch
+      // (later, with a gather: batch-gather.ts). While a sync runs, the batch commits when it
+      // ends (above).
+      if (queue.length === 0) {
+        const run = (): void => { if (syncing === 0) commit() }
+        if (gather === undefined) setImmediate(run)
+        else gather.schedule(run)
+      }
       queue.push({ input, resolve, reject })
     }),
     /** Commits what is queued now, whatever is syncing (before closing). */

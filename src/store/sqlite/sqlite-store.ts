@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../config/defaults.js'
 import { claimableWork } from '../store.js'
 import type { Store } from '../store.js'
 import { guardStore } from '../unavailable.js'
+import { createBatchGather } from '../batch-gather.js'
 import { createGroupCommit } from './group-commit.js'
 import { openDatabase } from './open-database.js'
 import { prepareAccounts } from './queries/accounts.js'
@@ -34,6 +35,8 @@ export interface SqliteStoreOptions {
    * @defaultValue 5000
    */
   busyTimeoutMs?: number
+  /** `KEJUE_COMMIT_GATHER_MS` (batch-gather.ts). @defaultValue 0 */
+  commitGatherMs?: number
 }
 
 /**
@@ -91,7 +94,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
       return o.ok && input !== undefined && claimableWork(input, o.value)
     })
     if (newWork) notifyWork()
-  }, walSync.sync)
+  }, walSync.sync, createBatchGather(options.commitGatherMs ?? DEFAULTS.store.commitGatherMs))
 
   // A page-sized value: the probe must allocate a page, as a growing table does (docs/storage.md).
   const probeValue = 'x'.repeat(db.pragma('page_size', { simple: true }) as number)

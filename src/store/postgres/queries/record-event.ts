@@ -3,6 +3,7 @@
  * event loop (group commit).
  */
 import type pg from 'pg'
+import type { BatchGather } from '../../batch-gather.js'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import { transaction } from '../transaction.js'
 import { orderLaneKey, orderLanesOf } from '../../order-lanes.js'
@@ -160,8 +161,8 @@ async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Prom
 }
 
 /**
- * Group commit for recordEvent: calls made in the same turn of the event loop share ONE
- * statement (recordEvents), so one round trip and one WAL flush (the commit's fsync, ~2 ms here)
+ * Group commit for recordEvent: calls made in the same turn of the event loop (or within the
+ * gather, batch-gather.ts) share ONE statement (recordEvents), so one round trip and one WAL flush (the commit's fsync, ~2 ms here)
  * serve them all instead of one each. Each caller's promise settles only after that commit. An
  * event id repeated within a turn is recorded after the others, on its own (it finds the first).
  * If the shared statement fails
@@ -170,13 +171,14 @@ async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Prom
  * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
  * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever.
  */
-export function createRecordEventBatcher (pool: pg.Pool): (input: RecordEventInput) => Promise<RecordEventResult> {
+export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): (input: RecordEventInput) => Promise<RecordEventResult> {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
   let queue: Pending[] = []
 
   async function flush (): Promise<void> {
     const batch = queue
     queue = []
+    gather.ran()
     if (batch.length === 1) {
       const [only] = batch as [Pending]
       await recordEvents(pool, [only.input]).then(([r]) => r as RecordEventResult).then(only.resolve, only.reject)
@@ -208,6 +210,6 @@ export function createRecordEventBatcher (pool: pg.Pool): (input: RecordEventInp
       return
     }
     queue.push({ input, resolve, reject })
-    if (queue.length === 1) setImmediate(() => { void flush() })
+    if (queue.length === 1) gather.schedule(() => { void flush() })
   })
 }

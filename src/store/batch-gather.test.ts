@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { test } from 'node:test'
+import { createBatchGather } from './batch-gather.js'
+
+/** Resolves when `run` is called, and says whether it has been. */
+function runner (): { run: () => void, ran: () => boolean, done: Promise<void> } {
+  let called = false
+  let resolve: () => void = () => {}
+  const done = new Promise<void>((r) => { resolve = r })
+  return { run: () => { called = true; resolve() }, ran: () => called, done }
+}
+
+test('without a gather, a batch runs at the next turn', async () => {
+  const gather = createBatchGather(0)
+  gather.ran()
+  const r = runner()
+  gather.schedule(r.run)
+  await nextTurn()
+  assert.equal(r.ran(), true)
+})
+
+test('the first batch, and one after a quiet spell, run at the next turn', async () => {
+  let now = 1_000
+  const gather = createBatchGather(50, () => now)
+  const first = runner()
+  gather.schedule(first.run)
+  await nextTurn()
+  assert.equal(first.ran(), true, 'no batch ran before: nothing to wait for')
+
+  gather.ran()
+  now += 50
+  const later = runner()
+  gather.schedule(later.run)
+  await nextTurn()
+  assert.equal(later.ran(), true, 'the previous batch ran a whole gather ago')
+})
+
+test('a batch that starts within the gather after the last one waits for the rest of it', async () => {
+  let now = 1_000
+  const gather = createBatchGather(40, () => now)
+  gather.ran()
+  now += 10
+  const r = runner()
+  gather.schedule(r.run)
+  await nextTurn()
+  await nextTurn()
+  assert.equal(r.ran(), false, 'it waits ~30 ms, not a turn')
+  await r.done
+})
