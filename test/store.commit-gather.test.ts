@@ -7,19 +7,33 @@ import { test } from 'node:test'
 import { createSqliteStore } from '../src/store/sqlite/index.js'
 import type { Store } from '../src/store/store.js'
 import { eventFor, seed } from './contract/store-fixtures.js'
-import { makePostgresStore } from './helpers/postgres.js'
+import { createPostgresStore } from '../src/store/postgres/index.js'
+import { makePostgresStore, TEST_DATABASE_URL } from './helpers/postgres.js'
 
-/** A store of each kind with a commit gather (KEJUE_COMMIT_GATHER_MS), and how to drop it. */
-const STORES: Array<{ name: string, open: (commitGatherMs: number) => Promise<{ store: Store, cleanup: () => Promise<void> }> }> = [
+interface Opened { store: Store, reopen: () => Promise<Store>, cleanup: () => Promise<void> }
+
+/** A store of each kind with a commit gather (KEJUE_COMMIT_GATHER_MS), how to open its data again, and drop it. */
+const STORES: Array<{ name: string, open: (commitGatherMs: number) => Promise<Opened> }> = [
   {
     name: 'sqlite',
     async open (commitGatherMs) {
       const dir = mkdtempSync(join(tmpdir(), 'kejue-gather-'))
-      const store = await createSqliteStore({ path: join(dir, 'webhooks.db'), commitGatherMs })
-      return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) } }
+      const path = join(dir, 'webhooks.db')
+      const store = await createSqliteStore({ path, commitGatherMs })
+      return {
+        store,
+        reopen: async () => await createSqliteStore({ path }),
+        cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }) },
+      }
     },
   },
-  { name: 'postgres', open: async (commitGatherMs) => await makePostgresStore({ commitGatherMs }) },
+  {
+    name: 'postgres',
+    async open (commitGatherMs) {
+      const { store, schema, cleanup } = await makePostgresStore({ commitGatherMs })
+      return { store, cleanup, reopen: async () => await createPostgresStore({ connectionString: TEST_DATABASE_URL, schema }) }
+    },
+  },
 ]
 
 for (const kind of STORES) {
@@ -49,6 +63,30 @@ for (const kind of STORES) {
       for (const input of [first, b, c]) assert.notEqual(await store.getEvent(ws.id, input.event.id), null)
       const listed = await store.listDeliveries({ workspaceId: ws.id, limit: 10 })
       assert.equal(listed.data.length, 3, 'one delivery per event; the repeat added none')
+    } finally {
+      await cleanup()
+    }
+  })
+}
+
+for (const kind of STORES) {
+  test(`${kind.name}: closing the store writes the events still gathering, and answers them`, async () => {
+    const { store, reopen, cleanup } = await kind.open(2_000)
+    try {
+      const { ws, webhooks } = await seed(store)
+      assert.equal((await store.recordEvent(eventFor(webhooks))).created, true)
+      // Within the 2 s gather after that commit: this one waits; close must not strand it.
+      const waiting = eventFor(webhooks)
+      const answer = store.recordEvent(waiting)
+      await nextTurn()
+      await store.close()
+      assert.deepEqual(await answer, { created: true, eventId: waiting.event.id, deliveries: 1 })
+      const again = await reopen()
+      try {
+        assert.notEqual(await again.getEvent(ws.id, waiting.event.id), null)
+      } finally {
+        await again.close()
+      }
     } finally {
       await cleanup()
     }

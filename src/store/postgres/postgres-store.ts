@@ -52,7 +52,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
   // ENGINE_SESSION_SETTINGS. Events are always flushed before they are acknowledged (the main
   // pool). Later flushes cover earlier WAL, so no durable write depends on a lost one.
   const leasePool = createPool({ ...resolved, poolSize: Math.max(2, Math.ceil(resolved.poolSize / 2)) }, ENGINE_SESSION_SETTINGS)
-  const recordEventBatched = createRecordEventBatcher(pool, createBatchGather(options.commitGatherMs ?? DEFAULTS.store.commitGatherMs))
+  const recordEventBatcher = createRecordEventBatcher(pool, createBatchGather(options.commitGatherMs ?? DEFAULTS.store.commitGatherMs))
   // Routing's reads per event (the call, the routes version, the candidates when not cached),
   // shared by the events of a turn (turn-batch.ts).
   const getCallBatched = createTurnBatch(webhooks.callKeyOf, async (keys) => await webhooks.getCalls(pool, keys))
@@ -119,7 +119,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     listStaleCliSessions: async (before) => await cliSessions.listStaleCliSessions(pool, before),
 
     async recordEvent (input) {
-      const result = await recordEventBatched(input)
+      const result = await recordEventBatcher.record(input)
       // Local listeners do not wait for the notification's round trip (or a listener reconnect).
       if (claimableWork(input, result)) {
         wake()
@@ -218,6 +218,8 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
       if (closed) return
       closed = true
       listeners.clear()
+      // Events waiting for their batch (a commit gather) are written before the pool ends.
+      await recordEventBatcher.flush()
       await workListener.close()
       await Promise.all([pool.end(), leasePool.end()])
     },

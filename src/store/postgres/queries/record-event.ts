@@ -171,12 +171,17 @@ async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Prom
  * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
  * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever.
  */
-export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): (input: RecordEventInput) => Promise<RecordEventResult> {
+export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
+  record: (input: RecordEventInput) => Promise<RecordEventResult>
+  /** Runs what is queued now, gathering or not (before the pool closes). */
+  flush: () => Promise<void>
+} {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
   let queue: Pending[] = []
 
   async function flush (): Promise<void> {
     const batch = queue
+    if (batch.length === 0) return
     queue = []
     gather.ran()
     if (batch.length === 1) {
@@ -204,7 +209,7 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): (
     for (const pending of repeats) await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject)
   }
 
-  return (input) => new Promise<RecordEventResult>((resolve, reject) => {
+  const record = (input: RecordEventInput): Promise<RecordEventResult> => new Promise<RecordEventResult>((resolve, reject) => {
     if (orderLanes(input).length > 0) {
       recordOrderedEvent(pool, input).then(resolve, reject)
       return
@@ -212,4 +217,5 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): (
     queue.push({ input, resolve, reject })
     if (queue.length === 1) gather.schedule(() => { void flush() })
   })
+  return { record, flush }
 }
