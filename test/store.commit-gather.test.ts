@@ -42,8 +42,10 @@ for (const kind of STORES) {
     const { store, cleanup } = await kind.open(50)
     try {
       const { ws, webhooks } = await seed(store)
+      // A first batch of two (a batch of one is not followed by a gather).
       const first = eventFor(webhooks)
-      assert.equal((await store.recordEvent(first)).created, true)
+      const second = eventFor(webhooks)
+      assert.deepEqual((await Promise.all([store.recordEvent(first), store.recordEvent(second)])).map((r) => r.created), [true, true])
 
       // Within the gather after that commit: three turns' calls, one of them the repeat of
       // another's event id (a producer's retry), which must find the first, not fail or duplicate.
@@ -60,9 +62,9 @@ for (const kind of STORES) {
       assert.deepEqual(rc, { created: true, eventId: c.event.id, deliveries: 1 })
       assert.deepEqual(rRepeat, { created: false, eventId: b.event.id, deliveries: 1 })
 
-      for (const input of [first, b, c]) assert.notEqual(await store.getEvent(ws.id, input.event.id), null)
+      for (const input of [first, second, b, c]) assert.notEqual(await store.getEvent(ws.id, input.event.id), null)
       const listed = await store.listDeliveries({ workspaceId: ws.id, limit: 10 })
-      assert.equal(listed.data.length, 3, 'one delivery per event; the repeat added none')
+      assert.equal(listed.data.length, 4, 'one delivery per event; the repeat added none')
     } finally {
       await cleanup()
     }
@@ -74,7 +76,7 @@ for (const kind of STORES) {
     const { store, reopen, cleanup } = await kind.open(2_000)
     try {
       const { ws, webhooks } = await seed(store)
-      assert.equal((await store.recordEvent(eventFor(webhooks))).created, true)
+      await Promise.all([store.recordEvent(eventFor(webhooks)), store.recordEvent(eventFor(webhooks))])
       // Within the 2 s gather after that commit: this one waits; close must not strand it.
       const waiting = eventFor(webhooks)
       const answer = store.recordEvent(waiting)

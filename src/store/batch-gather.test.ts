@@ -13,7 +13,7 @@ function runner (): { run: () => void, ran: () => boolean, done: Promise<void> }
 
 test('without a gather, a batch runs at the next turn', async () => {
   const gather = createBatchGather(0)
-  gather.ran()
+  gather.ran(2)
   const r = runner()
   gather.schedule(r.run)
   await nextTurn()
@@ -28,7 +28,7 @@ test('the first batch, and one after a quiet spell, run at the next turn', async
   await nextTurn()
   assert.equal(first.ran(), true, 'no batch ran before: nothing to wait for')
 
-  gather.ran()
+  gather.ran(2)
   now += 50
   const later = runner()
   gather.schedule(later.run)
@@ -39,7 +39,7 @@ test('the first batch, and one after a quiet spell, run at the next turn', async
 test('a batch that starts within the gather after the last one waits for the rest of it', async () => {
   let now = 1_000
   const gather = createBatchGather(40, () => now)
-  gather.ran()
+  gather.ran(2)
   now += 10
   const r = runner()
   gather.schedule(r.run)
@@ -47,4 +47,15 @@ test('a batch that starts within the gather after the last one waits for the res
   await nextTurn()
   assert.equal(r.ran(), false, 'it waits ~30 ms, not a turn')
   await r.done
+})
+
+test('after a batch of one call, the next runs at the next turn (one producer waiting for each answer)', async () => {
+  let now = 1_000
+  const gather = createBatchGather(40, () => now)
+  gather.ran(1)
+  now += 10
+  const r = runner()
+  gather.schedule(r.run)
+  await nextTurn()
+  assert.equal(r.ran(), true)
 })

@@ -145,12 +145,21 @@ test('a throwing afterCommit does not keep a committed batch from resolving', as
 test('with a gather, calls of later turns soon after a commit join one batch', async () => {
   const { batches, run } = recorder()
   const commit = createGroupCommit(run, undefined, undefined, createBatchGather(1_500))
-  assert.equal(await commit.submit(1), 10)
-  // Within 1.5 s of the first commit, calls of three turns wait together; flush (what close
-  // does) commits them at once instead of at the gather's end.
-  const later = await submitInTurns(commit, [2, 3, 4])
-  assert.deepEqual(batches, [[1]])
+  assert.deepEqual(await Promise.all([commit.submit(1), commit.submit(2)]), [10, 20])
+  // Within 1.5 s of that commit (of two calls: a batch of one is not followed by a gather),
+  // calls of three turns wait together; flush (what close does) commits them at once instead of
+  // at the gather's end.
+  const later = await submitInTurns(commit, [3, 4, 5])
+  assert.deepEqual(batches, [[1, 2]])
   commit.flush()
-  assert.deepEqual(await Promise.all(later), [20, 30, 40])
-  assert.deepEqual(batches, [[1], [2, 3, 4]])
+  assert.deepEqual(await Promise.all(later), [30, 40, 50])
+  assert.deepEqual(batches, [[1, 2], [3, 4, 5]])
+})
+
+test('with a gather, a call after a batch of one commits at the next turn', async () => {
+  const { batches, run } = recorder()
+  const commit = createGroupCommit(run, undefined, undefined, createBatchGather(60_000))
+  assert.equal(await commit.submit(1), 10)
+  assert.equal(await commit.submit(2), 20)
+  assert.deepEqual(batches, [[1], [2]])
 })

@@ -48,7 +48,7 @@ export function createGroupCommit<I, O> (
     const batch = queue
     if (batch.length === 0) return
     queue = []
-    gather?.ran()
+    gather?.ran(batch.length)
     let outcomes: Array<Outcome<O>>
     try {
       outcomes = runBatch(batch.map((item) => item.input))

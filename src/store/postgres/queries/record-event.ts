@@ -183,7 +183,7 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
     const batch = queue
     if (batch.length === 0) return
     queue = []
-    gather.ran()
+    gather.ran(batch.length)
     if (batch.length === 1) {
       const [only] = batch as [Pending]
       await recordEvents(pool, [only.input]).then(([r]) => r as RecordEventResult).then(only.resolve, only.reject)
