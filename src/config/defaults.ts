@@ -43,8 +43,8 @@ export const DEFAULTS = {
     // How long a SQLite writer waits for another process's write lock before failing.
     sqliteBusyTimeoutMs: 5_000,
     // How long an event batch may wait for company after the previous one (batch-gather.ts);
-    // 0 commits at the next turn. Off by default: producers that wait for each answer before
-    // sending the next would wait this long per event (docs/configuration.md).
+    // 0 commits at the next turn. Off by default: a few producers that each wait for their answer
+    // before sending the next would wait it out together (docs/configuration.md, "Commit gather").
     commitGatherMs: 0,
     // WAL checkpoints (sqlite/checkpointer.ts): a worker thread's every 100 ms while the WAL grows
     // (up to 250 ms apart while idle); the store's connection's own once the WAL reaches 16,000
