@@ -154,6 +154,7 @@ export const latencyPhase: Phase = {
       const acks: number[] = []
       const sending: Array<Promise<void>> = []
       const cpu = cpuMeter(service)
+      const databaseBefore = ctx.store === 'postgres' ? postgresCpuMs() : null
       const started = clock()
       for (let sent = 0; sent < total;) {
         // Send every event that is due by now; each carries the time it was due.
@@ -167,6 +168,7 @@ export const latencyPhase: Phase = {
       await Promise.all(sending)
       const stats = await ctx.receiver.waitForCount(total, 600_000)
       const { cpuMs, loopMs } = cpu()
+      const databaseMs = databaseBefore === null ? null : postgresCpuSince(databaseBefore)
       const latencies = stats.latencies.sort((a, b) => a - b)
       acks.sort((a, b) => a - b)
       const sustained = total / ((stats.lastAt - started) / 1000)
@@ -180,6 +182,7 @@ export const latencyPhase: Phase = {
       // other load than at full speed (a steadier figure for comparing builds with --against).
       ctx.report({ figure: `service CPU per event at ${rate} ev/s`, value: (cpuMs * 1000) / total, unit: 'µs' })
       ctx.report({ figure: `service CPU per event at ${rate} ev/s, on the event loop`, value: (loopMs * 1000) / total, unit: 'µs' })
+      if (databaseMs !== null) ctx.report({ figure: `database server CPU per event at ${rate} ev/s`, value: (databaseMs * 1000) / total, unit: 'µs' })
     } finally {
       await service.stop()
     }
