@@ -37,7 +37,7 @@ const STORES: Array<{ name: string, open: (commitGatherMs: number) => Promise<Op
 ]
 
 for (const kind of STORES) {
-  test(`${kind.name}: events gathered from several turns into one batch each get their own answer`, async () => {
+  test(`${kind.name}: with a gather, events of several turns, a repeated id among them, each get their own answer`, async () => {
     // A long gather, so that the calls below surely share a batch, even on a loaded machine.
     const { store, cleanup } = await kind.open(50)
     try {

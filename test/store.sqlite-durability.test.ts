@@ -24,7 +24,7 @@ for (const gatherMs of [0, 3]) {
       await setup.close()
       assert.ok(hook)
 
-      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, ws.id, hook.id], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(process.execPath, ['--import', 'tsx', CHILD, path, ws.id, hook.id, String(gatherMs)], { stdio: ['ignore', 'pipe', 'pipe'] })
       const events = new Map<string, string>()
       const settled = new Set<string>()
       let stderr = ''

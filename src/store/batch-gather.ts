@@ -5,7 +5,7 @@
  * `gatherMs` ago, `gatherMs` after it. A commit costs about as much for one event as for several (each b-tree's last page is
  * written once, one WAL sync, one wake-up of the sender thread), and at a moderate rate
  * (1,000 events/s) batches would otherwise hold one or two events each: gathering for 4 ms there
- * cuts the service's CPU per event by 12–26 %, for 1–3 ms more latency (docs/performance.md,
+ * cuts the service's CPU per event by 12–24 %, for 1–4 ms more latency (docs/performance.md,
  * "Fourteenth round"). An event that comes after a quiet spell — slower than one per `gatherMs`
  * — runs at once, as before; at full speed a batch waits for the sync in flight anyway and the
  * gather rarely applies. A batch of one call is not followed by a gather: one producer that

@@ -75,7 +75,9 @@ export function createGroupCommit<I, O> (
       // (later, with a gather: batch-gather.ts). While a sync runs, the batch commits when it
       // ends (above).
       if (queue.length === 0) {
-        const run = (): void => { if (syncing === 0) commit() }
+        // Only for this queue: should a sync's end commit it first, a later queue has its own run.
+        const mine = queue
+        const run = (): void => { if (syncing === 0 && queue === mine) commit() }
         if (gather === undefined) setImmediate(run)
         else gather.schedule(run)
       }

@@ -173,7 +173,7 @@ async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Prom
  */
 export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
   record: (input: RecordEventInput) => Promise<RecordEventResult>
-  /** Runs what is queued now, gathering or not (before the pool closes). */
+  /** Runs what is queued now, gathering or not, and waits for every write under way (before the pool closes). */
   flush: () => Promise<void>
 } {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
@@ -209,13 +209,31 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
     for (const pending of repeats) await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject)
   }
 
+  // Writes under way, so that close waits for every statement they still send.
+  const running = new Set<Promise<unknown>>()
+  function track (work: Promise<unknown>): void {
+    running.add(work)
+    void work.catch(() => {}).finally(() => running.delete(work))
+  }
+
   const record = (input: RecordEventInput): Promise<RecordEventResult> => new Promise<RecordEventResult>((resolve, reject) => {
     if (orderLanes(input).length > 0) {
-      recordOrderedEvent(pool, input).then(resolve, reject)
+      const ordered = recordOrderedEvent(pool, input)
+      track(ordered)
+      ordered.then(resolve, reject)
       return
     }
     queue.push({ input, resolve, reject })
-    if (queue.length === 1) gather.schedule(() => { void flush() })
+    if (queue.length === 1) {
+      const mine = queue
+      gather.schedule(() => { if (queue === mine) track(flush()) })
+    }
   })
-  return { record, flush }
+  return {
+    record,
+    async flush () {
+      track(flush())
+      while (running.size > 0) await Promise.allSettled(running)
+    },
+  }
 }
