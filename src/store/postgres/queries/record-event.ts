@@ -160,6 +160,9 @@ async function recordOrderedEvent (pool: pg.Pool, input: RecordEventInput): Prom
   return result as RecordEventResult
 }
 
+/** How long closing waits for the event writes under way. */
+const CLOSE_WAIT_MS = 5_000
+
 /**
  * Group commit for recordEvent: calls made in the same turn of the event loop (or within the
  * gather, batch-gather.ts) share ONE statement (recordEvents), so one round trip and one WAL flush (the commit's fsync, ~2 ms here)
@@ -233,7 +236,14 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
     record,
     async flush () {
       track(flush())
-      while (running.size > 0) await Promise.allSettled(running)
+      // Bounded: with the database away each write waits out a connection timeout (10 s) and its
+      // retries as many again; past this, close goes on and those callers get its error.
+      let timer: NodeJS.Timeout | undefined
+      const givenUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })
+      let waiting = true
+      void givenUp.then(() => { waiting = false })
+      while (running.size > 0 && waiting) await Promise.race([Promise.allSettled(running), givenUp])
+      clearTimeout(timer)
     },
   }
 }
