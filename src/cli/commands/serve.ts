@@ -145,7 +145,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
-    logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks }, 'listening')
+    logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks, commitGatherMs: config.commitGatherMs }, 'listening')
   }
 }
 
