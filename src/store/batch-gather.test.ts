@@ -36,13 +36,19 @@ test('the first batch, and one after a quiet spell, run at the next turn', async
   assert.equal(later.ran(), true, 'the previous batch ran a whole gather ago')
 })
 
-test('a batch that starts within the gather after the last one waits for the rest of it', async () => {
+/** A batch of `calls` calls ran, and 10 ms later (on the gather's clock) the next one is scheduled. */
+function scheduled10msAfter (gatherMs: number, calls: number): ReturnType<typeof runner> {
   let now = 1_000
-  const gather = createBatchGather(1_000, () => now)
-  gather.ran(2)
+  const gather = createBatchGather(gatherMs, () => now)
+  gather.ran(calls)
   now += 10
   const r = runner()
   gather.schedule(r.run)
+  return r
+}
+
+test('a batch that starts within the gather after the last one waits for the rest of it', async () => {
+  const r = scheduled10msAfter(1_000, 2)
   await nextTurn()
   await nextTurn()
   assert.equal(r.ran(), false, 'it waits ~990 ms, not a turn')
@@ -50,12 +56,7 @@ test('a batch that starts within the gather after the last one waits for the res
 })
 
 test('after a batch of one call, the next runs at the next turn (one producer waiting for each answer)', async () => {
-  let now = 1_000
-  const gather = createBatchGather(40, () => now)
-  gather.ran(1)
-  now += 10
-  const r = runner()
-  gather.schedule(r.run)
+  const r = scheduled10msAfter(40, 1)
   await nextTurn()
   assert.equal(r.ran(), true)
 })

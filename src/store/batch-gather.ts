@@ -2,8 +2,9 @@
  * When a group-committed batch of events runs (SQLite's group-commit.ts, PostgreSQL's
  * createRecordEventBatcher): at the next turn of the event loop, so that the requests parsed in
  * one I/O phase join — or, when the previous batch held several calls and ran less than
- * `gatherMs` ago, `gatherMs` after it. A commit costs about as much for one event as for several (each b-tree's last page is
- * written once, one WAL sync, one wake-up of the sender thread), and at a moderate rate
+ * `gatherMs` ago, `gatherMs` after it. A commit costs about as much for one event as for
+ * several (each b-tree's last page is written once, one WAL sync, one wake-up of the sender
+ * thread), and at a moderate rate
  * (1,000 events/s) batches would otherwise hold one or two events each: gathering for 4 ms there
  * cuts the service's CPU per event by 12–24 %, for 1–4 ms more latency (docs/performance.md,
  * "Fourteenth round"). An event that comes after a quiet spell — slower than one per `gatherMs`

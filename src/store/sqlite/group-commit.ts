@@ -1,3 +1,4 @@
+import { createBatchGather } from '../batch-gather.js'
 import type { BatchGather } from '../batch-gather.js'
 
 /** What one queued call came to inside a shared transaction. */
@@ -5,7 +6,8 @@ export type Outcome<O> = { ok: true, value: O } | { ok: false, error: unknown }
 
 /**
  * Group commit for calls that each need their own transaction: calls made in the same turn of
- * the event loop (or within the gather, when given: batch-gather.ts) are queued and run together by `runBatch` in ONE write transaction (one fsync);
+ * the event loop (or within the gather: batch-gather.ts) are queued and run together by
+ * `runBatch` in ONE write transaction (one fsync);
  * `runBatch` answers an outcome per call, so that one failing call leaves the others intact
  * (record-event.ts: the batch runs again with a savepoint per call only when one failed). A call's
  * promise settles only after the shared transaction committed and `durable` (when given: the WAL
@@ -24,7 +26,7 @@ export function createGroupCommit<I, O> (
   runBatch: (inputs: readonly I[]) => Array<Outcome<O>>,
   afterCommit: (inputs: readonly I[], outcomes: ReadonlyArray<Outcome<O>>) => void = () => {},
   durable?: () => Promise<void>,
-  gather?: BatchGather,
+  gather: BatchGather = createBatchGather(0),
 ): { submit: (input: I) => Promise<O>, flush: () => void } {
   let queue: Array<{ input: I, resolve: (value: O) => void, reject: (error: unknown) => void }> = []
   // Batches committed and waiting for their sync (more than one only after a flush during a sync).
@@ -48,7 +50,7 @@ export function createGroupCommit<I, O> (
     const batch = queue
     if (batch.length === 0) return
     queue = []
-    gather?.ran(batch.length)
+    gather.ran(batch.length)
     let outcomes: Array<Outcome<O>>
     try {
       outcomes = runBatch(batch.map((item) => item.input))
@@ -77,9 +79,7 @@ export function createGroupCommit<I, O> (
       if (queue.length === 0) {
         // Only for this queue: should a sync's end commit it first, a later queue has its own run.
         const mine = queue
-        const run = (): void => { if (syncing === 0 && queue === mine) commit() }
-        if (gather === undefined) setImmediate(run)
-        else gather.schedule(run)
+        gather.schedule(() => { if (syncing === 0 && queue === mine) commit() })
       }
       queue.push({ input, resolve, reject })
     }),

@@ -165,8 +165,8 @@ const CLOSE_WAIT_MS = 5_000
 
 /**
  * Group commit for recordEvent: calls made in the same turn of the event loop (or within the
- * gather, batch-gather.ts) share ONE statement (recordEvents), so one round trip and one WAL flush (the commit's fsync, ~2 ms here)
- * serve them all instead of one each. Each caller's promise settles only after that commit. An
+ * gather, batch-gather.ts) share ONE statement (recordEvents), so one round trip and one WAL
+ * flush (the commit's fsync, ~2 ms here) serve them all instead of one each. Each caller's promise settles only after that commit. An
  * event id repeated within a turn is recorded after the others, on its own (it finds the first).
  * If the shared statement fails
  * (one bad event, or its connection died mid-batch), every call is retried on its own, so one bad
@@ -182,7 +182,7 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
   interface Pending { input: RecordEventInput, resolve: (r: RecordEventResult) => void, reject: (e: unknown) => void }
   let queue: Pending[] = []
 
-  async function flush (): Promise<void> {
+  async function writeQueued (): Promise<void> {
     const batch = queue
     if (batch.length === 0) return
     queue = []
@@ -229,13 +229,13 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
     queue.push({ input, resolve, reject })
     if (queue.length === 1) {
       const mine = queue
-      gather.schedule(() => { if (queue === mine) track(flush()) })
+      gather.schedule(() => { if (queue === mine) track(writeQueued()) })
     }
   })
   return {
     record,
     async flush () {
-      track(flush())
+      track(writeQueued())
       // Bounded: with the database away each write waits out a connection timeout (10 s) and its
       // retries as many again; past this, close goes on and those callers get its error.
       let timer: NodeJS.Timeout | undefined
