@@ -1,24 +1,12 @@
 // Writes test/fixtures/signatures.json: published signing vectors (docs/wire-format.md) for receivers to
-// test against. The expected headers come from our signer; test/signing/signature-vectors.test.ts
-// recomputes every one independently (node:crypto by hand, and python3).
+// test against. The expected headers come from our signer; src/signing/signer.test.ts recomputes
+// every one independently by hand, test/signing/signature-vectors-python.test.ts with python3.
 // Usage: node --import tsx scripts/gen-signature-vectors.ts [--check]
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { signHeaders } from '../src/signing/signer.js'
-import type { SigningMethod } from '../src/signing/methods.js'
+import type { SignatureVector } from '../test/helpers/signature-vectors.js'
 
-interface SignatureVector {
-  name: string
-  method: SigningMethod
-  secret: string | null
-  /** Unix milliseconds, as sent in X-Kejue-Timestamp. */
-  timestamp: number
-  /** The exact body that was signed (UTF-8). */
-  body: string
-  /** standard_webhooks only: the delivery id, sent as webhook-id and signed. */
-  messageId?: string
-  expectedHeaders: Record<string, string>
-}
 
 const OUTPUT = fileURLToPath(new URL('../test/fixtures/signatures.json', import.meta.url))
 

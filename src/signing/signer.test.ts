@@ -1,24 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { signHeaders } from './signer.js'
 import { SIGNING_METHODS } from './methods.js'
-import type { SigningMethod } from './methods.js'
+import { loadSignatureVectors } from '../../test/helpers/signature-vectors.js'
+import type { SignatureVector as Vector } from '../../test/helpers/signature-vectors.js'
 
-interface Vector {
-  name: string
-  method: SigningMethod
-  secret: string | null
-  timestamp: number
-  body: string
-  messageId?: string
-  expectedHeaders: Record<string, string>
-}
-
-const vectors = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/signatures.json', import.meta.url), 'utf8'),
-) as Vector[]
+const vectors = loadSignatureVectors()
 
 /** docs/wire-format.md written out by hand, without the signer, so a bug in one does not hide in the other. */
 function headersFromContract (v: Vector): Record<string, string> {
