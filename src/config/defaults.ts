@@ -98,7 +98,8 @@ export const DEFAULTS = {
     // so dead endpoints cannot hold the slots healthy ones need (docs/delivery.md "Isolation").
     stallAfterMs: 1_000,
     // While claims keep finding work, the store's answer to "when is the next delivery due?"
-    // is reused this long instead of asked after every claim (one statement per claim less).
+    // is reused this long, while that time is still ahead, instead of asked after every claim
+    // (one statement per claim less).
     // New events and released work wake the engine anyway, its own retries set its timer, and
     // the idle poll still bounds how late anything else is seen.
     nextDueReuseMs: 100,

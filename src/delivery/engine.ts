@@ -378,17 +378,19 @@ export function createEngine (options: Partial<EngineOptions>, deps: EngineDeps)
       pumpAgain = true
       return
     }
-    // A claim that found work took everything due now: the next due time asked a moment ago
-    // still holds for what was stored then, and what came since wakes the engine (new events,
-    // released work) or is its own retry (settle sets the timer). See DEFAULTS nextDueReuseMs.
-    const reuse = claimed.length > 0 && knownNextDue !== null && now() - knownNextDue.askedAt < opts.nextDueReuseMs
+    // A claim that found work took everything due now: a due time asked a moment ago that is
+    // still ahead holds for what was stored then, and what came since wakes the engine (new
+    // events, released work) or is its own retry (settle sets the timer). See DEFAULTS
+    // nextDueReuseMs. One that has passed was what this claim just took: what is due after it is
+    // unknown, so the store is asked again (reusing it slept a retry due soon after until the idle poll).
+    const reuse = claimed.length > 0 && knownNextDue !== null && now() - knownNextDue.askedAt < opts.nextDueReuseMs &&
+      (knownNextDue.at === null || knownNextDue.at > now())
     if (!reuse || knownNextDue === null) knownNextDue = { at: (await store.nextDueAt())?.getTime() ?? null, askedAt: now() }
     const untilDue = knownNextDue.at === null ? opts.idlePollMs : knownNextDue.at - now()
     if (untilDue > 0) schedulePump(Math.min(untilDue, opts.idlePollMs))
     // Due now but not claimed: either its webhook is full (release() pumps when it has room),
-    // or it became due while this claim ran (a timer a hair early): look again at once. A reused
-    // answer in the past was just claimed: the next wake or the idle poll looks again.
-    else schedulePump(webhookLimited || reuse ? opts.idlePollMs : 5)
+    // or it became due while this claim ran (a timer a hair early): look again at once.
+    else schedulePump(webhookLimited ? opts.idlePollMs : 5)
   }
 
   /**

@@ -132,6 +132,43 @@ test('a retry goes the moment it is due while new events keep the engine claimin
   }
 })
 
+test('retries of two webhooks each go the moment they are due, also when a wake-up just before the first asked the store', async () => {
+  const { h, clock } = await startClockedHarness()
+  // The first webhook's retry hangs: no settlement wakes the engine while the second one waits.
+  const early = await startReceiver({ respond: [500, { status: 200, hang: 'no-response' }] })
+  const late = await startReceiver({ respond: [500, 200] })
+  try {
+    const first = await h.addWebhook({ url: early.url, retryScheduleMs: [100], timeoutMs: 30_000 })
+    await h.addWebhook({ url: late.url, retryScheduleMs: [300] })
+    await send(h, 'call.ended', undefined, clock)
+    const failed = await waitFor('both first attempts to be recorded', async () => {
+      const page = await h.store.listDeliveries({ workspaceId: h.workspaceId, limit: 10 })
+      const due = page.data.map((d) => d.attemptCount === 1 ? d.nextAttemptAt?.getTime() : undefined)
+      return due.length === 2 && due.every((t) => t !== undefined) ? (due as number[]).sort((a, b) => a - b) : null
+    })
+    const [earlyDue = 0, lateDue = 0] = failed
+    // A wake-up shortly before the first retry (a new event would do the same): its claim finds
+    // nothing and asks the store when the next delivery is due — the first retry. The claim at
+    // that moment then finds work with that answer still fresh; it must not take it as the next
+    // due time once it is past, or the second retry waits for the idle poll (1 s).
+    await clock.advance(earlyDue - clock.now() - 20)
+    h.engine.wake()
+    await clock.advance(20)
+    await waitFor('the first retry (it hangs)', async () => early.requests.length === 2 ? true : null)
+    await clock.advance(lateDue - clock.now() - 1)
+    assert.equal(late.requests.length, 1, 'nothing is sent 1 ms before the second retry is due')
+    await clock.advance(1)
+    await waitFor('the second retry, at its due time', async () => late.requests.length === 2 ? true : null)
+    // Not woken by the hanging attempt's end (its 30 s timeout, or the waitFor's 60 s deadline).
+    const [stillOut] = (await h.store.listDeliveries({ workspaceId: h.workspaceId, webhookId: first.id, limit: 1 })).data
+    assert.equal(stillOut?.attemptCount, 1, 'the second retry went while the first webhook\'s retry was still hanging')
+  } finally {
+    await early.close()
+    await late.close()
+    await h.close()
+  }
+})
+
 test('an endpoint that always answers 500 gets exactly 4 attempts (500/1000/2000 ms apart), then the delivery fails', async () => {
   const { h, clock } = await startClockedHarness()
   const receiver = await startReceiver({ respond: [500] })
