@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect, createServer } from 'node:net'
-import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setImmediate as nextTurn } from 'node:timers/promises'
@@ -11,6 +9,7 @@ import type { Store } from '../src/store/store.js'
 import { eventFor, seed } from './contract/store-fixtures.js'
 import { createPostgresStore } from '../src/store/postgres/index.js'
 import { makePostgresStore, TEST_DATABASE_URL } from './helpers/postgres.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
 import { ServiceError } from '../src/errors.js'
 
 interface Opened { store: Store, reopen: () => Promise<Store>, cleanup: () => Promise<void> }
@@ -101,28 +100,16 @@ for (const kind of STORES) {
 test('postgres: a store closed while the database is cut off answers the call still gathering with 503, and closes', { timeout: 120_000 }, async () => {
   // The store reaches the database through a TCP proxy that the test cuts: open connections are
   // dropped and new ones are accepted but never answered (a host that went away).
-  const sockets = new Set<Socket>()
-  let cut = false
-  const proxy = createServer((client) => {
-    sockets.add(client)
-    client.on('error', () => {})
-    if (cut) return
-    const url = new URL(TEST_DATABASE_URL)
-    const upstream = connect(Number(url.port === '' ? 5432 : url.port), url.hostname)
-    upstream.on('error', () => {})
-    sockets.add(upstream)
-    client.pipe(upstream).pipe(client)
-  })
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+  const url = new URL(TEST_DATABASE_URL)
+  const proxy = await startTcpProxy(url.hostname, Number(url.port === '' ? 5432 : url.port))
   const { schema, cleanup } = await makePostgresStore()
   try {
     const viaProxy = new URL(TEST_DATABASE_URL)
-    viaProxy.host = `127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    viaProxy.host = `127.0.0.1:${proxy.port}`
     const store = await createPostgresStore({ connectionString: viaProxy.toString(), schema, commitGatherMs: 2_000 })
     const { webhooks } = await seed(store)
     await Promise.all([store.recordEvent(eventFor(webhooks)), store.recordEvent(eventFor(webhooks))])
-    cut = true
-    for (const socket of sockets) socket.destroy()
+    proxy.cut()
     const answer = store.recordEvent(eventFor(webhooks)).then(() => null, (error: unknown) => error)
     await nextTurn()
     await store.close()
@@ -130,8 +117,7 @@ test('postgres: a store closed while the database is cut off answers the call st
     assert.ok(error instanceof ServiceError, `a ServiceError, not ${String(error)}`)
     assert.equal(error.code, 'STORE_UNAVAILABLE')
   } finally {
-    for (const socket of sockets) socket.destroy()
-    proxy.close()
+    await proxy.close()
     await cleanup()
   }
 })

@@ -57,6 +57,7 @@ export interface ResolvedConfig {
   bodyLimitBytes: number
   /** How long an event batch may wait for company after the previous one; 0 = the next turn. */
   commitGatherMs: number
+  databaseQueryTimeoutMs: number
   /** Base of portal links (POST /portal-sessions); null = the address the service listens on. */
   publicUrl: string | null
   /** Origins allowed to frame the dashboard (CSP frame-ancestors); empty = none. */
@@ -265,6 +266,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   { key: 'host', env: ['KEJUE_HOST'], flag: 'host', flagSyntax: '--host <addr>', description: 'Address to bind; 0.0.0.0 exposes the API to the network', defaultValue: DEFAULTS.api.host, parse: nonEmptyString() },
   { key: 'dataDir', env: ['KEJUE_DATA_DIR'], flag: 'dataDir', flagSyntax: '--data-dir <dir>', description: `Directory of the embedded SQLite store (${DEFAULTS.store.sqliteFile})`, defaultValue: DEFAULTS.store.dataDir, parse: nonEmptyString() },
   { key: 'databaseUrl', env: ['KEJUE_DATABASE_URL', 'DATABASE_URL'], flag: 'databaseUrl', flagSyntax: '--database-url <url>', description: 'postgres://… switches the store to PostgreSQL', defaultValue: null, parse: databaseUrl() },
+  { key: 'databaseQueryTimeoutMs', env: ['KEJUE_DATABASE_QUERY_TIMEOUT_MS'], description: 'PostgreSQL only: how long one statement may run before it is cancelled and its connection dropped (the caller gets 503 STORE_UNAVAILABLE); bounds the wait on a connection that went silent', defaultValue: DEFAULTS.store.postgresQueryTimeoutMs, parse: integer(1_000, 600_000) },
   { key: 'adminKey', env: ['KEJUE_ADMIN_KEY'], description: 'The admin key (≥ 16 characters); generated and printed once at first start when unset', defaultValue: null, parse: adminKey() },
   { key: 'allowPrivateNetworks', env: ['KEJUE_ALLOW_PRIVATE_NETWORKS'], flag: 'allowPrivateNetworks', flagSyntax: '--allow-private-networks', description: 'Allow webhook URLs on loopback, private and link-local addresses (local development and tests only)', defaultValue: false, parse: boolean() },
   { key: 'encryptionKey', env: ['KEJUE_ENCRYPTION_KEY'], description: 'Key(s) encrypting stored webhook secrets: 32 bytes as 64 hex digits or base64; a comma-separated list encrypts with the first and decrypts with any. Unset: <KEJUE_DATA_DIR>/encryption.key, created at first start', defaultValue: null, parse: encryptionKeys() },

@@ -27,6 +27,8 @@ export interface OpenStoreOptions {
   poolSize?: number
   /** `KEJUE_COMMIT_GATHER_MS`: how long an event batch may wait for company (batch-gather.ts). @defaultValue 0 */
   commitGatherMs?: number
+  /** PostgreSQL only, `KEJUE_DATABASE_QUERY_TIMEOUT_MS` (pool.ts). @defaultValue 15000 */
+  databaseQueryTimeoutMs?: number
   /** `KEJUE_ENCRYPTION_KEY`; unset means `<dataDir>/encryption.key` (created when missing). */
   encryptionKey?: string | null
   /** Told when the key file is created or clear secrets were sealed. */
@@ -61,6 +63,7 @@ async function openDriver (options: OpenStoreOptions): Promise<Store> {
       connectionString: options.databaseUrl,
       ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
       ...(options.commitGatherMs === undefined ? {} : { commitGatherMs: options.commitGatherMs }),
+      ...(options.databaseQueryTimeoutMs === undefined ? {} : { queryTimeoutMs: options.databaseQueryTimeoutMs }),
     })
   }
   return await openSqliteStore(options.dataDir, options.commitGatherMs)

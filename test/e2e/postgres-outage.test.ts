@@ -7,6 +7,9 @@
  * - The database refuses connections for a while (ALLOW_CONNECTIONS false, as during a restart):
  *   /healthz answers 503 and requests 503 STORE_UNAVAILABLE; once it is back, /healthz is 200
  *   again and a retry that fell due during the outage is sent without any new request.
+ * - The network to the database goes silent (a TCP proxy stops passing bytes but closes nothing,
+ *   as when a host or a link vanishes): every request still answers, 202 or 503, and once new
+ *   connections get through again the service works on, with the silent ones never coming back.
  * Only this test's own database is touched, so tests running beside it on `test` are safe.
  * Needs `npm run build` first (npm test does it).
  */
@@ -18,6 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { adminQuery as admin, createTestDatabase } from '../helpers/postgres.js'
+import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import type { Service } from '../helpers/served.js'
 import { createWebhook, health, MAIN, postEvent, startReceiver, startService, stopService, waitFor } from '../helpers/served.js'
 
@@ -26,6 +30,46 @@ async function terminateBackends (database: string): Promise<number> {
     'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
     [database])
   return rows[0]?.n ?? 0
+}
+
+interface Load {
+  accepted: Set<string>
+  /** Answers other than 202 or 503 STORE_UNAVAILABLE, and requests that failed (postEvent gives up after 30 s). */
+  unexpected: string[]
+  unavailable (): number
+  stop (): Promise<void>
+}
+
+/** `clients` producers posting events back to back until stopped. */
+function startLoad (running: Service, clients: number, prefix: string): Load {
+  const accepted = new Set<string>()
+  const unexpected: string[] = []
+  let unavailable = 0
+  let loading = true
+  let sequence = 0
+  const producers = Array.from({ length: clients }, async () => {
+    while (loading) {
+      const eventId = `${prefix}${sequence++}`
+      try {
+        const outcome = await postEvent(running, eventId)
+        if (outcome.status === 202 && outcome.eventId === eventId) accepted.add(eventId)
+        else if (outcome.status === 503 && outcome.code === 'STORE_UNAVAILABLE') unavailable++
+        else unexpected.push(`${outcome.status} ${outcome.body}`)
+      } catch (err) {
+        unexpected.push(`request failed: ${String(err)}`)
+        return
+      }
+    }
+  })
+  return {
+    accepted,
+    unexpected,
+    unavailable: () => unavailable,
+    async stop () {
+      loading = false
+      await Promise.all(producers)
+    },
+  }
 }
 
 test('postgres: backends terminated under load — the process stays up, no 500, every 202 event is delivered', { timeout: 240_000 }, async (t) => {
@@ -39,26 +83,8 @@ test('postgres: backends terminated under load — the process stays up, no 500,
     const running = service
     await createWebhook(running, receiver.url)
 
-    const accepted = new Set<string>()
-    const unexpected: string[] = []
-    let unavailable = 0
-    let loading = true
-    let sequence = 0
     // Eight clients posting back to back until told to stop.
-    const clients = Array.from({ length: 8 }, async () => {
-      while (loading) {
-        const eventId = `evt_load_${sequence++}`
-        try {
-          const outcome = await postEvent(running, eventId)
-          if (outcome.status === 202 && outcome.eventId === eventId) accepted.add(eventId)
-          else if (outcome.status === 503 && outcome.code === 'STORE_UNAVAILABLE') unavailable++
-          else unexpected.push(`${outcome.status} ${outcome.body}`)
-        } catch (err) {
-          unexpected.push(`request failed: ${String(err)}`)
-          return
-        }
-      }
-    })
+    const { accepted, unexpected, unavailable, stop } = startLoad(running, 8, 'evt_load_')
 
     let terminated = 0
     for (let round = 1; round <= 5; round++) {
@@ -69,8 +95,7 @@ test('postgres: backends terminated under load — the process stays up, no 500,
     // Accepting goes on after the last kill, with nothing restarted by hand.
     const afterKills = accepted.size
     await waitFor('events accepted after the kills', () => accepted.size >= afterKills + 40 || unexpected.length > 0 ? true : null)
-    loading = false
-    await Promise.all(clients)
+    await stop()
 
     assert.deepEqual(unexpected, [], 'every request answered 202 or 503 STORE_UNAVAILABLE')
     assert.ok(terminated >= 5, `backends were terminated (${terminated})`)
@@ -78,7 +103,7 @@ test('postgres: backends terminated under load — the process stays up, no 500,
     await waitFor('every accepted event at the receiver', () => [...accepted].every((id) => receiver.received.has(id)) ? true : null, 120_000)
     assert.equal(await health(running), 200)
     assert.doesNotMatch(running.stderr(), /Unhandled 'error' event|57P01.*\n.*at /, 'no crash trace')
-    t.diagnostic(`${accepted.size} accepted, ${unavailable} answered 503, ${terminated} backends terminated`)
+    t.diagnostic(`${accepted.size} accepted, ${unavailable()} answered 503, ${terminated} backends terminated`)
   } finally {
     if (service !== null) await stopService(service)
     await receiver.close()
@@ -144,6 +169,46 @@ test('postgres: while the database refuses connections /healthz is 503 and reque
     if (blocked) await admin(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`).catch(() => undefined)
     if (service !== null) await stopService(service)
     await receiver.close()
+    await db.drop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('postgres: connections that go silent (no FIN, no answer) — every request answers, and the service works on once the network is back', { timeout: 240_000 }, async (t) => {
+  assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
+  const db = await createTestDatabase('kejue_outage')
+  const dataDir = await mkdtemp(join(tmpdir(), 'kejue-pg-outage-'))
+  const url = new URL(db.url)
+  const proxy = await startTcpProxy(url.hostname, Number(url.port === '' ? 5432 : url.port))
+  url.host = `127.0.0.1:${proxy.port}`
+  const receiver = await startReceiver()
+  let service: Service | null = null
+  try {
+    // A short statement timeout, so the test need not wait out the default 15 s.
+    service = await startService(dataDir, url.toString(), { env: { KEJUE_DATABASE_QUERY_TIMEOUT_MS: '1000' } })
+    const running = service
+    await createWebhook(running, receiver.url)
+
+    const { accepted, unexpected, unavailable, stop } = startLoad(running, 4, 'evt_silent_')
+    await waitFor('events accepted before the silence', () => accepted.size >= 40 || unexpected.length > 0 ? true : null)
+    // Mid-load, so statements and transactions are under way on the connections that fall silent.
+    proxy.silence()
+    await waitFor('a request answered 503 while silent', () => unavailable() > 0 || unexpected.length > 0 ? true : null)
+    proxy.restore()
+    const afterSilence = accepted.size
+    await waitFor('events accepted after the silence', () => accepted.size >= afterSilence + 40 || unexpected.length > 0 ? true : null)
+    await stop()
+
+    assert.deepEqual(unexpected, [], 'every request answered 202 or 503 STORE_UNAVAILABLE, none hung')
+    // The engine, too, gave up on its silent connections: everything accepted arrives.
+    await waitFor('every accepted event at the receiver', () => [...accepted].every((id) => receiver.received.has(id)) ? true : null, 120_000)
+    assert.equal(await health(running), 200)
+    assert.equal(running.child.exitCode, null, `the service is still running; stderr:\n${running.stderr()}`)
+    t.diagnostic(`${accepted.size} accepted, ${unavailable()} answered 503`)
+  } finally {
+    if (service !== null) await stopService(service)
+    await receiver.close()
+    await proxy.close()
     await db.drop()
     await rm(dataDir, { recursive: true, force: true })
   }

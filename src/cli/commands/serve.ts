@@ -45,7 +45,7 @@ export function loadConfigOrReport (flags: Record<string, string | boolean | und
  */
 export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger): Promise<Store | null> {
   try {
-    return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, commitGatherMs: config.commitGatherMs, encryptionKey: config.encryptionKey, logger })
+    return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, commitGatherMs: config.commitGatherMs, databaseQueryTimeoutMs: config.databaseQueryTimeoutMs, encryptionKey: config.encryptionKey, logger })
   } catch (err) {
     const error = coerceError(err) as Error & { code?: string }
     if (error.code !== 'CONFIG_INVALID') throw err

@@ -12,17 +12,30 @@ const OUTAGE_SQLSTATES = new Set([
   '53100', // disk_full
   '53300', // too_many_connections
   '25006', // read_only_sql_transaction: a standby, or default_transaction_read_only
+  '57014', // query_canceled: statement_timeout (KEJUE_DATABASE_QUERY_TIMEOUT_MS), pg_cancel_backend
 ])
 
 // Socket errors of a server that is down, restarting or unreachable.
 const OUTAGE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+
+// pg raises this, with no code, when a query's answer has not come within its query_timeout.
+const QUERY_READ_TIMEOUT = 'Query read timeout'
 
 // pg and pg-pool raise these as plain Errors, with no code.
 const OUTAGE_MESSAGES = [
   'Connection terminated',
   'timeout exceeded when trying to connect',
   'is not queryable',
+  QUERY_READ_TIMEOUT,
 ]
+
+/**
+ * True when pg gave up waiting for a query's answer (pool.ts, query_timeout): the connection went
+ * silent, and anything sent on it next would wait the same way, so it must not be used again.
+ */
+export function isQueryReadTimeout (err: unknown): boolean {
+  return err instanceof Error && err.message === QUERY_READ_TIMEOUT
+}
 
 /** True when `err` says the database is unreachable or cannot be written right now. */
 export function isPostgresOutage (err: unknown): boolean {

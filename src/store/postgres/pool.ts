@@ -14,16 +14,25 @@ export interface PostgresStoreOptions {
   poolSize?: number
   /** `KEJUE_COMMIT_GATHER_MS` (batch-gather.ts). @defaultValue 0 */
   commitGatherMs?: number
+  /**
+   * `KEJUE_DATABASE_QUERY_TIMEOUT_MS`: how long a statement may run; 0 for none (migrations).
+   * @defaultValue 15000
+   */
+  queryTimeoutMs?: number
 }
 
 export interface ResolvedPostgresStoreOptions {
   connectionString: string
   schema: string | null
   poolSize: number
+  queryTimeoutMs: number
 }
 
 const INT8_OID = 20
 const CONNECT_TIMEOUT_MS = 10_000
+// How much longer than the server's statement_timeout the client waits for an answer: a live
+// server's own cancel (an error, the connection kept) arrives first; only a silent one is cut.
+const QUERY_TIMEOUT_GRACE_MS = 2_000
 // Plain identifiers only: the name goes into `-c search_path=` and into SQL text unescaped.
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -34,7 +43,9 @@ export function resolvePostgresOptions (options: PostgresStoreOptions): Resolved
   }
   const poolSize = options.poolSize ?? DEFAULTS.store.postgresPoolSize
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new ConfigError('postgres poolSize must be a positive integer')
-  return { connectionString: options.connectionString, schema, poolSize }
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULTS.store.postgresQueryTimeoutMs
+  if (!Number.isInteger(queryTimeoutMs) || queryTimeoutMs < 0) throw new ConfigError('postgres queryTimeoutMs must be a non-negative integer')
+  return { connectionString: options.connectionString, schema, poolSize, queryTimeoutMs }
 }
 
 /**
@@ -87,7 +98,16 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = { jit: 'off' }
  * the session (`-c name=value` at start-up), on top of SESSION_SETTINGS.
  */
 export function clientConfig (options: ResolvedPostgresStoreOptions, settings: Record<string, string> = {}): pg.ClientConfig {
-  const startup = { ...SESSION_SETTINGS, ...(options.schema === null ? {} : { search_path: options.schema }), ...settings }
+  const timeout = options.queryTimeoutMs
+  const startup = {
+    ...SESSION_SETTINGS,
+    ...(options.schema === null ? {} : { search_path: options.schema }),
+    // The server cancels a statement that runs this long (a lock wait, an overloaded server), and
+    // ends a session left inside a transaction this long: one whose client went silent would
+    // otherwise hold its row locks until the server's own keep-alive gave up (hours).
+    ...(timeout === 0 ? {} : { statement_timeout: String(timeout), idle_in_transaction_session_timeout: String(timeout) }),
+    ...settings,
+  }
   const startupOptions = Object.entries(startup).map(([name, value]) => `-c ${name}=${value}`).join(' ')
   return {
     connectionString: options.connectionString,
@@ -100,6 +120,10 @@ export function clientConfig (options: ResolvedPostgresStoreOptions, settings: R
     // While the database is unreachable a connection attempt (a pooled one, or the listener's)
     // gives up after this long; a request then fails with 503 STORE_UNAVAILABLE.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // A connection that went silent (no FIN, no answer) fails its query here instead of after
+    // TCP keep-alive gives up (minutes); the query's caller then drops the connection
+    // (transaction(), pg-pool's own query) and gets 503 STORE_UNAVAILABLE.
+    ...(timeout === 0 ? {} : { query_timeout: timeout + QUERY_TIMEOUT_GRACE_MS }),
     // Set at connection start-up, so every pooled connection sees our tables first.
     ...(startupOptions === '' ? {} : { options: startupOptions }),
   }

@@ -9,7 +9,7 @@ import type { Store } from '../store.js'
 import { guardStore } from '../unavailable.js'
 import { migrate } from './migrate.js'
 import { isPostgresOutage } from './pg-errors.js'
-import type { PostgresStoreOptions } from './pool.js'
+import type { PostgresStoreOptions, ResolvedPostgresStoreOptions } from './pool.js'
 import { createPool, ENGINE_SESSION_SETTINGS, resolvePostgresOptions } from './pool.js'
 import * as accounts from './queries/accounts.js'
 import { claimDue } from './queries/claim-due.js'
@@ -40,13 +40,8 @@ import { createWorkAnnouncer, startWorkListener } from './work-listener.js'
 export async function createPostgresStore (options: PostgresStoreOptions): Promise<Store> {
   const resolved = resolvePostgresOptions(options)
   const { schema } = resolved
+  await migrateOnce(resolved)
   const pool = createPool(resolved)
-  try {
-    await migrate(pool, schema)
-  } catch (err) {
-    await pool.end().catch(() => {})
-    throw err
-  }
 
   // Lease bookkeeping, settlements and the engine's walks of the due index: see
   // ENGINE_SESSION_SETTINGS. Events are always flushed before they are acknowledged (the main
@@ -231,11 +226,18 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
  * migrate before starting the service. Returns the versions applied now.
  */
 export async function migratePostgres (options: PostgresStoreOptions): Promise<number[]> {
-  const resolved = resolvePostgresOptions(options)
-  const pool = createPool({ ...resolved, poolSize: 1 })
+  return await migrateOnce(resolvePostgresOptions(options))
+}
+
+/**
+ * On a connection of its own without statement timeouts: a migration may build an index over
+ * millions of rows, and waits for other processes' migrations (migrate.ts) as long as they take.
+ */
+async function migrateOnce (resolved: ResolvedPostgresStoreOptions): Promise<number[]> {
+  const pool = createPool({ ...resolved, poolSize: 1, queryTimeoutMs: 0 })
   try {
     return await migrate(pool, resolved.schema)
   } finally {
-    await pool.end()
+    await pool.end().catch(() => {})
   }
 }

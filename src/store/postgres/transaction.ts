@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { isQueryReadTimeout } from './pg-errors.js'
 
 /** Runs `fn` in one transaction on one pooled client; nothing slow may happen inside `fn`. */
 export async function transaction<T> (pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -15,11 +16,16 @@ export async function transaction<T> (pool: pg.Pool, fn: (client: pg.PoolClient)
     await client.query('COMMIT')
     return result
   } catch (err) {
-    try {
-      await client.query('ROLLBACK')
-    } catch {
-      // The connection itself failed: do not hand it back to the pool.
-      broken = true
+    // A connection that went silent would hold a ROLLBACK as long again: drop it (the server
+    // rolls back a transaction whose connection is gone).
+    if (isQueryReadTimeout(err)) broken = true
+    else {
+      try {
+        await client.query('ROLLBACK')
+      } catch {
+        // The connection itself failed: do not hand it back to the pool.
+        broken = true
+      }
     }
     throw err
   } finally {

@@ -10,6 +10,7 @@
  * flush), so every event would wait for the previous one's fsync. Announcing after the commit,
  * coalesced to at most one NOTIFY in flight per store, lets events commit in parallel.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import pg from 'pg'
 import type { ResolvedPostgresStoreOptions } from './pool.js'
 import { clientConfig } from './pool.js'
@@ -19,6 +20,11 @@ export const WORK_CHANNEL = 'kejue_work'
 // Reconnect delays: start quick, back off to a few seconds while the database is down.
 const RECONNECT_MIN_MS = 250
 const RECONNECT_MAX_MS = 5_000
+// A LISTEN connection only receives, so one that went silent (no FIN: a host or network gone)
+// would never fail: it asks the server something this often, and a query that gets no answer
+// within the query timeout (pool.ts) drops it and reconnects.
+const LISTENER_PING_MS = 10_000
+const CLOSE_WAIT_MS = 2_000
 
 export interface WorkListener {
   close (): Promise<void>
@@ -53,6 +59,7 @@ export function createWorkAnnouncer (pool: pg.Pool, schema: string | null): () =
 export async function startWorkListener (
   options: ResolvedPostgresStoreOptions,
   onNotify: () => void,
+  pingMs = LISTENER_PING_MS,
 ): Promise<WorkListener> {
   // Notifications carry the schema so stores in other schemas of the same database ignore them.
   const payload = options.schema ?? ''
@@ -60,6 +67,13 @@ export async function startWorkListener (
   let closed = false
   let timer: NodeJS.Timeout | null = null
   let delayMs = RECONNECT_MIN_MS
+  // The active connection's ping (only it has one).
+  let ping: NodeJS.Timeout | null = null
+
+  function stopPing (): void {
+    if (ping !== null) clearInterval(ping)
+    ping = null
+  }
 
   function scheduleReconnect (): void {
     if (closed || timer !== null) return
@@ -78,7 +92,10 @@ export async function startWorkListener (
     const drop = (): void => {
       if (dropped) return
       dropped = true
-      if (client === next) client = null
+      if (client === next) {
+        client = null
+        stopPing()
+      }
       next.end().catch(() => {})
       scheduleReconnect()
     }
@@ -101,6 +118,8 @@ export async function startWorkListener (
     }
     client = next
     delayMs = RECONNECT_MIN_MS
+    ping = setInterval(() => { next.query('SELECT 1').catch(drop) }, pingMs)
+    ping.unref()
     if (isReconnect) onNotify()
   }
 
@@ -111,13 +130,15 @@ export async function startWorkListener (
       closed = true
       if (timer !== null) clearTimeout(timer)
       timer = null
+      stopPing()
       const current = client
       client = null
       if (current !== null) {
         current.removeAllListeners('end')
         current.removeAllListeners('error')
         current.on('error', () => {})
-        await current.end().catch(() => {})
+        // Bounded: ending a connection that went silent waits for an answer that never comes.
+        await Promise.race([current.end().catch(() => {}), delay(CLOSE_WAIT_MS, undefined, { ref: false })])
       }
     },
   }
