@@ -3,8 +3,11 @@
  * unless KEJUE_ADMIN_KEY is set, a generated admin key. Keys are stored as hashes only, so they
  * can be printed exactly once: the banner is printed after the server listens, and only then is
  * the start marked done. A start that died before printing makes fresh keys next time (and
- * revokes the unprinted ones) instead of leaving the user without any.
+ * revokes the unprinted ones) instead of leaving the user without any. Of several processes that
+ * start at once on an empty store, one makes and prints the keys; the others print none (each
+ * would otherwise revoke the keys another had just printed).
  */
+import { randomUUID } from 'node:crypto'
 import type { Store, Workspace } from '../store/store.js'
 import { hashKey, makeApiKey } from '../api/auth.js'
 import { newId } from '../util/ids.js'
@@ -13,6 +16,10 @@ const KEYS_SHOWN = 'bootstrap.keys_shown_at'
 const DEFAULT_WORKSPACE = 'bootstrap.default_workspace_id'
 const UNSHOWN_KEYS = 'bootstrap.unshown_key_ids'
 const OPERATOR_ADMIN_KEY = 'bootstrap.operator_admin_key_id'
+// "<id> <ISO time>" of the process making the first-start keys. A claim this old belongs to a
+// start that died before printing (a start prints within seconds): the next start takes it over.
+const FIRST_START_CLAIM = 'bootstrap.first_start_claim'
+const CLAIM_STALE_MS = 30_000
 
 export interface FirstStartKeys {
   /** The generated admin key, or null when the operator set KEJUE_ADMIN_KEY. */
@@ -21,11 +28,19 @@ export interface FirstStartKeys {
   workspaceKey: string
 }
 
-/** Stores the operator's admin key (its hash) and retires the previous one when it changed. */
+/**
+ * Stores the operator's admin key (its hash) and retires the previous one when it changed. Of
+ * processes starting at once with a new key, the first stores it; the others find it stored.
+ */
 async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date): Promise<void> {
   if (await store.findApiKeyByHash(hashKey(adminKey)) !== null) return
   const key = makeApiKey(null, now, adminKey)
-  await store.createApiKey(key.row)
+  try {
+    await store.createApiKey(key.row)
+  } catch (err) {
+    if (await store.findApiKeyByHash(hashKey(adminKey)) !== null) return
+    throw err
+  }
   const previous = await store.getSetting(OPERATOR_ADMIN_KEY)
   if (previous !== null) await store.revokeApiKey(previous, now)
   await store.setSetting(OPERATOR_ADMIN_KEY, key.row.id)
@@ -38,6 +53,7 @@ async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date
 export async function prepareFirstStart (store: Store, options: { adminKey: string | null }, now: Date = new Date()): Promise<FirstStartKeys | null> {
   if (options.adminKey !== null) await ensureOperatorAdminKey(store, options.adminKey, now)
   if (await store.getSetting(KEYS_SHOWN) !== null) return null
+  if (!await claimFirstStart(store, now)) return null
 
   const defaultId = await store.getSetting(DEFAULT_WORKSPACE)
   let workspace = defaultId === null ? null : await store.getWorkspace(defaultId)
@@ -61,6 +77,15 @@ export async function prepareFirstStart (store: Store, options: { adminKey: stri
   if (adminKey !== null) await store.createApiKey(adminKey.row)
   await store.setSetting(UNSHOWN_KEYS, JSON.stringify([workspaceKey.row.id, ...(adminKey === null ? [] : [adminKey.row.id])]))
   return { adminKey: adminKey?.token ?? null, workspace, workspaceKey: workspaceKey.token }
+}
+
+/** True when this process is the one to make the first-start keys (see FIRST_START_CLAIM). */
+async function claimFirstStart (store: Store, now: Date): Promise<boolean> {
+  const current = await store.getSetting(FIRST_START_CLAIM)
+  const claimedAt = current === null ? NaN : Date.parse(current.split(' ')[1] ?? '')
+  // A claim whose time cannot be read counts as stale.
+  if (current !== null && now.getTime() - claimedAt < CLAIM_STALE_MS) return false
+  return await store.replaceSetting(FIRST_START_CLAIM, current, `${randomUUID()} ${now.toISOString()}`)
 }
 
 /** Called once the banner is out: later starts print no secrets. */

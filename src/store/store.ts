@@ -522,6 +522,11 @@ export interface Store {
   revokeApiKey (id: string, at: Date): Promise<boolean>
   getSetting (key: string): Promise<string | null>
   setSetting (key: string, value: string): Promise<void>
+  /**
+   * Sets `key` to `value` only while it holds `expected` (null: while it is absent), in one
+   * statement: of several processes that try at once, exactly one succeeds. True when it did.
+   */
+  replaceSetting (key: string, expected: string | null, value: string): Promise<boolean>
 
   // — webhooks —
   createWebhook (webhook: NewWebhook, now: Date): Promise<Webhook>

@@ -42,13 +42,31 @@ test('a start that died before printing makes fresh keys and revokes the unprint
   await withStore(async (store) => {
     const lost = await prepareFirstStart(store, { adminKey: null })
     assert.ok(lost !== null)
-    const again = await prepareFirstStart(store, { adminKey: null })
+    // Its claim on the first start goes stale after 30 s (a start prints within seconds).
+    const again = await prepareFirstStart(store, { adminKey: null }, new Date(Date.now() + 31_000))
     assert.ok(again !== null)
     assert.equal(again.workspace.id, lost.workspace.id, 'the same default workspace')
     assert.notEqual(again.workspaceKey, lost.workspaceKey)
     assert.equal(await store.findApiKeyByHash(hashKey(lost.workspaceKey)), null)
     assert.equal(await store.findApiKeyByHash(hashKey(lost.adminKey ?? '')), null)
     assert.ok(await store.findApiKeyByHash(hashKey(again.workspaceKey)) !== null)
+  })
+})
+
+test('of processes starting at once, one makes and prints the keys, and they keep working', async () => {
+  const given = 'operator-chosen-admin-key-2'
+  await withStore(async (store) => {
+    const starts = await Promise.all([1, 2, 3].map(async () => await prepareFirstStart(store, { adminKey: given })))
+    const printed = starts.filter((keys) => keys !== null)
+    assert.equal(printed.length, 1, 'one start prints keys')
+    const [keys] = printed
+    assert.ok(keys !== undefined)
+    assert.ok(await store.findApiKeyByHash(hashKey(keys.workspaceKey)) !== null, 'the printed workspace key works')
+    assert.ok(await store.findApiKeyByHash(hashKey(given)) !== null, 'the operator admin key, stored once')
+    assert.equal((await store.listWorkspaces()).length, 1)
+    // Another start while it is still starting prints nothing and revokes nothing.
+    assert.equal(await prepareFirstStart(store, { adminKey: given }), null)
+    assert.ok(await store.findApiKeyByHash(hashKey(keys.workspaceKey)) !== null)
   })
 })
 

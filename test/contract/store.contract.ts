@@ -66,6 +66,18 @@ export function storeContract (name: string, makeStore: () => Promise<StoreUnder
         assert.equal(await store.getSetting('admin_key_hash'), 'two')
         assert.equal(await store.getSetting('other'), 'x')
       })
+
+      it('replaces a setting only while it holds the expected value, and one of racing callers wins', async (store) => {
+        assert.equal(await store.replaceSetting('owner', 'a', 'b'), false, 'absent, so it does not hold "a"')
+        assert.equal(await store.getSetting('owner'), null)
+        const racing = await Promise.all(['p1', 'p2', 'p3'].map(async (v) => await store.replaceSetting('owner', null, v)))
+        assert.equal(racing.filter(Boolean).length, 1, 'exactly one of three writers of an absent key wins')
+        const winner = await store.getSetting('owner')
+        assert.equal(winner, ['p1', 'p2', 'p3'][racing.indexOf(true)])
+        assert.equal(await store.replaceSetting('owner', 'stale', 'p4'), false)
+        assert.equal(await store.replaceSetting('owner', winner, 'p4'), true)
+        assert.equal(await store.getSetting('owner'), 'p4')
+      })
     })
 
     describe('webhooks', () => {

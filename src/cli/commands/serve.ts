@@ -114,7 +114,6 @@ export async function runServe (flags: ServeFlags): Promise<void> {
   } else {
     // Fresh deliveries go to this process's engine already leased (delivery/handoff.ts).
     if (engine !== undefined) attachHandoff(store, engine.handoff)
-    const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
     // The sandbox's simulator (docs/sandbox.md): only with --simulate or KEJUE_SIMULATOR=true.
     const sandbox = config.simulator.enabled
       ? createSandbox({ speed: config.simulator.speed, seed: config.simulator.seed, outcomeWeights: config.simulator.outcomeWeights }, {
@@ -142,6 +141,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     }, parts)
     engine?.start()
     retention?.start()
+    // Once listening: a start that cannot listen (the port taken) leaves the first start to the next.
+    const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
     process.stdout.write(banner(server.url, firstStart))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)

@@ -86,6 +86,7 @@ export async function createPostgresStore (options: PostgresStoreOptions): Promi
     revokeApiKey: async (id, at) => await accounts.revokeApiKey(pool, id, at),
     getSetting: async (key) => await accounts.getSetting(pool, key),
     setSetting: async (key, value) => await accounts.setSetting(pool, key, value),
+    replaceSetting: async (key, expected, value) => await accounts.replaceSetting(pool, key, expected, value),
 
     createWebhook: async (webhook, now) => await webhooks.createWebhook(pool, webhook, now),
     getWebhook: async (workspaceId, id) => await webhooks.getWebhook(pool, workspaceId, id),

@@ -121,6 +121,7 @@ export async function createSqliteStore (options: SqliteStoreOptions): Promise<S
     revokeApiKey: async (id, at) => accounts.revokeApiKey(id, at),
     getSetting: async (key) => accounts.getSetting(key),
     setSetting: async (key, value) => accounts.setSetting(key, value),
+    replaceSetting: async (key, expected, value) => accounts.replaceSetting(key, expected, value),
 
     createWebhook: async (webhook, now) => webhooks.createWebhook(webhook, now),
     getWebhook: async (workspaceId, id) => webhooks.getWebhook(workspaceId, id),

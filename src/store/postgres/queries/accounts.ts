@@ -74,3 +74,10 @@ export async function setSetting (db: pg.Pool, key: string, value: string): Prom
     'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
     [key, value])
 }
+
+export async function replaceSetting (db: pg.Pool, key: string, expected: string | null, value: string): Promise<boolean> {
+  const result = expected === null
+    ? await db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value])
+    : await db.query('UPDATE settings SET value = $3 WHERE key = $1 AND value = $2', [key, expected, value])
+  return (result.rowCount ?? 0) > 0
+}

@@ -16,6 +16,8 @@ export function prepareAccounts (db: Database) {
   const revokeKey = db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
   const selectSetting = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?')
   const upsertSetting = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+  const insertSetting = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+  const updateSetting = db.prepare('UPDATE settings SET value = ? WHERE key = ? AND value = ?')
 
   return {
     createWorkspace (workspace: Workspace): void {
@@ -49,6 +51,10 @@ export function prepareAccounts (db: Database) {
     },
     setSetting (key: string, value: string): void {
       upsertSetting.run(key, value)
+    },
+    replaceSetting (key: string, expected: string | null, value: string): boolean {
+      const result = expected === null ? insertSetting.run(key, value) : updateSetting.run(value, key, expected)
+      return result.changes > 0
     },
   }
 }
