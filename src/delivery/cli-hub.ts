@@ -241,6 +241,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
     unsubscribe = null
   }
 
+  let beatFailures = 0
   async function beat (): Promise<void> {
     const at = new Date(now())
     try {
@@ -250,8 +251,11 @@ export function createCliHub (deps: CliHubDeps): CliHub {
         deps.logger?.warn({ sessionId: stale.id, hubId: stale.hubId }, 'ending a cli session whose process stopped')
         await endCliSession(store, stale, at)
       }
+      if (beatFailures > 0) deps.logger?.warn({ failures: beatFailures }, 'cli sessions: the store answers again')
+      beatFailures = 0
     } catch (err) {
-      logError(err, 'cli session heartbeat failed')
+      // Every 10 s while the store is away: said once, as the engine does (docs/storage.md).
+      if (beatFailures++ === 0) logError(err, 'cli sessions: keeping them alive failed; retrying until the store answers')
     }
   }
 
