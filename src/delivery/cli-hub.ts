@@ -62,6 +62,8 @@ export interface CliReport {
   duration_ms: number
   error?: string | null
   response_excerpt?: string | null
+  /** The local app's Retry-After header, as sent. */
+  retry_after?: string | null
 }
 
 export interface CliStream {
@@ -82,6 +84,11 @@ export interface CliHub {
   open (workspaceId: string, events: string[], stream: CliStream): Promise<OpenedSession>
   /** The connection closed: ends the session. */
   close (sessionId: string): Promise<void>
+  /**
+   * Records a report from the CLI (it may reach any process: see recordCliReport); a retry it
+   * schedules for a session held here is pushed when due, not at the next poll.
+   */
+  report (workspaceId: string, sessionId: string, report: CliReport, now: Date): Promise<ReportResult>
   /** Starts the heartbeat and the sweep of dead processes' sessions. */
   start (): void
   /** Ends every session held here. */
@@ -108,11 +115,14 @@ export async function endCliSession (store: Store, session: CliSession, now: Dat
 /** The outcome a report stands for, as if the local app had answered the service directly. */
 function reportOutcome (report: CliReport): AttemptOutcome {
   const excerpt = report.response_excerpt ?? ''
-  if (report.status_code !== null) return classifyStatus(report.status_code, report.duration_ms, excerpt)
+  if (report.status_code !== null) return classifyStatus(report.status_code, report.duration_ms, excerpt, report.retry_after ?? undefined)
   return networkFailure(report.error ?? 'the local app could not be reached', report.duration_ms)
 }
 
-/** Records one attempt of a session's delivery under its lease; false when the lease is gone. */
+/**
+ * Records one attempt of a session's delivery under its lease: null when the lease is gone, else
+ * when its retry is due (ms; null when there is none).
+ */
 async function recordOutcome (
   store: Store,
   delivery: Pick<Delivery, 'id' | 'maxAttempts'>,
@@ -120,34 +130,45 @@ async function recordOutcome (
   attempt: { number: number, leaseToken: string, startedAt: number },
   outcome: AttemptOutcome,
   now: Date,
-): Promise<boolean> {
+): Promise<{ retryAt: number | null } | null> {
   // Jittered like the engine's retries (Math.random: the hub has no injected source).
-  const { rejected } = await store.completeAttempts([attemptResult({
+  const result = attemptResult({
     deliveryId: delivery.id,
     leaseToken: attempt.leaseToken,
     attempt: attempt.number,
     maxAttempts: delivery.maxAttempts,
     backoffMs: webhook.backoffMs,
     startedAt: attempt.startedAt,
-  }, outcome, Math.random)], now)
-  return rejected.length === 0
+  }, outcome, Math.random)
+  const { rejected } = await store.completeAttempts([result], now)
+  if (rejected.length > 0) return null
+  return { retryAt: result.settlement.status === 'pending' ? result.settlement.nextAttemptAt.getTime() : null }
 }
 
 export type ReportResult = 'recorded' | 'unknown-session' | 'unknown-delivery' | 'stale'
 
-/** A report from the CLI, received by any process: recorded as the attempt's response. */
+/**
+ * A report from the CLI, received by any process: recorded as the attempt's response. The hub
+ * holding the session finds a retry it schedules by polling (DEFAULTS.cliHub.pollMs), or when due
+ * if the report reached that hub's own process (CliHub.report).
+ */
 export async function recordCliReport (store: Store, workspaceId: string, sessionId: string, report: CliReport, now: Date): Promise<ReportResult> {
+  return (await recordReport(store, workspaceId, sessionId, report, now)).result
+}
+
+async function recordReport (store: Store, workspaceId: string, sessionId: string, report: CliReport, now: Date): Promise<{ result: ReportResult, retryAt: number | null }> {
+  const none = (result: ReportResult): { result: ReportResult, retryAt: null } => ({ result, retryAt: null })
   const session = await store.getCliSession(workspaceId, sessionId)
-  if (session === null) return 'unknown-session'
+  if (session === null) return none('unknown-session')
   const delivery = await store.getDelivery(workspaceId, report.delivery_id)
-  if (delivery === null || delivery.webhookId !== session.webhookId) return 'unknown-delivery'
-  if (delivery.status !== 'pending' || delivery.attemptCount + 1 !== report.attempt) return 'stale'
+  if (delivery === null || delivery.webhookId !== session.webhookId) return none('unknown-delivery')
+  if (delivery.status !== 'pending' || delivery.attemptCount + 1 !== report.attempt) return none('stale')
   const webhook = await store.getWebhook(workspaceId, session.webhookId)
-  if (webhook === null) return 'stale'
+  if (webhook === null) return none('stale')
   const startedAt = now.getTime() - report.duration_ms
   const recorded = await recordOutcome(store, delivery, webhook,
     { number: report.attempt, leaseToken: report.lease_token, startedAt }, reportOutcome(report), now)
-  return recorded ? 'recorded' : 'stale'
+  return recorded === null ? none('stale') : { result: 'recorded', retryAt: recorded.retryAt }
 }
 
 interface LocalSession {
@@ -197,6 +218,13 @@ export function createCliHub (deps: CliHubDeps): CliHub {
     }
   }
 
+  /** Claims when a retry of one of this hub's sessions is due, instead of at the next poll. */
+  function claimAt (at: number | null): void {
+    if (at === null || sessions.size === 0) return
+    const timer = setTimeout(() => { void claim() }, Math.max(0, at - now()) + 1)
+    timer.unref()
+  }
+
   function push (claim: ClaimedDelivery): void {
     const local = sessionOf(claim.webhook)
     // Not ours any more (the session is ending): its deliveries are failed by endCliSession.
@@ -220,7 +248,7 @@ export function createCliHub (deps: CliHubDeps): CliHub {
       // A report that arrived (at any process) moved the lease on: this is then rejected.
       recordOutcome(store, { id: claim.deliveryId, maxAttempts: claim.maxAttempts }, webhook,
         { number: claim.attempt, leaseToken: claim.leaseToken, startedAt }, outcome, new Date(now()))
-        .catch((err: unknown) => logError(err, 'recording a cli timeout failed'))
+        .then((recorded) => { claimAt(recorded?.retryAt ?? null) }, (err: unknown) => logError(err, 'recording a cli timeout failed'))
     }, request.timeoutMs + REPORT_GRACE_MS)
     timer.unref()
     awaiting.set(claim.deliveryId, timer)
@@ -270,6 +298,12 @@ export function createCliHub (deps: CliHubDeps): CliHub {
 
   return {
     id,
+
+    async report (workspaceId, sessionId, report, at) {
+      const { result, retryAt } = await recordReport(store, workspaceId, sessionId, report, at)
+      if (sessions.has(sessionId)) claimAt(retryAt)
+      return result
+    },
 
     async open (workspaceId, events, stream) {
       const at = new Date(now())

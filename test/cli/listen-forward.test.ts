@@ -39,12 +39,14 @@ function run (args: string[], env: Record<string, string>): Running {
 
 interface Arrival { eventId: string, attempt: string, verified: boolean, status: number }
 
-test('listen --forward-to: deliveries reach a local app signed with the printed secret, a local 500 is retried, and Ctrl-C removes the session', { timeout: 120_000 }, async () => {
+test('listen --forward-to: deliveries reach a local app signed with the printed secret, a local 500 is retried, a local 503\'s Retry-After is honoured, and Ctrl-C removes the session', { timeout: 120_000 }, async () => {
   assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
   const dataDir = await mkdtemp(join(tmpdir(), 'kejue-listen-'))
   // The local app: answers by event id, verifying each delivery with the CLI's printed secret.
   let secret = ''
   const script = new Map<string, number[]>()
+  // Retry-After sent with a 503 to these events.
+  const retryAfter = new Map<string, string>()
   const arrivals: Arrival[] = []
   const app = createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -55,7 +57,8 @@ test('listen --forward-to: deliveries reach a local app signed with the printed 
       const planned = script.get(eventId) ?? [204]
       const status = verified ? (planned.length > 1 ? planned.shift() ?? 204 : planned[0] ?? 204) : 400
       arrivals.push({ eventId, attempt: String(req.headers['x-kejue-attempt']), verified, status })
-      res.writeHead(status).end()
+      const asked = retryAfter.get(eventId)
+      res.writeHead(status, status === 503 && asked !== undefined ? { 'retry-after': asked } : {}).end()
     })
   })
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve))
@@ -103,6 +106,22 @@ test('listen --forward-to: deliveries reach a local app signed with the printed 
     assert.deepEqual(arrivals.filter((a) => a.eventId === retried).map((a) => [a.attempt, a.verified]), [['1', true], ['2', true]])
     await waitFor('a line per delivery', () => new RegExp(`call\\.ended +${done.id}  attempt 2  → 204`).test(running.output()) ? true : null)
     assert.match(running.output(), new RegExp(`call\\.ended +${done.id}  attempt 1  → 500`))
+
+    // A local 503 with Retry-After: 2 waits 2 s (not the scheduled 500 ms), as from any receiver.
+    const later = newId('evt')
+    script.set(later, [503, 204])
+    retryAfter.set(later, '2')
+    await api('POST', '/events', { event: 'call.ended', event_id: later, data: samplePayload('call.ended') })
+    const waited = await waitFor('the delivery retried after Retry-After', async () => {
+      const event = await api('GET', `/events/${later}`)
+      const delivery = (event.json as { deliveries: Array<{ status: string, attempts: Array<{ started_at: string, duration_ms: number, status_code: number | null }> }> }).deliveries[0]
+      return delivery?.status === 'succeeded' ? delivery : null
+    })
+    const [first, second] = waited.attempts
+    assert.ok(first !== undefined && second !== undefined)
+    assert.equal(first.status_code, 503)
+    const gapMs = Date.parse(second.started_at) - (Date.parse(first.started_at) + first.duration_ms)
+    assert.ok(gapMs >= 1_900, `the retry waited for Retry-After (${gapMs} ms after the 503)`)
 
     // One still pending (the app keeps failing) when the CLI stops: it ends failed.
     const pending = newId('evt')

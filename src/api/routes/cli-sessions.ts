@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox'
 import type { Static } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { notFound, ServiceError } from '../../errors.js'
-import { endCliSession, recordCliReport } from '../../delivery/cli-hub.js'
+import { endCliSession } from '../../delivery/cli-hub.js'
 import type { CliHub, CliPush } from '../../delivery/cli-hub.js'
 import { workspaceOf } from '../auth.js'
 import type { ApiDeps } from '../deps.js'
@@ -32,6 +32,8 @@ const ReportBody = Type.Object({
   duration_ms: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   error: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
   response_excerpt: Type.Optional(Type.Union([Type.String({ maxLength: 4_096 }), Type.Null()])),
+  // The local app's Retry-After header as sent: a 503's is honoured as from any receiver.
+  retry_after: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
 }, { additionalProperties: false })
 
 /** A comment line every so often keeps proxies from closing an idle stream. */
@@ -108,7 +110,7 @@ export function cliSessionRoutes (app: FastifyInstance, deps: ApiDeps & { cliHub
     },
   }, async (request, reply) => {
     const workspaceId = workspaceOf(request)
-    const result = await recordCliReport(store, workspaceId, request.params.id, request.body, new Date())
+    const result = await cliHub.report(workspaceId, request.params.id, request.body, new Date())
     if (result === 'unknown-session') throw notFound(`cli session ${request.params.id}`)
     if (result === 'unknown-delivery') throw notFound(`delivery ${request.body.delivery_id} of this session`)
     if (result === 'stale') {

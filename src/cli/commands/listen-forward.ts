@@ -77,6 +77,7 @@ async function forward (delivery: CliPush, forwardTo: string): Promise<CliReport
       status_code: response.status,
       duration_ms: Math.round(performance.now() - started),
       response_excerpt: text.slice(0, EXCERPT_BYTES),
+      retry_after: response.headers.get('retry-after'),
     }
   } catch (err) {
     return { ...base, status_code: null, duration_ms: Math.round(performance.now() - started), error: `forwarding failed: ${describeFetchError(err)}` }
