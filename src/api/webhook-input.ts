@@ -201,7 +201,13 @@ export async function newWebhookFromInput (
   const settings = settingsFrom(input, prefix, errors)
   checkRetriesAgainstSchedule(settings.maxRetries, input.retry_schedule_ms, errors)
   const options = optionsFrom(input, errors)
-  if (owner.jobId !== null) checkInlineEvents(input.events, prefix, errors)
+  if (owner.jobId !== null) {
+    checkInlineEvents(input.events, prefix, errors)
+    // Nothing returns an inline webhook's generated secret: its receiver could never verify.
+    if (input.secret === undefined && methodNeedsSecret(signingMethod) && signingMethod !== 'basic_auth') {
+      errors.push({ path: `${prefix}secret`, message: `is required for ${signingMethod} on an inline webhook (no answer returns a generated one); or use signing_method none` })
+    }
+  }
   throwIfAny(errors)
   await assertDestinationAllowed(input.url, ctx)
   return {

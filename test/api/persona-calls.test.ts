@@ -17,7 +17,7 @@ test('a call with inline webhooks gets its call events delivered to those only (
         language: 'en',
         webhooks: [
           { url: INLINE_URL, events: ['call.ended', 'call.analyzed'], signing_method: 'hmac_sha256', secret: 'your-secret-key' },
-          { url: INLINE_URL, events: ['call.started'], signing_method: 'none', timeout_ms: 2000, max_retries: 0 },
+          { url: INLINE_URL, events: ['call.started'], signing_method: 'none' },
         ],
       },
     })
@@ -56,11 +56,16 @@ test('POST /persona-calls checks the body and each inline webhook like a webhook
       [{ persona_id: 'per_1' }, ['contact_id']],
       [{ persona_id: 'per_1', contact: { name: 'x' } }, ['contact.phone']],
       [{ persona_id: 'per_1', contact_id: 'ct_1', contact: { id: 'ct_2', name: 'x', phone: '1' } }, ['contact.id']],
-      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: 'ftp://x', events: ['call.ended'] }] } }, ['config.webhooks[0].url']],
-      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['call.ended'] }, { url: INLINE_URL, events: ['nope'] }] } }, ['config.webhooks[1].events[0]']],
-      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'], timeout_ms: 50 }] } }, ['config.webhooks[0].timeout_ms']],
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: 'ftp://x', events: ['call.ended'], secret: 's' }] } }, ['config.webhooks[0].url']],
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['call.ended'], secret: 's' }, { url: INLINE_URL, events: ['nope'], secret: 's' }] } }, ['config.webhooks[1].events[0]']],
+      // The spec's four fields only (contract §6): delivery settings and the rest are refused by name.
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'], secret: 's', timeout_ms: 2000 }] } }, ['config.webhooks[0].timeout_ms']],
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'], secret: 's', name: 'x' }] } }, ['config.webhooks[0].name']],
       [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'], signing_method: 'basic_auth' }] } }, ['config.webhooks[0].secret']],
-      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: 'http://localhost/x', events: ['*'] }] } }, ['config.webhooks[0].url'], 'DESTINATION_NOT_ALLOWED'],
+      // Nothing would return a generated secret: the receiver could never verify.
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'] }] } }, ['config.webhooks[0].secret']],
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: INLINE_URL, events: ['*'], signing_method: 'standard_webhooks' }] } }, ['config.webhooks[0].secret']],
+      [{ persona_id: 'per_1', contact_id: 'ct_1', config: { webhooks: [{ url: 'http://localhost/x', events: ['*'], secret: 's' }] } }, ['config.webhooks[0].url'], 'DESTINATION_NOT_ALLOWED'],
     ]
     for (const [body, paths, code] of cases) {
       const res = await h.call('POST', '/api/v1/persona-calls', body)

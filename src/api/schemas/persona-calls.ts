@@ -1,19 +1,15 @@
 import { Type } from '@sinclair/typebox'
-import {
-  BackoffMsSchema, EventsSchema, MaxRetriesSchema, NameSchema, SecretSchema, SigningMethodSchema, TimeoutMsSchema, UrlSchema,
-} from './webhooks.js'
-import { Nullable } from './common.js'
+import { EventsSchema, SecretSchema, SigningMethodSchema, UrlSchema } from './webhooks.js'
 
-/** One of `config.webhooks[]` (spec "Inline Webhooks"), checked like a webhook create. */
+/**
+ * One of `config.webhooks[]`: the spec's four fields only (contract §6), checked like a webhook
+ * create; delivery settings are the defaults (spec "Delivery & Retries").
+ */
 export const InlineWebhookInput = Type.Object({
   url: UrlSchema,
   events: EventsSchema,
   signing_method: Type.Optional(SigningMethodSchema),
   secret: Type.Optional(SecretSchema),
-  name: Type.Optional(Nullable(NameSchema)),
-  timeout_ms: Type.Optional(TimeoutMsSchema),
-  max_retries: Type.Optional(MaxRetriesSchema),
-  backoff_ms: Type.Optional(BackoffMsSchema),
 }, { additionalProperties: false })
 
 const Identifier = Type.String({ minLength: 1, maxLength: 200 })
