@@ -19,7 +19,9 @@ test('schemas are described in words a user can act on', () => {
   assert.equal(describeSchema(Type.String({ minLength: 1, maxLength: 5 })), 'a string of 1–5 characters')
   assert.equal(describeSchema(Type.Union([Type.Literal('a'), Type.Literal('b')])), 'one of "a", "b"')
   assert.equal(describeSchema(Type.Union([Type.String(), Type.Null()])), 'a string or null')
-  assert.equal(describeSchema(Type.Array(Type.String(), { minItems: 1 })), 'an array of at least 1 items')
+  assert.equal(describeSchema(Type.Array(Type.String(), { minItems: 1 })), 'an array of at least 1 items (each a string)')
+  assert.equal(describeSchema(Type.Union([Type.Array(Type.Integer({ minimum: 100, maximum: 200 }), { minItems: 1, maxItems: 20 }), Type.Null()])),
+    'an array of 1–20 items (each an integer from 100 to 200) or null')
 })
 
 test('one field error per path: required, unknown and wrong-typed fields', () => {

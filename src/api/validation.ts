@@ -65,7 +65,12 @@ export function describeSchema (schema: SchemaLike): string {
     case 'number': return `a number${range(schema, '')}`
     case 'boolean': return 'true or false'
     case 'null': return 'null'
-    case 'array': return `an array${range(schema, 'items')}`
+    case 'array': {
+      // The items' own limits too: "1–20 items or null" alone hid that each must be ≥ 100.
+      const items = schema.items
+      const each = isPlainObject(items) && (items.type === 'integer' || items.type === 'number' || items.type === 'string') ? ` (each ${describeSchema(items)})` : ''
+      return `an array${range(schema, 'items')}${each}`
+    }
     case 'object': return 'an object'
     case 'string': {
       if (typeof schema[PATTERN_MESSAGE] === 'string') return schema[PATTERN_MESSAGE]

@@ -15,12 +15,15 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { adminQuery as admin, createTestDatabase } from '../helpers/postgres.js'
+import { adminQuery as admin, createTestDatabase, TEST_DATABASE_URL } from '../helpers/postgres.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import type { Service } from '../helpers/served.js'
 import { createWebhook, health, MAIN, postEvent, startReceiver, startService, stopService, waitFor } from '../helpers/served.js'
@@ -210,6 +213,37 @@ test('postgres: connections that go silent (no FIN, no answer) — every request
     await receiver.close()
     await proxy.close()
     await db.drop()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+})
+
+test('postgres: a database that cannot be reached or opened at start-up — exit 1 with one line naming where, never the password', async () => {
+  assert.ok(existsSync(MAIN), `${MAIN} is missing: run \`npm run build\` first`)
+  const dataDir = await mkdtemp(join(tmpdir(), 'kejue-pg-start-'))
+  // A port nothing listens on.
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const { port } = closed.address() as AddressInfo
+  await new Promise((resolve) => closed.close(resolve))
+  try {
+    const missing = new URL(TEST_DATABASE_URL)
+    missing.password = 'pw-never-printed'
+    missing.pathname = '/kejue_no_such_database'
+    const cases: Array<[string, RegExp]> = [
+      [`postgres://kejue:pw-never-printed@127.0.0.1:${port}/kejue`, new RegExp(`cannot open PostgreSQL at 127\\.0\\.0\\.1:${port}/kejue \\(ECONNREFUSED\\)`)],
+      [missing.toString(), /cannot open PostgreSQL at .*\/kejue_no_such_database \(database "kejue_no_such_database" does not exist\)/],
+    ]
+    for (const [url, expected] of cases) {
+      const run = spawnSync(process.execPath, [MAIN, 'serve'], {
+        env: { ...process.env, KEJUE_DATA_DIR: dataDir, KEJUE_DATABASE_URL: url, DATABASE_URL: '', KEJUE_PORT: '0', KEJUE_LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+      assert.equal(run.status, 1, run.stderr)
+      assert.match(run.stderr, expected)
+      assert.doesNotMatch(run.stderr + run.stdout, /pw-never-printed|\n\s+at /, 'no password, no stack trace')
+    }
+  } finally {
     await rm(dataDir, { recursive: true, force: true })
   }
 })

@@ -18,6 +18,7 @@ import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
 import { createSandbox } from '../../simulator/sandbox.js'
 import { openStore } from '../../store/open-store.js'
+import { isPostgresLoginRefused, isPostgresOutage } from '../../store/postgres/pg-errors.js'
 import { createLogger } from '../../util/logger.js'
 import type { Logger } from '../../util/logger.js'
 import type { Store } from '../../store/store.js'
@@ -41,13 +42,21 @@ export function loadConfigOrReport (flags: Record<string, string | boolean | und
 
 /**
  * The store, or null after printing why it cannot be opened with this configuration (a key that
- * cannot decrypt the stored secrets, say: docs/storage.md, "Encryption at rest").
+ * cannot decrypt the stored secrets, say: docs/storage.md, "Encryption at rest") or why the
+ * database cannot be reached.
  */
 export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger): Promise<Store | null> {
   try {
     return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, commitGatherMs: config.commitGatherMs, databaseQueryTimeoutMs: config.databaseQueryTimeoutMs, encryptionKey: config.encryptionKey, logger })
   } catch (err) {
     const error = coerceError(err) as Error & { code?: string }
+    if (config.databaseUrl !== null && (isPostgresOutage(error) || isPostgresLoginRefused(error))) {
+      // Where, without the user name or password; exit 1, for a supervisor to start it again.
+      const url = new URL(config.databaseUrl)
+      const reason = isPostgresOutage(error) && typeof error.code === 'string' && error.code !== '' ? error.code : error.message
+      process.stderr.write(`kejue-webhooks: cannot open PostgreSQL at ${url.host}${url.pathname} (${reason}): check KEJUE_DATABASE_URL and that the server is up\n`)
+      return null
+    }
     if (error.code !== 'CONFIG_INVALID') throw err
     process.stderr.write(`kejue-webhooks: ${error.message}\n`)
     return null

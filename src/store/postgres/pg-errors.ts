@@ -52,3 +52,12 @@ export function isPostgresOutage (err: unknown): boolean {
   if (err instanceof AggregateError) return err.errors.some(isPostgresOutage)
   return false
 }
+
+/**
+ * True when the server refused this login: a wrong password or user (class 28), or a database
+ * that does not exist (3D000). Its message names no secret.
+ */
+export function isPostgresLoginRefused (err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (code.startsWith('28') || code === '3D000')
+}
