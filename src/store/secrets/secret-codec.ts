@@ -89,9 +89,14 @@ export function createSecretCodec (keys: readonly Buffer[]): SecretCodec {
   }
 }
 
-/** The start-up error when stored secrets were sealed under a key the service was not given. */
-export function unopenable (count: number, keyIds: readonly string[]): ConfigError {
+/**
+ * The start-up error when stored secrets were sealed under a key the service was not given:
+ * `count` of them found, or 'all' when the store's key-check value (sealed with every key change)
+ * says so before any is read.
+ */
+export function unopenable (count: number | 'all', keyIds: readonly string[]): ConfigError {
+  const what = count === 'all' ? "this store's secrets" : `${count} stored secret${count === 1 ? '' : 's'}`
   return new ConfigError(
-    `the encryption key cannot decrypt ${count} stored secret${count === 1 ? '' : 's'} (sealed under key id ${[...new Set(keyIds)].join(', ')}); ` +
+    `the encryption key cannot decrypt ${what} (sealed under key id ${[...new Set(keyIds)].join(', ')}); ` +
     'start with the KEJUE_ENCRYPTION_KEY (or <KEJUE_DATA_DIR>/encryption.key) they were written with, or list it after the new key')
 }

@@ -86,7 +86,7 @@ async function checkMarker (store: Store, codec: SecretCodec, reseal: boolean): 
   const marker = await store.getSetting(KEY_CHECK_SETTING)
   if (marker !== null) {
     const bad = opensOrNull(codec, marker)
-    if (bad !== null) throw unopenable(1, [bad])
+    if (bad !== null) throw unopenable('all', [bad])
     if (!reseal || codec.keyIdOf(marker) === codec.primaryKeyId) return
   }
   await store.setSetting(KEY_CHECK_SETTING, codec.seal(KEY_CHECK_TEXT))
