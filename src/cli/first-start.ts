@@ -32,7 +32,7 @@ export interface FirstStartKeys {
  * Stores the operator's admin key (its hash) and retires the previous one when it changed. Of
  * processes starting at once with a new key, the first stores it; the others find it stored.
  */
-async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date): Promise<void> {
+export async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date = new Date()): Promise<void> {
   if (await store.findApiKeyByHash(hashKey(adminKey)) !== null) return
   const key = makeApiKey(null, now, adminKey)
   try {
@@ -53,8 +53,18 @@ async function ensureOperatorAdminKey (store: Store, adminKey: string, now: Date
 export async function prepareFirstStart (store: Store, options: { adminKey: string | null }, now: Date = new Date()): Promise<FirstStartKeys | null> {
   if (options.adminKey !== null) await ensureOperatorAdminKey(store, options.adminKey, now)
   if (await store.getSetting(KEYS_SHOWN) !== null) return null
-  if (!await claimFirstStart(store, now)) return null
+  const claim = await claimFirstStart(store, now)
+  if (claim === null) return null
+  try {
+    return await makeFirstStartKeys(store, options, now)
+  } catch (err) {
+    // Handed back at once, so that the next start (a supervisor's restart, say) makes the keys.
+    await store.replaceSetting(FIRST_START_CLAIM, claim, 'released').catch(() => undefined)
+    throw err
+  }
+}
 
+async function makeFirstStartKeys (store: Store, options: { adminKey: string | null }, now: Date): Promise<FirstStartKeys | null> {
   const defaultId = await store.getSetting(DEFAULT_WORKSPACE)
   let workspace = defaultId === null ? null : await store.getWorkspace(defaultId)
   if (workspace === null && (await store.listWorkspaces()).length > 0) {
@@ -79,13 +89,17 @@ export async function prepareFirstStart (store: Store, options: { adminKey: stri
   return { adminKey: adminKey?.token ?? null, workspace, workspaceKey: workspaceKey.token }
 }
 
-/** True when this process is the one to make the first-start keys (see FIRST_START_CLAIM). */
-async function claimFirstStart (store: Store, now: Date): Promise<boolean> {
+/**
+ * This process's claim when it is the one to make the first-start keys (see FIRST_START_CLAIM),
+ * else null.
+ */
+async function claimFirstStart (store: Store, now: Date): Promise<string | null> {
   const current = await store.getSetting(FIRST_START_CLAIM)
   const claimedAt = current === null ? NaN : Date.parse(current.split(' ')[1] ?? '')
-  // A claim whose time cannot be read counts as stale.
-  if (current !== null && now.getTime() - claimedAt < CLAIM_STALE_MS) return false
-  return await store.replaceSetting(FIRST_START_CLAIM, current, `${randomUUID()} ${now.toISOString()}`)
+  // A claim whose time cannot be read (one handed back) counts as stale.
+  if (current !== null && now.getTime() - claimedAt < CLAIM_STALE_MS) return null
+  const claim = `${randomUUID()} ${now.toISOString()}`
+  return await store.replaceSetting(FIRST_START_CLAIM, current, claim) ? claim : null
 }
 
 /** Called once the banner is out: later starts print no secrets. */

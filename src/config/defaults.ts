@@ -58,8 +58,8 @@ export const DEFAULTS = {
     sqliteCheckpoint: { busyIntervalMs: 100, idleIntervalMs: 250, walLimitPages: 16_000 },
     // Connections per process to PostgreSQL: the API, the engine's claims and settlements share them.
     postgresPoolSize: 10,
-    // How long one PostgreSQL statement may take before the service gives up on it and on its
-    // connection (the server cancels it then too). Without it a connection that went silent — a
+    // How long the service waits for a PostgreSQL statement's answer before it gives up on it and
+    // on its connection (bulk statements wait longer: pool.ts). Without it a connection that went silent — a
     // host or network gone without closing anything — held its caller until TCP keep-alive gave
     // up, ~11 minutes with Linux's defaults (docs/storage.md, "When the store goes away").
     postgresQueryTimeoutMs: 15_000,

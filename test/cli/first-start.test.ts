@@ -70,6 +70,24 @@ test('of processes starting at once, one makes and prints the keys, and they kee
   })
 })
 
+test('a start that fails while making the keys hands its claim back: the next start, at once, makes them', async () => {
+  await withStore(async (store) => {
+    let failNext = true
+    // The real store, with one write failing (a database gone for a moment).
+    const flaky: Store = { ...store, createApiKey: async (key) => {
+      if (failNext) {
+        failNext = false
+        throw new Error('store unreachable')
+      }
+      await store.createApiKey(key)
+    } }
+    await assert.rejects(prepareFirstStart(flaky, { adminKey: null }), /store unreachable/)
+    const keys = await prepareFirstStart(store, { adminKey: null })
+    assert.ok(keys !== null, 'not left waiting for a stale claim')
+    assert.ok(await store.findApiKeyByHash(hashKey(keys.workspaceKey)) !== null)
+  })
+})
+
 test('KEJUE_ADMIN_KEY is stored as a hash and never printed; a changed one replaces the old', async () => {
   await withStore(async (store) => {
     const given = 'operator-chosen-admin-key-1'

@@ -187,7 +187,7 @@ test('postgres: connections that go silent (no FIN, no answer) — every request
   const receiver = await startReceiver()
   let service: Service | null = null
   try {
-    // A short statement timeout, so the test need not wait out the default 15 s.
+    // A short query timeout, so the test need not wait out the default 15 s.
     service = await startService(dataDir, url.toString(), { env: { KEJUE_DATABASE_QUERY_TIMEOUT_MS: '1000' } })
     const running = service
     await createWebhook(running, receiver.url)

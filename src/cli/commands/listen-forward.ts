@@ -59,6 +59,13 @@ function describeFetchError (err: unknown): string {
   return typeof cause?.code === 'string' ? `${cause.code}` : error.message
 }
 
+/** The app's Retry-After, when it sent one (left out otherwise, so older services accept the report). */
+function retryAfterOf (response: Response): { retry_after?: string } {
+  const value = response.headers.get('retry-after')
+  // The service takes 200 characters; a longer value is no valid Retry-After anyway.
+  return value === null || value.length > 200 ? {} : { retry_after: value }
+}
+
 /** POSTs one delivery to the local app as the service would have; what happened, as a report. */
 async function forward (delivery: CliPush, forwardTo: string): Promise<CliReport> {
   const started = performance.now()
@@ -77,7 +84,7 @@ async function forward (delivery: CliPush, forwardTo: string): Promise<CliReport
       status_code: response.status,
       duration_ms: Math.round(performance.now() - started),
       response_excerpt: text.slice(0, EXCERPT_BYTES),
-      retry_after: response.headers.get('retry-after'),
+      ...retryAfterOf(response),
     }
   } catch (err) {
     return { ...base, status_code: null, duration_ms: Math.round(performance.now() - started), error: `forwarding failed: ${describeFetchError(err)}` }

@@ -21,7 +21,7 @@ export function registerReencrypt (program: Command): void {
         return
       }
       try {
-        const scan = await reencryptSecrets({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, encryptionKey: config.encryptionKey })
+        const scan = await reencryptSecrets({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, databaseQueryTimeoutMs: config.databaseQueryTimeoutMs, encryptionKey: config.encryptionKey })
         process.stdout.write(`re-encrypted ${scan.rewritten} of ${scan.scanned} webhooks' secrets under the first key\n`)
       } catch (err) {
         const error = coerceError(err) as Error & { code?: string }

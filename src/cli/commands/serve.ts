@@ -23,7 +23,7 @@ import { createLogger } from '../../util/logger.js'
 import type { Logger } from '../../util/logger.js'
 import type { Store } from '../../store/store.js'
 import { USER_AGENT } from '../../util/version.js'
-import { banner, markKeysShown, prepareFirstStart } from '../first-start.js'
+import { banner, ensureOperatorAdminKey, markKeysShown, prepareFirstStart } from '../first-start.js'
 
 /** Flag values as commander parses them, keyed by each setting's `flag` (src/config/schema.ts). */
 export type ServeFlags = Record<string, string | boolean | undefined>
@@ -53,7 +53,10 @@ export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger
     if (config.databaseUrl !== null && (isPostgresOutage(error) || isPostgresLoginRefused(error))) {
       // Where, without the user name or password; exit 1, for a supervisor to start it again.
       const url = new URL(config.databaseUrl)
-      const reason = isPostgresOutage(error) && typeof error.code === 'string' && error.code !== '' ? error.code : error.message
+      // A refused login's message names the user: its SQLSTATE alone. A missing database's names the database, printed anyway.
+      const reason = isPostgresLoginRefused(error) && error.code !== '3D000'
+        ? `login refused, ${String(error.code)}`
+        : typeof error.code === 'string' && error.code !== '' && isPostgresOutage(error) ? error.code : error.message
       process.stderr.write(`kejue-webhooks: cannot open PostgreSQL at ${url.host}${url.pathname} (${reason}): check KEJUE_DATABASE_URL and that the server is up\n`)
       return null
     }
@@ -130,6 +133,8 @@ export async function runServe (flags: ServeFlags): Promise<void> {
         onError: (err) => { logger.error({ err }, 'simulator error') },
       })
       : undefined
+    // Before listening: a script that waits for the port and then uses KEJUE_ADMIN_KEY finds it.
+    if (config.adminKey !== null) await ensureOperatorAdminKey(store, config.adminKey)
     const app = await buildApp({ store, config, logger, metrics, sandbox })
     let server
     try {

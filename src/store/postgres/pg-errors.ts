@@ -12,7 +12,7 @@ const OUTAGE_SQLSTATES = new Set([
   '53100', // disk_full
   '53300', // too_many_connections
   '25006', // read_only_sql_transaction: a standby, or default_transaction_read_only
-  '57014', // query_canceled: statement_timeout (KEJUE_DATABASE_QUERY_TIMEOUT_MS), pg_cancel_backend
+  '57014', // query_canceled: pg_cancel_backend, or a statement_timeout an operator set on the role
 ])
 
 // Socket errors of a server that is down, restarting or unreachable.

@@ -30,9 +30,18 @@ export interface ResolvedPostgresStoreOptions {
 
 const INT8_OID = 20
 const CONNECT_TIMEOUT_MS = 10_000
-// How much longer than the server's statement_timeout the client waits for an answer: a live
-// server's own cancel (an error, the connection kept) arrives first; only a silent one is cut.
-const QUERY_TIMEOUT_GRACE_MS = 2_000
+/**
+ * The client's wait for statements whose work grows with a webhook's whole backlog — parking,
+ * replaying, failing or recovering all its deliveries, an erasure's scan of a workspace's events:
+ * minutes on millions of rows, where KEJUE_DATABASE_QUERY_TIMEOUT_MS would fail them for good.
+ */
+export const BULK_QUERY_TIMEOUT_MS = 30 * 60_000
+
+/** A query with the bulk wait (BULK_QUERY_TIMEOUT_MS) instead of the connection's. */
+export function bulk (text: string, values: readonly unknown[]): pg.QueryConfig {
+  // pg reads query_timeout per query; its types leave it out of QueryConfig.
+  return Object.assign({ text, values: [...values] }, { query_timeout: BULK_QUERY_TIMEOUT_MS })
+}
 // Plain identifiers only: the name goes into `-c search_path=` and into SQL text unescaped.
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
@@ -102,10 +111,12 @@ export function clientConfig (options: ResolvedPostgresStoreOptions, settings: R
   const startup = {
     ...SESSION_SETTINGS,
     ...(options.schema === null ? {} : { search_path: options.schema }),
-    // The server cancels a statement that runs this long (a lock wait, an overloaded server), and
-    // ends a session left inside a transaction this long: one whose client went silent would
-    // otherwise hold its row locks until the server's own keep-alive gave up (hours).
-    ...(timeout === 0 ? {} : { statement_timeout: String(timeout), idle_in_transaction_session_timeout: String(timeout) }),
+    // The server ends a session left inside a transaction this long: one whose client went silent
+    // would otherwise hold its row locks until the server's own keep-alive gave up (hours). No
+    // statement_timeout: a statement may rightly run long (bulk() above), and the client's
+    // query_timeout below is what finds a silent connection. Migrations (timeout 0) run with
+    // none at all, whatever the role's defaults.
+    ...(timeout === 0 ? { statement_timeout: '0' } : { idle_in_transaction_session_timeout: String(timeout) }),
     ...settings,
   }
   const startupOptions = Object.entries(startup).map(([name, value]) => `-c ${name}=${value}`).join(' ')
@@ -123,7 +134,7 @@ export function clientConfig (options: ResolvedPostgresStoreOptions, settings: R
     // A connection that went silent (no FIN, no answer) fails its query here instead of after
     // TCP keep-alive gives up (minutes); the query's caller then drops the connection
     // (transaction(), pg-pool's own query) and gets 503 STORE_UNAVAILABLE.
-    ...(timeout === 0 ? {} : { query_timeout: timeout + QUERY_TIMEOUT_GRACE_MS }),
+    ...(timeout === 0 ? {} : { query_timeout: timeout }),
     // Set at connection start-up, so every pooled connection sees our tables first.
     ...(startupOptions === '' ? {} : { options: startupOptions }),
   }

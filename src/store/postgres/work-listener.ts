@@ -137,8 +137,10 @@ export async function startWorkListener (
         current.removeAllListeners('end')
         current.removeAllListeners('error')
         current.on('error', () => {})
-        // Bounded: ending a connection that went silent waits for an answer that never comes.
-        await Promise.race([current.end().catch(() => {}), delay(CLOSE_WAIT_MS, undefined, { ref: false })])
+        // Bounded: ending a connection that went silent waits for an answer that never comes; its
+        // socket is then destroyed (pg has no public way: its connection's stream).
+        const ended = await Promise.race([current.end().then(() => true, () => true), delay(CLOSE_WAIT_MS, false, { ref: false })])
+        if (!ended) (current as unknown as { connection?: { stream?: { destroy (): void } } }).connection?.stream?.destroy()
       }
     },
   }

@@ -4,6 +4,7 @@
  * attempts, recovery. The rules deciding when are in src/delivery/endpoint-health.ts.
  */
 import type pg from 'pg'
+import { bulk } from '../pool.js'
 import { DISCARDED_ERROR, ERASED_ERROR } from '../../store.js'
 import type { DisabledReason, HealthUpdate, RecoverInput, Webhook } from '../../store.js'
 import { healthParams } from '../../rows.js'
@@ -26,7 +27,7 @@ async function disable (db: Queryable, id: string, reason: DisabledReason, now: 
   const marked = await db.query(
     `UPDATE webhooks SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
      WHERE id = $1 AND enabled`, [id, reason, now])
-  if ((marked.rowCount ?? 0) > 0) await db.query(PARK_FREE_SQL, [id, now])
+  if ((marked.rowCount ?? 0) > 0) await db.query(bulk(PARK_FREE_SQL, [id, now]))
 }
 
 /** Carries out a HealthUpdate inside completeAttempts' transaction; the webhook as it is then. */
@@ -87,19 +88,19 @@ export async function enableWebhook (db: pg.Pool, workspaceId: string, id: strin
     if (replay) {
       // Per-call ordering (src/store/order-lanes.ts): an ordered delivery comes back waiting, in
       // its place; releasing its call's queue then lets the earliest go, unless one is under way.
-      const lanes = await client.query<OrderedRow>(
+      const lanes = await client.query<OrderedRow>(bulk(
         `WITH replayed AS (
            UPDATE deliveries SET status = 'pending', next_attempt_at = CASE WHEN order_key IS NULL THEN $2::bigint END,
              held = false, updated_at = $2
            WHERE webhook_id = $1 AND status = 'parked'
            RETURNING webhook_id, order_key
          )
-         SELECT DISTINCT webhook_id, order_key FROM replayed WHERE order_key IS NOT NULL`, [id, at])
+         SELECT DISTINCT webhook_id, order_key FROM replayed WHERE order_key IS NOT NULL`, [id, at]))
       await releaseWebhookOrderLanes(client, id, lanes.rows, now)
     } else {
-      await client.query(
+      await client.query(bulk(
         `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, last_error = $3, updated_at = $2
-         WHERE webhook_id = $1 AND status = 'parked'`, [id, at, DISCARDED_ERROR])
+         WHERE webhook_id = $1 AND status = 'parked'`, [id, at, DISCARDED_ERROR]))
     }
     return await selectForUpdate(client, workspaceId, id)
   })
@@ -152,11 +153,11 @@ const RECOVERABLE = `webhook_id = $1 AND workspace_id = $2 AND status = 'failed'
 export async function recoverDeliveries (db: pg.Pool, input: RecoverInput): Promise<{ matched: number, requeued: number }> {
   return await transaction(db, async (client) => {
     const params = [input.webhookId, input.workspaceId, input.since.getTime(), input.until?.getTime() ?? null]
-    const counted = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE ${RECOVERABLE}`, params)
+    const counted = await client.query<{ n: number }>(bulk(`SELECT count(*)::int AS n FROM deliveries WHERE ${RECOVERABLE}`, params))
     const matched = counted.rows[0]?.n ?? 0
     if (input.dryRun || matched === 0) return { matched, requeued: 0 }
     // Like enable's replay: an ordered delivery waits in its place until its call's queue is released.
-    const updated = await client.query<OrderedRow & { n: number }>(
+    const updated = await client.query<OrderedRow & { n: number }>(bulk(
       `WITH recovered AS (
          UPDATE deliveries SET status = $5,
            next_attempt_at = CASE WHEN $5 = 'pending' AND order_key IS NULL THEN $6::bigint END,
@@ -166,7 +167,7 @@ export async function recoverDeliveries (db: pg.Pool, input: RecoverInput): Prom
          RETURNING webhook_id, order_key
        )
        SELECT webhook_id, order_key, count(*)::int AS n FROM recovered GROUP BY webhook_id, order_key`,
-      [...params, input.status, input.now.getTime(), input.retries])
+      [...params, input.status, input.now.getTime(), input.retries]))
     if (input.status === 'pending') await releaseWebhookOrderLanes(client, input.webhookId, updated.rows, input.now)
     return { matched, requeued: updated.rows.reduce((sum, row) => sum + row.n, 0) }
   })

@@ -1,5 +1,6 @@
 /** Store.findEventsToErase, eraseEvents and getErasure (docs/privacy.md). */
 import type pg from 'pg'
+import { bulk } from '../pool.js'
 import { ERASED_ERROR } from '../../store.js'
 import { releaseOrderLanes } from './order-lanes.js'
 import type { EraseEventsInput, Erasure, StoredEvent } from '../../store.js'
@@ -11,13 +12,13 @@ import { transaction } from '../transaction.js'
 export async function findEventsToErase (db: pg.Pool, workspaceId: string, match: { contactId: string | null, jobId: string | null }): Promise<StoredEvent[]> {
   // A full read of the workspace's events: erasures are rare, and an index per id path would
   // cost every event written.
-  const result = await db.query<EventRow>(
+  const result = await db.query<EventRow>(bulk(
     `SELECT workspace_id, id, type, body, created_at FROM events
      WHERE workspace_id = $1 AND (
        ($2::text IS NOT NULL AND ((body::jsonb #>> '{data,contact_id}') = $2 OR (body::jsonb #>> '{data,contact,id}') = $2))
        OR ($3::text IS NOT NULL AND ((body::jsonb #>> '{data,job_id}') = $3 OR (body::jsonb #>> '{data,call,id}') = $3)))
      ORDER BY created_at, id`,
-    [workspaceId, match.contactId, match.jobId])
+    [workspaceId, match.contactId, match.jobId]))
   return result.rows.map(toEvent)
 }
 

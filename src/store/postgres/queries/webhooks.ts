@@ -1,5 +1,6 @@
 /** Webhooks (subscriptions and inline ones), calls, and per-webhook stats. */
 import type pg from 'pg'
+import { bulk } from '../pool.js'
 import { ServiceError } from '../../../errors.js'
 import type { Call, NewWebhook, Webhook, WebhookPatch, WebhookStats } from '../../store.js'
 import type { CallRow, WebhookRow } from '../rows.js'
@@ -160,11 +161,11 @@ export async function deleteWebhook (db: pg.Pool, workspaceId: string, id: strin
   return await transaction(db, async (client) => {
     const deleted = await client.query('DELETE FROM webhooks WHERE workspace_id = $1 AND id = $2', [workspaceId, id])
     if ((deleted.rowCount ?? 0) === 0) return false
-    await client.query(
+    await client.query(bulk(
       `UPDATE deliveries SET status = 'failed', last_error = $3, next_attempt_at = NULL, updated_at = $4,
          lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL
        WHERE workspace_id = $1 AND webhook_id = $2 AND status IN ('pending', 'parked')`,
-      [workspaceId, id, reason, now.getTime()])
+      [workspaceId, id, reason, now.getTime()]))
     return true
   })
 }
