@@ -6,6 +6,7 @@ import type pg from 'pg'
 import type { BatchGather } from '../../batch-gather.js'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
 import { transaction } from '../transaction.js'
+import { isQueryReadTimeout } from '../pg-errors.js'
 import { orderLaneKey, orderLanesOf } from '../../order-lanes.js'
 import type { OrderLane } from '../../order-lanes.js'
 
@@ -172,7 +173,9 @@ const CLOSE_WAIT_MS = 5_000
  * (one bad event, or its connection died mid-batch), every call is retried on its own, so one bad
  * event never fails its neighbours and every caller gets its own answer: recorded (an event the
  * lost commit did store is found by its id), or the error, which is 503 STORE_UNAVAILABLE while
- * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever.
+ * the database is away (docs/storage.md). Connection attempts time out, so no caller waits forever;
+ * a batch whose statement got no answer within the query timeout (a silent connection) is not
+ * retried: each caller gets its 503 after one timeout, not two.
  */
 export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
   record: (input: RecordEventInput) => Promise<RecordEventResult>
@@ -206,7 +209,14 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
     try {
       const results = await recordEvents(pool, first.map((pending) => pending.input))
       first.forEach((pending, i) => { pending.resolve(results[i] as RecordEventResult) })
-    } catch {
+    } catch (err) {
+      // No answer within the query timeout: the network, not one event, failed, and a retry could
+      // be handed another silent pooled connection and wait as long again. Every caller gets its
+      // 503 now (and sends again; the event id makes that safe).
+      if (isQueryReadTimeout(err)) {
+        for (const pending of [...first, ...repeats]) pending.reject(err)
+        return
+      }
       await Promise.all(first.map(async (pending) => { await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject) }))
     }
     for (const pending of repeats) await recordEvents(pool, [pending.input]).then(([r]) => r as RecordEventResult).then(pending.resolve, pending.reject)
