@@ -102,14 +102,25 @@ async function claimFirstStart (store: Store, now: Date): Promise<string | null>
   return await store.replaceSetting(FIRST_START_CLAIM, current, claim) ? claim : null
 }
 
+/**
+ * After prepareFirstStart gave this start no keys: true while another start, at the same time,
+ * is making them (they have not been shown yet), so that this one can say where to look.
+ */
+export async function firstStartElsewhere (store: Store): Promise<boolean> {
+  return await store.getSetting(KEYS_SHOWN) === null
+}
+
 /** Called once the banner is out: later starts print no secrets. */
 export async function markKeysShown (store: Store, now: Date = new Date()): Promise<void> {
   await store.setSetting(UNSHOWN_KEYS, '[]')
   await store.setSetting(KEYS_SHOWN, now.toISOString())
 }
 
-export function banner (url: string, keys: FirstStartKeys | null): string {
+export function banner (url: string, keys: FirstStartKeys | null, keysElsewhere = false): string {
   const lines = [`kejue-webhooks is listening on ${url}  (dashboard: ${url}/  API docs: ${url}/docs)`]
+  if (keys === null && keysElsewhere) {
+    lines.push('  First start: another process that started at the same time prints the admin and workspace keys; look in its output.')
+  }
   if (keys !== null) {
     lines.push(
       '',

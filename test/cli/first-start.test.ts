@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashKey } from '../../src/api/auth.js'
-import { banner, markKeysShown, prepareFirstStart } from '../../src/cli/first-start.js'
+import { banner, firstStartElsewhere, markKeysShown, prepareFirstStart } from '../../src/cli/first-start.js'
 import { createSqliteStore } from '../../src/store/sqlite/index.js'
 import type { Store } from '../../src/store/store.js'
 
@@ -64,9 +64,13 @@ test('of processes starting at once, one makes and prints the keys, and they kee
     assert.ok(await store.findApiKeyByHash(hashKey(keys.workspaceKey)) !== null, 'the printed workspace key works')
     assert.ok(await store.findApiKeyByHash(hashKey(given)) !== null, 'the operator admin key, stored once')
     assert.equal((await store.listWorkspaces()).length, 1)
-    // Another start while it is still starting prints nothing and revokes nothing.
+    // Another start while it is still starting prints no keys, revokes nothing, and says where to look.
     assert.equal(await prepareFirstStart(store, { adminKey: given }), null)
     assert.ok(await store.findApiKeyByHash(hashKey(keys.workspaceKey)) !== null)
+    assert.equal(await firstStartElsewhere(store), true)
+    assert.match(banner('http://127.0.0.1:8080', null, true), /another process that started at the same time prints the admin and workspace keys/)
+    await markKeysShown(store)
+    assert.equal(await firstStartElsewhere(store), false, 'once shown, later starts say nothing')
   })
 })
 

@@ -23,7 +23,7 @@ import { createLogger } from '../../util/logger.js'
 import type { Logger } from '../../util/logger.js'
 import type { Store } from '../../store/store.js'
 import { USER_AGENT } from '../../util/version.js'
-import { banner, ensureOperatorAdminKey, markKeysShown, prepareFirstStart } from '../first-start.js'
+import { banner, ensureOperatorAdminKey, firstStartElsewhere, markKeysShown, prepareFirstStart } from '../first-start.js'
 
 /** Flag values as commander parses them, keyed by each setting's `flag` (src/config/schema.ts). */
 export type ServeFlags = Record<string, string | boolean | undefined>
@@ -157,7 +157,7 @@ export async function runServe (flags: ServeFlags): Promise<void> {
     retention?.start()
     // Once listening: a start that cannot listen (the port taken) leaves the first start to the next.
     const firstStart = await prepareFirstStart(store, { adminKey: config.adminKey })
-    process.stdout.write(banner(server.url, firstStart))
+    process.stdout.write(banner(server.url, firstStart, firstStart === null && await firstStartElsewhere(store)))
     if (firstStart !== null) await markKeysShown(store)
     if (sandbox !== undefined) process.stdout.write(`Simulator on: calls and campaigns are simulated, time runs ${config.simulator.speed}× (docs/sandbox.md)\n`)
     logger.info({ url: server.url, store: store.driver, role: config.role, allowPrivateNetworks: config.allowPrivateNetworks, commitGatherMs: config.commitGatherMs }, 'listening')
