@@ -18,7 +18,7 @@ import { coerceError } from '../../errors.js'
 import { createMetrics } from '../../observability/metrics.js'
 import { createSandbox } from '../../simulator/sandbox.js'
 import { openStore } from '../../store/open-store.js'
-import { isPostgresLoginRefused, isPostgresOutage } from '../../store/postgres/pg-errors.js'
+import { postgresOpenFailure } from '../../store/postgres/pg-errors.js'
 import { createLogger } from '../../util/logger.js'
 import type { Logger } from '../../util/logger.js'
 import type { Store } from '../../store/store.js'
@@ -50,13 +50,10 @@ export async function openStoreOrReport (config: ResolvedConfig, logger?: Logger
     return await openStore({ databaseUrl: config.databaseUrl ?? undefined, dataDir: config.dataDir, commitGatherMs: config.commitGatherMs, databaseQueryTimeoutMs: config.databaseQueryTimeoutMs, encryptionKey: config.encryptionKey, logger })
   } catch (err) {
     const error = coerceError(err) as Error & { code?: string }
-    if (config.databaseUrl !== null && (isPostgresOutage(error) || isPostgresLoginRefused(error))) {
+    const reason = postgresOpenFailure(error)
+    if (config.databaseUrl !== null && reason !== null) {
       // Where, without the user name or password; exit 1, for a supervisor to start it again.
       const url = new URL(config.databaseUrl)
-      // A refused login's message names the user: its SQLSTATE alone. A missing database's names the database, printed anyway.
-      const reason = isPostgresLoginRefused(error) && error.code !== '3D000'
-        ? `login refused, ${String(error.code)}`
-        : typeof error.code === 'string' && error.code !== '' && isPostgresOutage(error) ? error.code : error.message
       process.stderr.write(`kejue-webhooks: cannot open PostgreSQL at ${url.host}${url.pathname} (${reason}): check KEJUE_DATABASE_URL and that the server is up\n`)
       return null
     }

@@ -54,10 +54,16 @@ export function isPostgresOutage (err: unknown): boolean {
 }
 
 /**
- * True when the server refused this login: a wrong password or user (class 28), or a database
- * that does not exist (3D000). Its message names no secret.
+ * Why a store could not be opened, in words safe to print (no user name, no password), when the
+ * cause is the database's reachability or the login; null for anything else:
+ * - an outage: its code (ECONNREFUSED, 57P03 …), or pg's message when it has none;
+ * - a refused login (class 28): its SQLSTATE alone, since pg's message names the user;
+ * - a database that does not exist (3D000): pg's message, which names only the database.
  */
-export function isPostgresLoginRefused (err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code.startsWith('28') || code === '3D000')
+export function postgresOpenFailure (err: unknown): string | null {
+  const { code, message } = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown, message?: unknown }
+  if (isPostgresOutage(err)) return typeof code === 'string' && code !== '' ? code : String(message)
+  if (typeof code === 'string' && code.startsWith('28')) return `login refused, ${code}`
+  if (code === '3D000') return String(message)
+  return null
 }
