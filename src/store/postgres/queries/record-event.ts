@@ -2,6 +2,7 @@
  * recordEvent on PostgreSQL: one statement for all the events that arrive in one turn of the
  * event loop (group commit).
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import type pg from 'pg'
 import type { BatchGather } from '../../batch-gather.js'
 import type { RecordEventInput, RecordEventResult } from '../../store.js'
@@ -248,12 +249,10 @@ export function createRecordEventBatcher (pool: pg.Pool, gather: BatchGather): {
       track(writeQueued())
       // Bounded: with the database away each write waits out a connection timeout (10 s) and its
       // retries as many again; past this, close goes on and those callers get its error.
-      let timer: NodeJS.Timeout | undefined
-      const givenUp = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS) })
-      let waiting = true
-      void givenUp.then(() => { waiting = false })
-      while (running.size > 0 && waiting) await Promise.race([Promise.allSettled(running), givenUp])
-      clearTimeout(timer)
+      const deadline = Date.now() + CLOSE_WAIT_MS
+      for (let left = CLOSE_WAIT_MS; running.size > 0 && left > 0; left = deadline - Date.now()) {
+        await Promise.race([Promise.allSettled(running), delay(left, undefined, { ref: false })])
+      }
     },
   }
 }
